@@ -1,0 +1,117 @@
+//! Command-line arguments: every command and option is defined here, and this also drives
+//! `--help`. The work itself is in [`crate::commands`].
+
+use crate::barfile::BarTime;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vrev",
+    version,
+    about = "Rhai-scripted pattern engine that turns one-minute ES bars into NinjaTrader 8 signal files"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Push the bars of a file through the engine exactly as live bars, writing signal files,
+    /// the journal and the ledger.
+    Replay(ReplayArgs),
+    /// Compile every strategy and validate the config; print each problem as file:line:column.
+    Check(CheckArgs),
+    /// Write deterministic synthetic bars (NinjaTrader export format) with a V-reversal in
+    /// every default window, for trying vrev without market data.
+    Synth(SynthArgs),
+}
+
+/// Config and rule options shared by the engine commands.
+#[derive(Debug, Args, Clone)]
+pub struct EngineArgs {
+    /// Config file.
+    #[arg(long, default_value = "config.toml")]
+    pub config: PathBuf,
+    /// Run this profile in every window instead of each window's own.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Override one config value, e.g. --set profile.production.params.drop_threshold=5
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Admit only BUY signals (narrows every profile's direction).
+    #[arg(long, conflicts_with = "sell_only")]
+    pub buy_only: bool,
+    /// Admit only SELL signals.
+    #[arg(long)]
+    pub sell_only: bool,
+}
+
+/// How to read bar files.
+#[derive(Debug, Args, Clone)]
+pub struct BarFileArgs {
+    /// Zone of timestamps without an offset (NinjaTrader exports are in the PC's zone).
+    #[arg(long, value_name = "ZONE", default_value = "America/New_York")]
+    pub tz: String,
+    /// Whether timestamps label the bar's close (NinjaTrader) or its start.
+    #[arg(long, value_enum, default_value = "close")]
+    pub bar_time: BarTime,
+    /// Ignore UTC offsets in CSV timestamps and read them in --tz (the older Python client wrote
+    /// NinjaTrader local time with a false `+00:00`).
+    #[arg(long)]
+    pub ignore_offset: bool,
+    /// Report and skip malformed lines instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
+    /// First trading day to use (YYYY-MM-DD; trading days roll at 18:00 ET).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last trading day to use (inclusive).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Bar file(s): NinjaTrader export or CSV, plain or .gz. Several are merged in time order.
+    #[arg(required = true, value_name = "BARS_FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub bars: BarFileArgs,
+    /// Signal folder (default: engine.signals_dir of the config).
+    #[arg(long, value_name = "DIR")]
+    pub signals: Option<PathBuf>,
+    /// Journal file (default: engine.journal of the config).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scripts (.rhai) and configs (.toml) to check; default: the config and every script in
+    /// strategies/ and referenced by it.
+    #[arg(value_name = "SCRIPT_OR_CONFIG")]
+    pub paths: Vec<PathBuf>,
+    /// Config used to check parameters against scripts.
+    #[arg(long, default_value = "config.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Output file (NinjaTrader export format).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Trading days to generate.
+    #[arg(long, default_value_t = 5)]
+    pub days: u32,
+    /// Random seed (same seed, same bars).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First trading day.
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2025-02-10")]
+    pub start: chrono::NaiveDate,
+}

@@ -1,0 +1,291 @@
+//! What each command does. `main.rs` parses arguments ([`crate::cli`]) and calls [`run`].
+
+use crate::barfile::{read_files, BarFile, ReadOptions, TimeBasis};
+use crate::cli::{BarFileArgs, CheckArgs, Cli, Command, EngineArgs, ReplayArgs, SynthArgs};
+use crate::config::Config;
+use crate::engine::{Engine, EngineOptions, Outputs};
+use crate::price::Side;
+use crate::strategy::script::{merge_params, ScriptHost, ScriptLimits};
+use crate::time::MarketClock;
+use anyhow::{anyhow, bail, Context as _, Result};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Runs a parsed command line; the error's text is what the user sees.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Replay(a) => replay(a),
+        Command::Check(a) => check(a),
+        Command::Synth(a) => synth(a),
+    }
+}
+
+/// Loads the config and applies `--set`.
+pub fn load_config(args: &EngineArgs) -> Result<Config> {
+    let mut cfg = Config::load(&args.config).map_err(|e| anyhow!("{e}"))?;
+    cfg.apply_overrides(&args.sets)
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(cfg)
+}
+
+fn only_side(args: &EngineArgs) -> Option<Side> {
+    match (args.buy_only, args.sell_only) {
+        (true, _) => Some(Side::Buy),
+        (_, true) => Some(Side::Sell),
+        _ => None,
+    }
+}
+
+/// Reads bar files per the options and keeps the requested trading days.
+pub fn load_bars(files: &[PathBuf], args: &BarFileArgs, bar_seconds: i64) -> Result<BarFile> {
+    let tz: chrono_tz::Tz = args.tz.parse().map_err(|_| {
+        anyhow!(
+            "--tz {}: unknown time zone (e.g. America/New_York)",
+            args.tz
+        )
+    })?;
+    let opts = ReadOptions {
+        tz,
+        bar_time: args.bar_time,
+        bar_seconds,
+        basis: if args.ignore_offset {
+            TimeBasis::IgnoreOffset
+        } else {
+            TimeBasis::Exact
+        },
+        skip_bad_lines: args.skip_bad_lines,
+    };
+    let mut file = read_files(files, &opts).map_err(|e| anyhow!("{e}"))?;
+    for bad in &file.bad_lines {
+        eprintln!("skipped {bad}");
+    }
+    if args.from.is_some() || args.to.is_some() {
+        let clock = MarketClock::exchange();
+        file.bars.retain(|b| {
+            let day = clock.stamp(b.close_time).trading_day;
+            args.from.is_none_or(|f| day >= f) && args.to.is_none_or(|t| day <= t)
+        });
+    }
+    Ok(file)
+}
+
+fn replay(a: ReplayArgs) -> Result<()> {
+    let cfg = load_config(&a.engine)?;
+    let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
+    let opts = EngineOptions {
+        forced_profile: a.engine.profile.clone(),
+        only_side: only_side(&a.engine),
+        outputs: Outputs::Files,
+        signals_dir: a.signals.clone(),
+        journal: a.journal.clone(),
+        keep_events: false,
+        mode: "replay".into(),
+    };
+    let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
+    if engine.recovery.from_files > 0 || engine.recovery.temp_files_removed > 0 {
+        eprintln!(
+            "recovered after an interrupted run: {} signal ID(s) found only as files, {} unfinished temporary file(s) removed",
+            engine.recovery.from_files, engine.recovery.temp_files_removed
+        );
+    }
+    for bar in &file.bars {
+        engine.on_bar(bar);
+    }
+    engine.finish(false);
+    print_summary(&engine, &file, &cfg, &a);
+    Ok(())
+}
+
+fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) {
+    let clock = engine.clock();
+    let days: std::collections::BTreeSet<_> = file
+        .bars
+        .iter()
+        .map(|b| clock.stamp(b.close_time).trading_day)
+        .collect();
+    let s = &engine.stats;
+    match (days.first(), days.last()) {
+        (Some(f), Some(l)) => println!(
+            "bars: {} over {} trading days ({f} .. {l})",
+            s.bars,
+            days.len()
+        ),
+        _ => println!("bars: 0"),
+    }
+    if file.skipped_out_of_order > 0 || s.bars_skipped > 0 {
+        println!(
+            "skipped bars: {} duplicate/out of order in the file, {} rejected by the engine",
+            file.skipped_out_of_order, s.bars_skipped
+        );
+    }
+    let mut by_window: BTreeMap<&str, usize> = BTreeMap::new();
+    for sig in &engine.signals {
+        *by_window.entry(sig.window.as_str()).or_default() += 1;
+    }
+    let windows: Vec<String> = engine
+        .window_profiles()
+        .iter()
+        .map(|(w, p, _)| {
+            format!(
+                "{w} {} ({p})",
+                by_window.get(w.as_str()).copied().unwrap_or(0)
+            )
+        })
+        .collect();
+    let dir = a
+        .signals
+        .clone()
+        .unwrap_or_else(|| cfg.resolve(&cfg.engine.signals_dir));
+    println!(
+        "signals: {} written to {} — by window: {}",
+        s.signals,
+        dir.display(),
+        windows.join(", ")
+    );
+    println!(
+        "rejected proposals: {} (reasons in the journal)",
+        s.rejections
+    );
+    if s.script_errors > 0 {
+        println!(
+            "script errors: {} (each in the journal; the bars got no signal)",
+            s.script_errors
+        );
+    }
+    let journal = a
+        .journal
+        .clone()
+        .unwrap_or_else(|| cfg.resolve(&cfg.engine.journal));
+    println!("journal: {}", journal.display());
+}
+
+fn check(a: CheckArgs) -> Result<()> {
+    let mut problems = 0usize;
+    let mut configs: Vec<PathBuf> = a
+        .paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .cloned()
+        .collect();
+    let mut scripts: Vec<PathBuf> = a
+        .paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        .cloned()
+        .collect();
+    for p in &a.paths {
+        if !p.extension().is_some_and(|e| e == "toml" || e == "rhai") {
+            bail!("{}: not a script (.rhai) or config (.toml)", p.display());
+        }
+    }
+    if a.paths.is_empty() {
+        configs.push(a.config.clone());
+        if let Ok(dir) = std::fs::read_dir(
+            a.config
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .join("strategies"),
+        ) {
+            let mut found: Vec<PathBuf> = dir
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+                .collect();
+            found.sort();
+            scripts.extend(found);
+        }
+    }
+    let series = Rc::new(RefCell::new(crate::bar::BarSeries::with_capacity(64)));
+    let host = ScriptHost::new(series, ScriptLimits::default());
+    for s in &scripts {
+        match host.compile_file(s) {
+            Ok(c) => println!("ok      {} ({})", s.display(), c.version),
+            Err(e) => {
+                problems += 1;
+                println!("error   {e}");
+            }
+        }
+    }
+    for c in &configs {
+        let cfg = match Config::load(c) {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                problems += 1;
+                println!("error   {e}");
+                continue;
+            }
+        };
+        let mut profile_problems = 0;
+        for (name, prof) in &cfg.profile {
+            if prof.strategy.starts_with("builtin:") {
+                continue;
+            }
+            let path = cfg.resolve(Path::new(&prof.strategy));
+            match host.compile_file(&path) {
+                Ok(script) => {
+                    if let Err(m) = merge_params(&script, &prof.params) {
+                        profile_problems += 1;
+                        let mut place = cfg.place_of(&[
+                            "profile",
+                            name,
+                            "params",
+                            m.split('`').nth(1).unwrap_or(""),
+                        ]);
+                        if place.line.is_none() {
+                            place = cfg.place_of(&["profile", name, "params"]);
+                        }
+                        place.message = format!("profile.{name}.params: {m}");
+                        println!("error   {place}");
+                    }
+                }
+                Err(e) => {
+                    profile_problems += 1;
+                    let place = cfg.place_of(&["profile", name, "strategy"]);
+                    println!("error   {place}: profile `{name}` uses a script that does not compile: {e}");
+                }
+            }
+        }
+        problems += profile_problems;
+        if profile_problems == 0 {
+            println!(
+                "ok      {} ({} windows, {} profiles)",
+                c.display(),
+                cfg.session.len(),
+                cfg.profile.len()
+            );
+        }
+    }
+    if problems > 0 {
+        bail!("{problems} problem(s) found");
+    }
+    Ok(())
+}
+
+fn synth(a: SynthArgs) -> Result<()> {
+    let bars = crate::synth::generate(&crate::synth::SynthOptions {
+        seed: a.seed,
+        start: a.start,
+        days: a.days,
+        ..Default::default()
+    });
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("{}: cannot create folder", parent.display()))?;
+    }
+    let f = std::fs::File::create(&a.out)
+        .with_context(|| format!("{}: cannot create", a.out.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    crate::synth::write_ninjatrader(&bars, &mut w)
+        .and_then(|_| std::io::Write::flush(&mut w))
+        .with_context(|| format!("{}: cannot write", a.out.display()))?;
+    println!(
+        "wrote {} bars ({} trading days from {}) to {}",
+        bars.len(),
+        a.days,
+        a.start,
+        a.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,747 @@
+//! `config.toml` (DESIGN §8): instrument, engine paths, feed, backtest costs, session windows and
+//! profiles. Validated at load; every error names `file:line:column` and the key.
+//!
+//! `--set KEY=VALUE` overrides are applied after the file is read (so file errors keep their
+//! places) and are validated again; an error in one names the `--set`.
+
+use crate::time::{parse_hhmm, SessionWindow};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// `[instrument]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Instrument {
+    /// Default "ES".
+    pub symbol: String,
+    /// Default 0.25.
+    pub tick_size: f64,
+    /// Dollars per point per contract. Default 50.0.
+    pub point_value: f64,
+}
+
+impl Default for Instrument {
+    fn default() -> Self {
+        Instrument {
+            symbol: "ES".into(),
+            tick_size: 0.25,
+            point_value: 50.0,
+        }
+    }
+}
+
+/// `[engine]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Where signal files are written. Default "signals" (relative to the config file).
+    pub signals_dir: PathBuf,
+    /// Append-only JSON-lines journal. Default "state/journal.jsonl".
+    pub journal: PathBuf,
+    /// Ledger of emitted signal IDs and other state. Default "state".
+    pub state_dir: PathBuf,
+    /// ET time at which the trading day rolls. Default "18:00".
+    pub trading_day_start: String,
+    /// EXPIRES = signal time + this. Default 90.
+    pub signal_ttl_seconds: i64,
+    /// Bars kept in memory for scripts. Default 131072.
+    pub history_bars: usize,
+    /// Bar length in seconds. Default 60.
+    pub bar_seconds: i64,
+    /// Script operations per call before it is stopped. Default 200000.
+    pub script_max_operations: u64,
+    /// fsync signal files and the ledger (survives power loss, not only crashes). Default true.
+    pub fsync: bool,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        EngineSection {
+            signals_dir: "signals".into(),
+            journal: "state/journal.jsonl".into(),
+            state_dir: "state".into(),
+            trading_day_start: "18:00".into(),
+            signal_ttl_seconds: 90,
+            history_bars: crate::bar::DEFAULT_HISTORY_BARS,
+            bar_seconds: 60,
+            script_max_operations: 200_000,
+            fsync: true,
+        }
+    }
+}
+
+/// `[feed]` (used by the live feed).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Feed {
+    /// Default "ws://127.0.0.1:6789".
+    pub url: String,
+    /// Zone of the legacy publisher's fake-UTC timestamps. Default "America/New_York".
+    pub legacy_time_zone: String,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Feed {
+            url: "ws://127.0.0.1:6789".into(),
+            legacy_time_zone: "America/New_York".into(),
+        }
+    }
+}
+
+/// `[backtest]` costs (the fill rules themselves are fixed: DESIGN §10).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Backtest {
+    /// Default 2.25 dollars.
+    pub commission_per_contract_side: f64,
+    /// Default 1 tick.
+    pub slippage_ticks: f64,
+}
+
+impl Default for Backtest {
+    fn default() -> Self {
+        Backtest {
+            commission_per_contract_side: 2.25,
+            slippage_ticks: 1.0,
+        }
+    }
+}
+
+/// `[[session]]`: a window of ET wall-clock time that runs one profile.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    pub name: String,
+    /// `HH:MM` ET, inclusive.
+    pub start: String,
+    /// `HH:MM` ET, exclusive.
+    pub end: String,
+    pub profile: String,
+}
+
+/// Which sides a profile trades.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Long,
+    Short,
+    Both,
+    /// Nothing passes (a long-only profile run with `--sell-only`, or the reverse). Not
+    /// accepted in the file.
+    #[serde(skip)]
+    Neither,
+}
+
+impl Direction {
+    pub fn allows(self, side: crate::price::Side) -> bool {
+        use crate::price::Side;
+        matches!(
+            (self, side),
+            (Direction::Both, _) | (Direction::Long, Side::Buy) | (Direction::Short, Side::Sell)
+        )
+    }
+}
+
+/// `[profile.NAME]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Script path (relative to the config file) or `builtin:vreversal` / `builtin:bidirectional`.
+    pub strategy: String,
+    pub direction: Direction,
+    pub contracts: u32,
+    /// Stop distance in percent of entry.
+    pub stop_pct: f64,
+    pub target_points: f64,
+    pub max_hold_minutes: u32,
+    pub max_daily_signals: u32,
+    /// 0.0–1.0; proposals below are rejected (`confidence`).
+    #[serde(default)]
+    pub min_confidence: f64,
+    /// Default 1.
+    #[serde(default = "one")]
+    pub max_open_positions: u32,
+    /// Dollars; no new signals once today's realized P&L reaches −this. Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_daily_loss: Option<f64>,
+    /// Signal file name prefix. Default "vreversal_".
+    #[serde(default = "default_prefix")]
+    pub signal_prefix: String,
+    /// Script parameters by name (the script declares names and defaults).
+    #[serde(default)]
+    pub params: toml::Table,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_prefix() -> String {
+    "vreversal_".into()
+}
+
+/// The whole file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub instrument: Instrument,
+    #[serde(default)]
+    pub engine: EngineSection,
+    #[serde(default)]
+    pub feed: Feed,
+    #[serde(default)]
+    pub backtest: Backtest,
+    #[serde(default)]
+    pub session: Vec<Session>,
+    #[serde(default)]
+    pub profile: BTreeMap<String, Profile>,
+    /// Directory of the config file; relative paths resolve against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// Where the config came from (for messages).
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+/// A config problem with its place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{}:{}: {}", self.file, l, c, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A key path into the document, e.g. `session[1].profile`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn key(s: &str) -> Seg {
+    Seg::Key(s.to_string())
+}
+
+fn path_string(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k)
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map(|i| before[i + 1..].chars().count())
+        .unwrap_or_else(|| before.chars().count())
+        + 1;
+    (line, col)
+}
+
+/// Finds the span of the value at `path` in the TOML text (the key's span when the value is a
+/// table, so the message points at the header).
+fn locate(text: &str, path: &[Seg]) -> Option<std::ops::Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut table = doc.get_ref();
+    let mut span: Option<std::ops::Range<usize>> = None;
+    let mut current: Option<&DeValue> = None;
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                let t = match current {
+                    None => table,
+                    Some(DeValue::Table(t)) => t,
+                    _ => return span,
+                };
+                let (kk, v) = t
+                    .iter()
+                    .find(|(kk, _)| kk.get_ref().as_ref() == k.as_str())?;
+                span = Some(if matches!(v.get_ref(), DeValue::Table(_)) {
+                    kk.span()
+                } else {
+                    v.span()
+                });
+                current = Some(v.get_ref());
+                table = t;
+            }
+            Seg::Index(i) => {
+                let DeValue::Array(a) = current? else {
+                    return span;
+                };
+                let v = a.get(*i)?;
+                span = Some(v.span());
+                current = Some(v.get_ref());
+            }
+        }
+    }
+    span
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            line: None,
+            column: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::from_text(&text, path)
+    }
+
+    /// Parses and validates config text read from `path`.
+    pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| line_col(text, s.start))
+                .map(|(l, c)| (Some(l), Some(c)))
+                .unwrap_or((None, None));
+            ConfigError {
+                file: file.clone(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if cfg.base_dir.as_os_str().is_empty() {
+            cfg.base_dir = PathBuf::from(".");
+        }
+        cfg.source = path.to_path_buf();
+        cfg.validate().map_err(|(p, message)| {
+            let (line, column) = locate(text, &p)
+                .map(|s| line_col(text, s.start))
+                .map(|(l, c)| (Some(l), Some(c)))
+                .unwrap_or((None, None));
+            ConfigError {
+                file: file.clone(),
+                line,
+                column,
+                message: format!("{}: {message}", path_string(&p)),
+            }
+        })?;
+        Ok(cfg)
+    }
+
+    /// Applies `KEY=VALUE` overrides (`profile.production.params.drop_threshold=5`). The value is
+    /// read as TOML (`5`, `0.2`, `"text"`, `true`), or as a plain string when it is not TOML.
+    pub fn apply_overrides(&mut self, sets: &[String]) -> Result<(), ConfigError> {
+        if sets.is_empty() {
+            return Ok(());
+        }
+        let err = |set: &str, message: String| ConfigError {
+            file: format!("--set {set}"),
+            line: None,
+            column: None,
+            message,
+        };
+        let mut doc = toml::Value::try_from(&*self).map_err(|e| err("", e.to_string()))?;
+        for set in sets {
+            let (k, v) = set
+                .split_once('=')
+                .ok_or_else(|| err(set, "expected KEY=VALUE".into()))?;
+            let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {v}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(v.to_string()));
+            let parts: Vec<&str> = k.trim().split('.').collect();
+            if parts.iter().any(|p| p.is_empty()) {
+                return Err(err(
+                    set,
+                    format!("`{k}` is not a key path like profile.production.stop_pct"),
+                ));
+            }
+            let mut node = &mut doc;
+            for (n, part) in parts.iter().enumerate() {
+                let last = n + 1 == parts.len();
+                let table = node.as_table_mut().ok_or_else(|| {
+                    err(set, format!("`{}` is not a table", parts[..n].join(".")))
+                })?;
+                if last {
+                    table.insert(part.to_string(), value.clone());
+                    break;
+                }
+                // Only `params` tables may gain new keys; elsewhere the path must exist.
+                if !table.contains_key(*part) {
+                    if *part == "params" {
+                        table.insert(part.to_string(), toml::Value::Table(Default::default()));
+                    } else {
+                        return Err(err(
+                            set,
+                            format!("no `{}` in the config", parts[..=n].join(".")),
+                        ));
+                    }
+                }
+                node = table.get_mut(*part).expect("just checked");
+            }
+        }
+        let (base, source) = (self.base_dir.clone(), self.source.clone());
+        let mut cfg: Config = doc
+            .try_into()
+            .map_err(|e: toml::de::Error| err(&sets.join(" "), e.message().trim().to_string()))?;
+        cfg.base_dir = base;
+        cfg.source = source;
+        cfg.validate()
+            .map_err(|(p, m)| err(&sets.join(" "), format!("{}: {m}", path_string(&p))))?;
+        *self = cfg;
+        Ok(())
+    }
+
+    /// Semantic checks; the error carries the key path for locating it.
+    fn validate(&self) -> Result<(), (Vec<Seg>, String)> {
+        let i = &self.instrument;
+        if !(i.tick_size > 0.0 && i.tick_size.is_finite()) {
+            return Err((
+                vec![key("instrument"), key("tick_size")],
+                "must be a positive number".into(),
+            ));
+        }
+        if !(i.point_value > 0.0 && i.point_value.is_finite()) {
+            return Err((
+                vec![key("instrument"), key("point_value")],
+                "must be a positive number".into(),
+            ));
+        }
+        let e = &self.engine;
+        if parse_hhmm(&e.trading_day_start).is_none() {
+            return Err((
+                vec![key("engine"), key("trading_day_start")],
+                format!("`{}` is not HH:MM", e.trading_day_start),
+            ));
+        }
+        if e.signal_ttl_seconds <= 0 {
+            return Err((
+                vec![key("engine"), key("signal_ttl_seconds")],
+                "must be positive".into(),
+            ));
+        }
+        if e.bar_seconds <= 0 {
+            return Err((
+                vec![key("engine"), key("bar_seconds")],
+                "must be positive".into(),
+            ));
+        }
+        if e.history_bars < 100 {
+            return Err((
+                vec![key("engine"), key("history_bars")],
+                "must be at least 100".into(),
+            ));
+        }
+        if e.script_max_operations < 1000 {
+            return Err((
+                vec![key("engine"), key("script_max_operations")],
+                "must be at least 1000".into(),
+            ));
+        }
+        if self.feed.legacy_time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err((
+                vec![key("feed"), key("legacy_time_zone")],
+                format!("unknown time zone `{}`", self.feed.legacy_time_zone),
+            ));
+        }
+        let b = &self.backtest;
+        if !(b.commission_per_contract_side >= 0.0) {
+            return Err((
+                vec![key("backtest"), key("commission_per_contract_side")],
+                "must be zero or positive".into(),
+            ));
+        }
+        if !(b.slippage_ticks >= 0.0) {
+            return Err((
+                vec![key("backtest"), key("slippage_ticks")],
+                "must be zero or positive".into(),
+            ));
+        }
+        for (name, p) in &self.profile {
+            let at = |k: &str| vec![key("profile"), key(name), key(k)];
+            if p.contracts == 0 {
+                return Err((at("contracts"), "must be at least 1".into()));
+            }
+            if !(p.stop_pct > 0.0 && p.stop_pct < 100.0) {
+                return Err((
+                    at("stop_pct"),
+                    "must be between 0 and 100 (percent of entry)".into(),
+                ));
+            }
+            if !(p.target_points > 0.0 && p.target_points.is_finite()) {
+                return Err((
+                    at("target_points"),
+                    "must be a positive number of points".into(),
+                ));
+            }
+            if p.max_hold_minutes == 0 {
+                return Err((at("max_hold_minutes"), "must be at least 1".into()));
+            }
+            if !(0.0..=1.0).contains(&p.min_confidence) {
+                return Err((at("min_confidence"), "must be between 0 and 1".into()));
+            }
+            if p.max_open_positions == 0 {
+                return Err((at("max_open_positions"), "must be at least 1".into()));
+            }
+            if let Some(l) = p.max_daily_loss {
+                if !(l > 0.0) {
+                    return Err((
+                        at("max_daily_loss"),
+                        "must be a positive number of dollars".into(),
+                    ));
+                }
+            }
+            if p.signal_prefix.is_empty() || p.signal_prefix.contains(['/', '\\', '.']) {
+                return Err((
+                    at("signal_prefix"),
+                    "must be a plain file name prefix like `vreversal_`".into(),
+                ));
+            }
+            if crate::strategy::native::NativeStrategy::kind_from_spec(&p.strategy).is_none()
+                && p.strategy.starts_with("builtin:")
+            {
+                return Err((
+                    at("strategy"),
+                    format!(
+                        "unknown builtin `{}` (builtin:vreversal, builtin:bidirectional)",
+                        p.strategy
+                    ),
+                ));
+            }
+        }
+        let mut windows: Vec<(usize, SessionWindow)> = Vec::new();
+        for (n, s) in self.session.iter().enumerate() {
+            let at = |k: &str| vec![key("session"), Seg::Index(n), key(k)];
+            let start = parse_hhmm(&s.start).ok_or((
+                at("start"),
+                format!("`{}` is not HH:MM (24 h, ET)", s.start),
+            ))?;
+            let end = parse_hhmm(&s.end)
+                .ok_or((at("end"), format!("`{}` is not HH:MM (24 h, ET)", s.end)))?;
+            if end <= start {
+                return Err((
+                    at("end"),
+                    format!(
+                        "window `{}` ends at {} which is not after its start {}",
+                        s.name, s.end, s.start
+                    ),
+                ));
+            }
+            if !self.profile.contains_key(&s.profile) {
+                let known: Vec<&str> = self.profile.keys().map(String::as_str).collect();
+                return Err((
+                    at("profile"),
+                    format!(
+                        "unknown profile `{}` (defined: {})",
+                        s.profile,
+                        known.join(", ")
+                    ),
+                ));
+            }
+            let w = SessionWindow {
+                start_minute: start,
+                end_minute: end,
+            };
+            if let Some((m, _)) = windows
+                .iter()
+                .find(|(_, o)| w.start_minute < o.end_minute && o.start_minute < w.end_minute)
+            {
+                return Err((
+                    at("start"),
+                    format!(
+                        "window `{}` overlaps window `{}`",
+                        s.name, self.session[*m].name
+                    ),
+                ));
+            }
+            if self.session[..n].iter().any(|o| o.name == s.name) {
+                return Err((
+                    at("name"),
+                    format!("window name `{}` is used twice", s.name),
+                ));
+            }
+            windows.push((n, w));
+        }
+        Ok(())
+    }
+
+    /// Resolves a path from the config against the config file's directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    /// The session windows with their parsed times (validated, so parsing cannot fail).
+    pub fn windows(&self) -> Vec<(String, SessionWindow, String)> {
+        self.session
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.name.clone(),
+                    SessionWindow {
+                        start_minute: parse_hhmm(&s.start)?,
+                        end_minute: parse_hhmm(&s.end)?,
+                    },
+                    s.profile.clone(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Finds where a profile key lives in the file, for errors found after loading (e.g. an
+    /// unknown script parameter).
+    pub fn place_of(&self, path: &[&str]) -> ConfigError {
+        let file = self.source.display().to_string();
+        let segs: Vec<Seg> = path.iter().map(|s| key(s)).collect();
+        let text = std::fs::read_to_string(&self.source).unwrap_or_default();
+        let (line, column) = locate(&text, &segs)
+            .map(|s| line_col(&text, s.start))
+            .map(|(l, c)| (Some(l), Some(c)))
+            .unwrap_or((None, None));
+        ConfigError {
+            file,
+            line,
+            column,
+            message: path.join("."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[instrument]
+symbol = "ES"
+
+[[session]]
+name = "morning"
+start = "09:00"
+end = "11:00"
+profile = "production"
+
+[profile.production]
+strategy = "strategies/vreversal.rhai"
+direction = "long"
+contracts = 3
+stop_pct = 0.1
+target_points = 3.0
+max_hold_minutes = 25
+max_daily_signals = 20
+min_confidence = 0.70
+params = { drop_threshold = 4.0 }
+"#;
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        Config::from_text(text, Path::new("config.toml"))
+    }
+
+    #[test]
+    fn good_config_loads_with_defaults() {
+        let c = load(GOOD).unwrap();
+        assert_eq!(c.engine.signal_ttl_seconds, 90);
+        assert_eq!(c.profile["production"].max_open_positions, 1);
+        assert_eq!(
+            c.windows()[0].1,
+            SessionWindow {
+                start_minute: 540,
+                end_minute: 660
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_line_column_and_key() {
+        // (replacement applied to GOOD, expected error text)
+        let cases = [
+            ("contracts = 3", "contracts = 0", "config.toml:14:13: profile.production.contracts: must be at least 1"),
+            ("contracts = 3", "contracts = \"three\"", "config.toml:14:13: invalid type: string \"three\", expected u32"),
+            ("max_hold_minutes = 25", "max_hold = 25", "config.toml:17:1: unknown field `max_hold`, expected one of"),
+            ("profile = \"production\"", "profile = \"prod\"", "config.toml:9:11: session[0].profile: unknown profile `prod` (defined: production)"),
+            ("end = \"11:00\"", "end = \"08:00\"", "config.toml:8:7: session[0].end: window `morning` ends at 08:00"),
+            ("start = \"09:00\"", "start = \"9am\"", "config.toml:7:9: session[0].start: `9am` is not HH:MM"),
+            ("direction = \"long\"", "direction = \"up\"", "config.toml:13:13: unknown variant `up`"),
+            ("stop_pct = 0.1", "stop_pct = 0.1\nstop_pct = 0.2", "config.toml:16:1: duplicate key"),
+        ];
+        for (from, to, expected) in cases {
+            let text = GOOD.replacen(from, to, 1);
+            let err = load(&text).unwrap_err().to_string();
+            assert!(
+                err.starts_with(expected),
+                "{from} -> {to}:\n got  {err}\n want {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlapping_windows_are_refused() {
+        let text = format!("{GOOD}\n[[session]]\nname = \"late\"\nstart = \"10:30\"\nend = \"12:00\"\nprofile = \"production\"\n");
+        let err = load(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("session[1].start: window `late` overlaps window `morning`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn overrides_set_values_and_name_the_set_on_error() {
+        let mut c = load(GOOD).unwrap();
+        c.apply_overrides(&[
+            "profile.production.params.drop_threshold=5".into(),
+            "profile.production.stop_pct=0.2".into(),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.profile["production"].params["drop_threshold"],
+            toml::Value::Integer(5)
+        );
+        assert_eq!(c.profile["production"].stop_pct, 0.2);
+        let err = c
+            .clone()
+            .apply_overrides(&["profile.production.contracts=0".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--set profile.production.contracts=0: profile.production.contracts: must be at least 1"), "{err}");
+        let err = c
+            .clone()
+            .apply_overrides(&["profile.nope.contracts=1".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no `profile.nope` in the config"), "{err}");
+        let err = c
+            .apply_overrides(&["profile.production.stop_pct=abc".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected f64"), "{err}");
+    }
+}

@@ -1,0 +1,105 @@
+//! The journal (DESIGN §7): an append-only JSON-lines file of everything the engine decided —
+//! admitted signals, rejections with their reason, script errors, shadow-trade exits, runs —
+//! so no decision is ever silent.
+
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+
+/// One journal line. `event` names the kind; the rest depends on it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStart {
+        mode: String,
+        config: String,
+        profiles: Vec<String>,
+        strategies: Vec<String>,
+        ledger_ids: usize,
+        recovered_from_files: usize,
+    },
+    Signal {
+        bar_time: String,
+        signal_id: String,
+        side: String,
+        profile: String,
+        window: String,
+        strategy: String,
+        entry: f64,
+        stop: f64,
+        target: f64,
+        quantity: u32,
+        confidence: Option<f64>,
+        file: String,
+        /// Microseconds from the bar reaching the engine to the file being renamed into place.
+        latency_us: u64,
+    },
+    Rejected {
+        bar_time: String,
+        signal_id: String,
+        side: String,
+        profile: String,
+        strategy: String,
+        reason: String,
+        detail: String,
+    },
+    ScriptError {
+        bar_time: String,
+        profile: String,
+        strategy: String,
+        error: String,
+    },
+    SignalWriteFailed {
+        bar_time: String,
+        signal_id: String,
+        error: String,
+    },
+    TradeClosed {
+        signal_id: String,
+        side: String,
+        entry_time: String,
+        entry: f64,
+        exit_time: String,
+        exit: f64,
+        reason: String,
+        pnl: f64,
+    },
+    BarRejected {
+        bar_time: String,
+        reason: String,
+    },
+    RunEnd {
+        bars: u64,
+        signals: u64,
+        rejections: u64,
+        script_errors: u64,
+        bars_skipped: u64,
+    },
+}
+
+/// Appends events to a file, one JSON object per line, flushed per line.
+pub struct Journal {
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl Journal {
+    pub fn open(path: &Path) -> std::io::Result<Journal> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(Journal {
+            file: std::io::BufWriter::new(file),
+        })
+    }
+
+    pub fn write(&mut self, event: &Event) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(event).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.flush()
+    }
+}

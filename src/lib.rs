@@ -1,0 +1,18 @@
+//! vrev: a Rust host that feeds one-minute bars to Rhai pattern scripts and turns what they
+//! propose into NinjaTrader 8 signal files. See `src/README.md` for the module map.
+
+pub mod bar;
+pub mod barfile;
+pub mod book;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod engine;
+pub mod journal;
+pub mod ledger;
+pub mod price;
+pub mod rules;
+pub mod signal;
+pub mod strategy;
+pub mod synth;
+pub mod time;

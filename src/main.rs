@@ -1,0 +1,19 @@
+//! The `vrev` binary: parse arguments, run the command, turn errors into a message and exit 1.
+
+use clap::Parser;
+
+fn main() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VREV_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,script=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let cli = vrev::cli::Cli::parse();
+    if let Err(e) = vrev::commands::run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,357 @@
+//! Host rules (DESIGN §6): the admission of a proposal, in the fixed order. The first rule that
+//! fails names the rejection; the engine journals it. No rule lives anywhere else.
+
+use crate::config::{Direction, Profile};
+use crate::price::{bracket, round_stop, Bracket, Side};
+use crate::strategy::Proposal;
+
+/// Why a proposal was refused, in rule order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    Window,
+    Direction,
+    Confidence,
+    Duplicate,
+    DailyLimit,
+    DailyLoss,
+    OpenPositions,
+    Stop,
+}
+
+impl RejectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::Window => "window",
+            RejectReason::Direction => "direction",
+            RejectReason::Confidence => "confidence",
+            RejectReason::Duplicate => "duplicate",
+            RejectReason::DailyLimit => "daily_limit",
+            RejectReason::DailyLoss => "daily_loss",
+            RejectReason::OpenPositions => "open_positions",
+            RejectReason::Stop => "stop",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rejection {
+    pub reason: RejectReason,
+    pub detail: String,
+}
+
+fn reject(reason: RejectReason, detail: String) -> Result<Bracket, Rejection> {
+    Err(Rejection { reason, detail })
+}
+
+/// Whether the ID has been emitted before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    Never,
+    /// Emitted earlier in this run: a true duplicate.
+    ThisRun,
+    /// In the ledger from an earlier run (a restart replaying the same bars): not written again,
+    /// but it still counts, exactly as in the uninterrupted run.
+    EarlierRun,
+}
+
+/// Everything the rules look at besides the proposal.
+#[derive(Clone, Debug)]
+pub struct Context<'a> {
+    pub profile_name: &'a str,
+    pub profile: &'a Profile,
+    /// The profile's direction, narrowed by `--buy-only` / `--sell-only`.
+    pub direction: Direction,
+    /// Rule 1: the bar is inside a Mon–Fri window whose profile is this one.
+    pub in_window: bool,
+    pub window_note: &'a str,
+    pub seen: Seen,
+    /// Signals this profile admitted on the signal bar's trading day.
+    pub admitted_today: u32,
+    /// Net realized shadow P&L of trades that exited today (all profiles: one account).
+    pub realized_today: f64,
+    /// Open shadow trades, pending entries included (all profiles: one account).
+    pub open_positions: usize,
+    pub tick_size: f64,
+}
+
+/// Runs rules 1–8 in order. On success returns the stop and target (rule 8).
+pub fn admit(p: &Proposal, cx: &Context) -> Result<Bracket, Rejection> {
+    let prof = cx.profile;
+    if !cx.in_window {
+        return reject(
+            RejectReason::Window,
+            format!(
+                "bar is outside every window of profile `{}` ({})",
+                cx.profile_name, cx.window_note
+            ),
+        );
+    }
+    if !cx.direction.allows(p.side) {
+        return reject(
+            RejectReason::Direction,
+            format!(
+                "profile `{}` trades {:?}, not {}",
+                cx.profile_name,
+                cx.direction,
+                p.side.as_str()
+            )
+            .to_lowercase(),
+        );
+    }
+    let min_hundredths = (prof.min_confidence * 100.0).round() as u32;
+    if let Some(c) = p.confidence {
+        if c < min_hundredths {
+            return reject(
+                RejectReason::Confidence,
+                format!(
+                    "confidence {:.2} < min_confidence {:.2}",
+                    c as f64 / 100.0,
+                    min_hundredths as f64 / 100.0
+                ),
+            );
+        }
+    }
+    if cx.seen == Seen::ThisRun {
+        return reject(
+            RejectReason::Duplicate,
+            "this signal ID was already emitted".into(),
+        );
+    }
+    if cx.admitted_today >= prof.max_daily_signals {
+        return reject(
+            RejectReason::DailyLimit,
+            format!(
+                "{} signals already admitted today (max_daily_signals {})",
+                cx.admitted_today, prof.max_daily_signals
+            ),
+        );
+    }
+    if let Some(limit) = prof.max_daily_loss {
+        if cx.realized_today <= -limit {
+            return reject(
+                RejectReason::DailyLoss,
+                format!(
+                    "today's realized P&L {:.2} has reached −max_daily_loss {:.2}",
+                    cx.realized_today, limit
+                ),
+            );
+        }
+    }
+    if cx.open_positions >= prof.max_open_positions as usize {
+        return reject(
+            RejectReason::OpenPositions,
+            format!(
+                "{} open position(s) (max_open_positions {})",
+                cx.open_positions, prof.max_open_positions
+            ),
+        );
+    }
+    let Some(mut b) = bracket(
+        p.side,
+        p.entry,
+        prof.stop_pct,
+        prof.target_points,
+        cx.tick_size,
+    ) else {
+        return reject(
+            RejectReason::Stop,
+            format!("cannot compute a stop from entry {}", p.entry),
+        );
+    };
+    if let Some(tighter) = p.stop {
+        let Some(s) = round_stop(p.side, tighter, cx.tick_size) else {
+            return reject(
+                RejectReason::Stop,
+                format!("proposed stop {tighter} is not a number"),
+            );
+        };
+        let wider = match p.side {
+            Side::Buy => s < b.stop,
+            Side::Sell => s > b.stop,
+        };
+        if wider {
+            return reject(
+                RejectReason::Stop,
+                format!(
+                    "proposed stop {s} is wider than the profile's {} (stop_pct {})",
+                    b.stop, prof.stop_pct
+                ),
+            );
+        }
+        b.stop = s;
+    }
+    let ordered = match p.side {
+        Side::Buy => b.stop < p.entry && p.entry < b.target,
+        Side::Sell => b.target < p.entry && p.entry < b.stop,
+    };
+    if !ordered {
+        return reject(
+            RejectReason::Stop,
+            format!(
+                "stop {} / entry {} / target {} are not on the right sides for {}",
+                b.stop,
+                p.entry,
+                b.target,
+                p.side.as_str()
+            ),
+        );
+    }
+    Ok(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Profile;
+
+    fn profile() -> Profile {
+        Profile {
+            strategy: "builtin:vreversal".into(),
+            direction: Direction::Long,
+            contracts: 3,
+            stop_pct: 0.1,
+            target_points: 3.0,
+            max_hold_minutes: 25,
+            max_daily_signals: 20,
+            min_confidence: 0.70,
+            max_open_positions: 1,
+            max_daily_loss: Some(500.0),
+            signal_prefix: "vreversal_".into(),
+            params: Default::default(),
+        }
+    }
+    fn proposal(side: Side, conf: Option<u32>) -> Proposal {
+        Proposal {
+            side,
+            entry: 4125.0,
+            anchor_a: 4130.0,
+            anchor_b: 4120.0,
+            confidence: conf,
+            stop: None,
+            pattern: None,
+            extra: vec![],
+        }
+    }
+
+    #[test]
+    fn rules_in_order_with_their_reasons() {
+        let prof = profile();
+        let base = Context {
+            profile_name: "production",
+            profile: &prof,
+            direction: Direction::Long,
+            in_window: true,
+            window_note: "",
+            seen: Seen::Never,
+            admitted_today: 0,
+            realized_today: 0.0,
+            open_positions: 0,
+            tick_size: 0.25,
+        };
+        let p = proposal(Side::Buy, Some(70));
+        assert_eq!(
+            admit(&p, &base).unwrap(),
+            Bracket {
+                stop: 4120.75,
+                target: 4128.0
+            }
+        );
+        // (what changes, expected reason) — each case also breaks every later rule, so the
+        // first failing rule must be the one reported.
+        let everything_bad = Context {
+            seen: Seen::ThisRun,
+            admitted_today: 20,
+            realized_today: -500.0,
+            open_positions: 1,
+            ..base.clone()
+        };
+        let cases: Vec<(Context, Proposal, RejectReason)> = vec![
+            (
+                Context {
+                    in_window: false,
+                    ..everything_bad.clone()
+                },
+                proposal(Side::Sell, Some(10)),
+                RejectReason::Window,
+            ),
+            (
+                everything_bad.clone(),
+                proposal(Side::Sell, Some(10)),
+                RejectReason::Direction,
+            ),
+            (
+                everything_bad.clone(),
+                proposal(Side::Buy, Some(69)),
+                RejectReason::Confidence,
+            ),
+            (
+                everything_bad.clone(),
+                proposal(Side::Buy, Some(70)),
+                RejectReason::Duplicate,
+            ),
+            (
+                Context {
+                    seen: Seen::EarlierRun,
+                    ..everything_bad.clone()
+                },
+                p.clone(),
+                RejectReason::DailyLimit,
+            ),
+            (
+                Context {
+                    admitted_today: 19,
+                    ..everything_bad.clone()
+                }
+                .with_seen(Seen::Never),
+                p.clone(),
+                RejectReason::DailyLoss,
+            ),
+            (
+                Context {
+                    realized_today: -499.75,
+                    ..base.clone()
+                }
+                .with_open(1),
+                p.clone(),
+                RejectReason::OpenPositions,
+            ),
+            (
+                base.clone(),
+                Proposal {
+                    stop: Some(4110.0),
+                    ..p.clone()
+                },
+                RejectReason::Stop,
+            ),
+        ];
+        for (cx, prop, reason) in cases {
+            assert_eq!(admit(&prop, &cx).unwrap_err().reason, reason);
+        }
+        // A tighter stop is kept (rounded to the tick); no confidence given is not a rejection.
+        assert_eq!(
+            admit(
+                &Proposal {
+                    stop: Some(4122.1),
+                    ..p.clone()
+                },
+                &base
+            )
+            .unwrap()
+            .stop,
+            4122.0
+        );
+        assert!(admit(&proposal(Side::Buy, None), &base).is_ok());
+    }
+
+    impl<'a> Context<'a> {
+        fn with_seen(self, seen: Seen) -> Self {
+            Context { seen, ..self }
+        }
+        fn with_open(self, open_positions: usize) -> Self {
+            Context {
+                open_positions,
+                ..self
+            }
+        }
+    }
+}

@@ -1,0 +1,629 @@
+//! The Rhai host (DESIGN §5): one sandboxed `rhai::Engine` built once, one compiled AST per
+//! script, native helpers that read the shared bar history in place.
+//!
+//! # Script contract
+//!
+//! ```rhai
+//! fn params() { #{ drop_threshold: 4.0, drop_window: 15 } }   // defaults (optional)
+//! fn on_bar(t, p) {                                           // required
+//!     // t: index of this bar; p.drop_threshold: the profile's value or the default
+//!     // return (), one proposal map, or an array of them:
+//!     #{ side: "BUY", entry: close(t), anchor_a: 6107.25, anchor_b: 6091.5,
+//!        confidence: 0.8, pattern: "v_reversal", extra: #{ drop: 15.75 } }
+//! }
+//! const CALL_ON_EVERY_BAR = true;   // optional: also call outside the windows
+//! ```
+//!
+//! Inside `on_bar`, `this` is a map that persists between calls (per profile), for scripts that
+//! keep state. Helpers take absolute bar indices; range helpers clamp to the bars that exist and
+//! return −1 when nothing is found. Reading a bar after `t` or one no longer in memory is an
+//! error: scripts cannot look ahead.
+
+use super::{ExtraValue, Proposal, Strategy, StrategyError, StrategyVersion};
+use crate::bar::BarSeries;
+use crate::price::Side;
+use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Position, Scope, AST};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Limits applied to every script call. Set explicitly because Rhai's debug and release
+/// defaults differ.
+#[derive(Clone, Debug)]
+pub struct ScriptLimits {
+    /// Operations per `on_bar` call before the script is stopped as runaway. Default 200,000
+    /// (the shipped V-reversal uses well under 2,000 per bar).
+    pub max_operations: u64,
+    /// Function call nesting. Default 32.
+    pub max_call_levels: usize,
+    /// Expression nesting at global and function level. Default (64, 32).
+    pub max_expr_depths: (usize, usize),
+    /// Longest string a script may build. Default 10,000 characters.
+    pub max_string_size: usize,
+    /// Largest array a script may build. Default 10,000 elements.
+    pub max_array_size: usize,
+    /// Largest map a script may build. Default 1,000 entries.
+    pub max_map_size: usize,
+}
+
+impl Default for ScriptLimits {
+    fn default() -> Self {
+        ScriptLimits {
+            max_operations: 200_000,
+            max_call_levels: 32,
+            max_expr_depths: (64, 32),
+            max_string_size: 10_000,
+            max_array_size: 10_000,
+            max_map_size: 1_000,
+        }
+    }
+}
+
+/// Profile parameters as scripts see them: `p.name` reads one; an unknown name is an error.
+#[derive(Clone, Debug)]
+pub struct Params(Rc<Map>);
+
+fn bar_missing(i: i64, s: &BarSeries) -> Box<EvalAltResult> {
+    let msg = if i >= s.len() as i64 {
+        format!(
+            "bar {i} does not exist yet (the newest bar is {}): scripts cannot look ahead",
+            s.len() as i64 - 1
+        )
+    } else if i < 0 {
+        format!("bar {i} does not exist (bars count from 0)")
+    } else {
+        format!(
+            "bar {i} is no longer in memory (the oldest kept is {})",
+            s.first_available()
+        )
+    };
+    msg.into()
+}
+
+/// Builds the sandboxed engine with the bar helpers bound to `series`.
+pub fn build_engine(series: Rc<RefCell<BarSeries>>, limits: &ScriptLimits) -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_strict_variables(true)
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depths.0, limits.max_expr_depths.1)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_modules(0)
+        .set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+    // No file, network or process access exists in Rhai's packages; `import` is disabled by the
+    // dummy resolver above and `eval` (code from strings) is switched off.
+    engine.disable_symbol("eval");
+    engine.on_print(|s| tracing::info!(target: "script", "{s}"));
+    engine.on_debug(
+        |s, src, pos| tracing::debug!(target: "script", "{}:{}: {s}", src.unwrap_or("script"), pos),
+    );
+
+    engine.register_type_with_name::<Params>("Params");
+    engine.register_indexer_get(
+        |p: &mut Params, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+            p.0.get(name).cloned().ok_or_else(|| {
+                let known: Vec<&str> = p.0.keys().map(|k| k.as_str()).collect();
+                format!(
+                    "unknown parameter `{name}` (this script declares: {})",
+                    known.join(", ")
+                )
+                .into()
+            })
+        },
+    );
+
+    macro_rules! field {
+        ($name:literal, $get:ident) => {{
+            let s = series.clone();
+            engine.register_fn($name, move |i: i64| -> Result<f64, Box<EvalAltResult>> {
+                let s = s.borrow();
+                if s.contains(i) {
+                    Ok(s.$get(i as usize))
+                } else {
+                    Err(bar_missing(i, &s))
+                }
+            });
+        }};
+    }
+    field!("open", open);
+    field!("high", high);
+    field!("low", low);
+    field!("close", close);
+    field!("volume", volume);
+
+    let idx = |r: Option<usize>| r.map(|i| i as i64).unwrap_or(-1);
+    {
+        let s = series.clone();
+        engine.register_fn("first_bar", move || s.borrow().first_available() as i64);
+    }
+    {
+        let s = series.clone();
+        let clock = crate::time::MarketClock::exchange();
+        engine.register_fn(
+            "et_minute",
+            move |i: i64| -> Result<i64, Box<EvalAltResult>> {
+                let s = s.borrow();
+                if s.contains(i) {
+                    Ok(clock.stamp(s.close_time(i as usize)).minute_of_day as i64)
+                } else {
+                    Err(bar_missing(i, &s))
+                }
+            },
+        );
+    }
+    {
+        let s = series.clone();
+        engine.register_fn("lowest_low", move |from: i64, to: i64| {
+            idx(s.borrow().lowest_low(from, to))
+        });
+    }
+    {
+        let s = series.clone();
+        engine.register_fn("highest_high", move |from: i64, to: i64| {
+            idx(s.borrow().highest_high(from, to))
+        });
+    }
+    {
+        let s = series.clone();
+        engine.register_fn("first_high_above", move |from: i64, to: i64, level: f64| {
+            idx(s.borrow().first_high_above(from, to, level))
+        });
+    }
+    {
+        let s = series.clone();
+        engine.register_fn("first_low_below", move |from: i64, to: i64, level: f64| {
+            idx(s.borrow().first_low_below(from, to, level))
+        });
+    }
+    {
+        let s = series.clone();
+        engine.register_fn(
+            "first_pullback_to",
+            move |from: i64, to: i64, level: f64, tol: f64| {
+                idx(s.borrow().first_pullback_to(from, to, level, tol))
+            },
+        );
+    }
+    {
+        let s = series.clone();
+        engine.register_fn(
+            "first_rally_to",
+            move |from: i64, to: i64, level: f64, tol: f64| {
+                idx(s.borrow().first_rally_to(from, to, level, tol))
+            },
+        );
+    }
+    {
+        let s = series.clone();
+        engine.register_fn(
+            "highs_near",
+            move |from: i64, to: i64, price: f64, tol: f64| {
+                let mut out = rhai::Array::new();
+                s.borrow().each_high_near(from, to, price, tol, |i| {
+                    out.push(Dynamic::from_int(i as i64))
+                });
+                out
+            },
+        );
+    }
+    {
+        let s = series;
+        engine.register_fn(
+            "lows_near",
+            move |from: i64, to: i64, price: f64, tol: f64| {
+                let mut out = rhai::Array::new();
+                s.borrow().each_low_near(from, to, price, tol, |i| {
+                    out.push(Dynamic::from_int(i as i64))
+                });
+                out
+            },
+        );
+    }
+    engine.register_fn("min", |a: i64, b: i64| a.min(b));
+    engine.register_fn("max", |a: i64, b: i64| a.max(b));
+    engine.register_fn("min", |a: f64, b: f64| a.min(b));
+    engine.register_fn("max", |a: f64, b: f64| a.max(b));
+    engine
+}
+
+/// A script compiled and checked, ready to be bound to profiles.
+#[derive(Debug)]
+pub struct CompiledScript {
+    pub path: PathBuf,
+    pub version: StrategyVersion,
+    pub ast: AST,
+    /// Declared parameters and their defaults, from `fn params()`.
+    pub defaults: Map,
+    pub call_on_every_bar: bool,
+    /// File stem, the default `PATTERN_TYPE`.
+    pub stem: String,
+}
+
+fn place(file: &str, pos: Position, message: String) -> StrategyError {
+    StrategyError {
+        file: file.to_string(),
+        line: pos.line(),
+        column: pos.position(),
+        message,
+    }
+}
+
+/// Turns a Rhai runtime error into a located one (innermost position: the script line that
+/// failed, not the call site in the host).
+pub fn runtime_error(file: &str, err: &EvalAltResult, limits_ops: u64) -> StrategyError {
+    let inner = err.unwrap_inner();
+    let message = match inner {
+        EvalAltResult::ErrorTooManyOperations(_) => {
+            format!("script stopped after {limits_ops} operations (runaway loop?): this bar gets no signal")
+        }
+        other => {
+            // Rhai's message without its own " (line x, position y)" suffix: we print the place first.
+            let s = other.to_string();
+            match s.rfind(" (line ") {
+                Some(i) if s.ends_with(')') => s[..i].to_string(),
+                _ => s,
+            }
+        }
+    };
+    place(file, inner.position(), message)
+}
+
+/// The engine, the shared series it reads and the limits: what compiles and binds scripts.
+pub struct ScriptHost {
+    engine: Rc<Engine>,
+    series: Rc<RefCell<BarSeries>>,
+    limits: ScriptLimits,
+}
+
+impl ScriptHost {
+    pub fn new(series: Rc<RefCell<BarSeries>>, limits: ScriptLimits) -> Self {
+        ScriptHost {
+            engine: Rc::new(build_engine(series.clone(), &limits)),
+            series,
+            limits,
+        }
+    }
+
+    pub fn limits(&self) -> &ScriptLimits {
+        &self.limits
+    }
+
+    /// Compiles a script file and checks its contract (`on_bar(t, p)` exists, `params()`
+    /// returns a map, top-level code runs).
+    pub fn compile_file(&self, path: &Path) -> Result<CompiledScript, StrategyError> {
+        let display = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|e| StrategyError {
+            file: display.clone(),
+            line: None,
+            column: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        self.compile_source(path, &source)
+    }
+
+    /// Compiles script text (as if read from `path`).
+    pub fn compile_source(
+        &self,
+        path: &Path,
+        source: &str,
+    ) -> Result<CompiledScript, StrategyError> {
+        let engine = &self.engine;
+        let ops = self.limits.max_operations;
+        let display = path.display().to_string();
+        let contract = |message: String| StrategyError {
+            file: display.clone(),
+            line: None,
+            column: None,
+            message,
+        };
+        let mut ast = engine
+            .compile(source)
+            .map_err(|e| place(&display, e.position(), e.err_type().to_string()))?;
+        ast.set_source(display.clone());
+        match ast.iter_functions().find(|f| f.name == "on_bar") {
+            None => {
+                return Err(contract(
+                    "no `fn on_bar(t, p)` defined: the host calls on_bar for each eligible bar"
+                        .into(),
+                ))
+            }
+            Some(f) if f.params.len() != 2 => {
+                return Err(contract(format!(
+                    "`on_bar` takes {} parameter(s); it must be `fn on_bar(t, p)`",
+                    f.params.len()
+                )))
+            }
+            _ => {}
+        }
+        engine
+            .run_ast(&ast)
+            .map_err(|e| runtime_error(&display, &e, ops))?;
+        let defaults = if ast
+            .iter_functions()
+            .any(|f| f.name == "params" && f.params.is_empty())
+        {
+            let v: Dynamic = engine
+                .call_fn(&mut Scope::new(), &ast, "params", ())
+                .map_err(|e| runtime_error(&display, &e, ops))?;
+            v.try_cast::<Map>().ok_or_else(|| {
+                contract("`params()` must return a map of parameter names to default values".into())
+            })?
+        } else {
+            Map::new()
+        };
+        let call_on_every_bar = ast
+            .iter_literal_variables(true, false)
+            .any(|(name, _, value)| {
+                name == "CALL_ON_EVERY_BAR" && value.as_bool().unwrap_or(false)
+            });
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| display.clone());
+        let stem = path
+            .file_stem()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| name.clone());
+        Ok(CompiledScript {
+            path: path.to_path_buf(),
+            version: StrategyVersion {
+                name,
+                hash: super::content_hash(source.as_bytes()),
+            },
+            ast,
+            defaults,
+            call_on_every_bar,
+            stem,
+        })
+    }
+
+    /// Binds a compiled script to one profile's merged parameters.
+    pub fn bind(&self, script: Rc<CompiledScript>, params: Map) -> ScriptStrategy {
+        ScriptStrategy {
+            engine: self.engine.clone(),
+            series: self.series.clone(),
+            file: script.path.display().to_string(),
+            script,
+            params: Params(Rc::new(params)),
+            state: Dynamic::from_map(Map::new()),
+            scope: Scope::new(),
+            max_operations: self.limits.max_operations,
+        }
+    }
+}
+
+/// Merges a profile's `params` over a script's declared defaults. A name the script does not
+/// declare, or a value whose type does not fit the default, is an error naming the parameter.
+pub fn merge_params(script: &CompiledScript, overrides: &toml::Table) -> Result<Map, String> {
+    let mut merged = script.defaults.clone();
+    for (key, value) in overrides {
+        let Some(default) = script.defaults.get(key.as_str()) else {
+            let known: Vec<&str> = script.defaults.keys().map(|k| k.as_str()).collect();
+            return Err(format!(
+                "unknown parameter `{key}` for {} (it declares: {})",
+                script.version.name,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        };
+        let v = toml_to_dynamic(value);
+        let fits = if default.is_float() {
+            v.is_float() || v.is_int()
+        } else {
+            default.type_name() == v.type_name()
+        };
+        if !fits {
+            return Err(format!(
+                "parameter `{key}` must be {} like its default `{}`, found `{value}`",
+                default.type_name(),
+                default
+            ));
+        }
+        let v = if default.is_float() && v.is_int() {
+            Dynamic::from_float(v.as_int().unwrap_or(0) as f64)
+        } else {
+            v
+        };
+        merged.insert(key.as_str().into(), v);
+    }
+    Ok(merged)
+}
+
+fn toml_to_dynamic(v: &toml::Value) -> Dynamic {
+    match v {
+        toml::Value::Integer(i) => Dynamic::from_int(*i),
+        toml::Value::Float(f) => Dynamic::from_float(*f),
+        toml::Value::Boolean(b) => Dynamic::from_bool(*b),
+        toml::Value::String(s) => Dynamic::from(s.clone()),
+        toml::Value::Array(a) => Dynamic::from_array(a.iter().map(toml_to_dynamic).collect()),
+        toml::Value::Table(t) => Dynamic::from_map(
+            t.iter()
+                .map(|(k, v)| (k.as_str().into(), toml_to_dynamic(v)))
+                .collect(),
+        ),
+        toml::Value::Datetime(d) => Dynamic::from(d.to_string()),
+    }
+}
+
+/// A compiled script bound to one profile's parameters, with its own persistent `this` state.
+pub struct ScriptStrategy {
+    engine: Rc<Engine>,
+    series: Rc<RefCell<BarSeries>>,
+    script: Rc<CompiledScript>,
+    params: Params,
+    state: Dynamic,
+    scope: Scope<'static>,
+    file: String,
+    max_operations: u64,
+}
+
+impl ScriptStrategy {
+    pub fn script(&self) -> &Rc<CompiledScript> {
+        &self.script
+    }
+
+    fn err(&self, message: String) -> StrategyError {
+        StrategyError {
+            file: self.file.clone(),
+            line: None,
+            column: None,
+            message,
+        }
+    }
+
+    fn proposal_from(
+        &self,
+        value: Dynamic,
+        t: usize,
+        out: &mut Vec<Proposal>,
+    ) -> Result<(), StrategyError> {
+        if value.is_unit() {
+            return Ok(());
+        }
+        if value.is_array() {
+            for v in value.cast::<rhai::Array>() {
+                self.proposal_from(v, t, out)?;
+            }
+            return Ok(());
+        }
+        let type_name = value.type_name();
+        let Some(map) = value.try_cast::<Map>() else {
+            return Err(self.err(format!(
+                "on_bar returned a {type_name}; return (), a proposal map or an array of them"
+            )));
+        };
+        let mut side = None;
+        let mut entry = None;
+        let (mut a, mut b) = (None, None);
+        let mut confidence = None;
+        let mut stop = None;
+        let mut pattern = None;
+        let mut extra = Vec::new();
+        let num = |k: &str, v: &Dynamic| -> Result<f64, StrategyError> {
+            v.as_float()
+                .or_else(|_| v.as_int().map(|i| i as f64))
+                .map_err(|_| {
+                    self.err(format!(
+                        "proposal `{k}` must be a number, found {}",
+                        v.type_name()
+                    ))
+                })
+        };
+        for (k, v) in map {
+            match k.as_str() {
+                "side" => {
+                    side = Some(match v.clone().into_string().unwrap_or_default().to_ascii_uppercase().as_str() {
+                        "BUY" => Side::Buy,
+                        "SELL" => Side::Sell,
+                        _ => return Err(self.err(format!("proposal `side` must be \"BUY\" or \"SELL\", found {v}"))),
+                    })
+                }
+                "entry" => entry = Some(num("entry", &v)?),
+                "anchor_a" => a = Some(num("anchor_a", &v)?),
+                "anchor_b" => b = Some(num("anchor_b", &v)?),
+                "confidence" => {
+                    let c = num("confidence", &v)?;
+                    if !(0.0..=1.0).contains(&c) {
+                        return Err(self.err(format!("proposal `confidence` must be between 0 and 1, found {c}")));
+                    }
+                    confidence = Some((c * 100.0).round() as u32)
+                }
+                "stop" => stop = Some(num("stop", &v)?),
+                "pattern" => pattern = Some(v.to_string()),
+                "extra" => {
+                    let m = v.try_cast::<Map>().ok_or_else(|| self.err("proposal `extra` must be a map".into()))?;
+                    for (ek, ev) in m {
+                        let key = ek.to_string();
+                        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                            return Err(self.err(format!("extra key `{key}` must be letters, digits and `_`")));
+                        }
+                        let val = if let Ok(i) = ev.as_int() {
+                            ExtraValue::Int(i)
+                        } else if let Ok(f) = ev.as_float() {
+                            ExtraValue::Float(f)
+                        } else if let Ok(bv) = ev.as_bool() {
+                            ExtraValue::Bool(bv)
+                        } else {
+                            let s = ev.to_string();
+                            if s.contains(['\n', '\r']) {
+                                return Err(self.err(format!("extra `{key}` must be a single line")));
+                            }
+                            ExtraValue::Text(s)
+                        };
+                        extra.push((key, val));
+                    }
+                }
+                other => {
+                    return Err(self.err(format!(
+                        "unknown proposal key `{other}` (known: side, entry, anchor_a, anchor_b, confidence, stop, pattern, extra)"
+                    )))
+                }
+            }
+        }
+        let side =
+            side.ok_or_else(|| self.err("proposal has no `side` (\"BUY\" or \"SELL\")".into()))?;
+        let (Some(anchor_a), Some(anchor_b)) = (a, b) else {
+            return Err(self.err("proposal needs `anchor_a` and `anchor_b` (the two prices that identify the pattern)".into()));
+        };
+        let entry = match entry {
+            Some(e) => e,
+            None => self.engine_close(t),
+        };
+        for (name, v) in [
+            ("entry", entry),
+            ("anchor_a", anchor_a),
+            ("anchor_b", anchor_b),
+        ] {
+            if !v.is_finite() {
+                return Err(self.err(format!("proposal `{name}` is not a finite number")));
+            }
+        }
+        out.push(Proposal {
+            side,
+            entry,
+            anchor_a,
+            anchor_b,
+            confidence,
+            stop,
+            pattern,
+            extra,
+        });
+        Ok(())
+    }
+
+    fn engine_close(&self, t: usize) -> f64 {
+        self.series.borrow().close(t)
+    }
+}
+
+impl Strategy for ScriptStrategy {
+    fn on_bar(&mut self, t: usize, out: &mut Vec<Proposal>) -> Result<(), StrategyError> {
+        let options = CallFnOptions::new().bind_this_ptr(&mut self.state);
+        let result = self.engine.call_fn_with_options::<Dynamic>(
+            options,
+            &mut self.scope,
+            &self.script.ast,
+            "on_bar",
+            (t as i64, self.params.clone()),
+        );
+        match result {
+            Ok(v) => self.proposal_from(v, t, out),
+            Err(e) => Err(runtime_error(&self.file, &e, self.max_operations)),
+        }
+    }
+    fn call_on_every_bar(&self) -> bool {
+        self.script.call_on_every_bar
+    }
+    fn version(&self) -> &StrategyVersion {
+        &self.script.version
+    }
+    fn pattern_name(&self) -> &str {
+        &self.script.stem
+    }
+}
