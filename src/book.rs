@@ -98,27 +98,18 @@ pub struct Trade {
 }
 
 impl Trade {
-    pub fn new(
-        signal_id: String,
-        profile: String,
-        window: String,
-        side: Side,
-        signal_time: i64,
-        stop: f64,
-        target: f64,
-        contracts: u32,
-        max_hold_minutes: u32,
-    ) -> Self {
+    /// The shadow trade of an admitted signal, pending its entry on the next bar.
+    pub fn from_signal(s: &crate::signal::Signal) -> Self {
         Trade {
-            signal_id,
-            profile,
-            window,
-            side,
-            signal_time,
-            stop,
-            target,
-            contracts,
-            max_hold_minutes,
+            signal_id: s.id.clone(),
+            profile: s.profile.clone(),
+            window: s.window.clone(),
+            side: s.side,
+            signal_time: s.signal_time,
+            stop: s.stop,
+            target: s.target,
+            contracts: s.quantity,
+            max_hold_minutes: s.max_hold_minutes,
             entry_time: None,
             entry_price: None,
             exit_time: None,
@@ -299,23 +290,26 @@ mod tests {
             volume: 1.0,
         }
     }
+    fn trade(id: &str, side: Side, signal_time: i64, stop: f64, target: f64) -> Trade {
+        let mut t = Trade::from_signal(&crate::signal::tests::fixture_signal());
+        (
+            t.signal_id,
+            t.side,
+            t.signal_time,
+            t.stop,
+            t.target,
+            t.contracts,
+            t.max_hold_minutes,
+        ) = (id.into(), side, signal_time, stop, target, 1, 25);
+        t
+    }
     fn day() -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 2, 13).unwrap()
     }
     /// A BUY signalled at bar 0 (stop 95, target 105, 1 contract, 25 min), run over `bars`.
     fn run(side: Side, stop: f64, target: f64, bars: &[Bar]) -> (Vec<Trade>, Book) {
         let mut b = Book::new(fill());
-        b.add(Trade::new(
-            "id".into(),
-            "p".into(),
-            "w".into(),
-            side,
-            0,
-            stop,
-            target,
-            1,
-            25,
-        ));
+        b.add(trade("id", side, 0, stop, target));
         let mut closed = vec![];
         for x in bars {
             b.on_bar(x, day(), &mut closed);
@@ -326,7 +320,8 @@ mod tests {
     #[test]
     fn fill_rule_cases() {
         // (name, side, bars after the signal bar, expected (entry, exit, reason))
-        let cases: Vec<(&str, Side, Vec<Bar>, Option<(f64, f64, ExitReason)>)> = vec![
+        type Expected = Option<(f64, f64, ExitReason)>;
+        let cases: Vec<(&str, Side, Vec<Bar>, Expected)> = vec![
             (
                 "next open entry with slippage, no exit",
                 Side::Buy,
@@ -437,31 +432,11 @@ mod tests {
     #[test]
     fn end_of_data_exits_entered_trades_and_drops_pending_ones() {
         let mut b = Book::new(fill());
-        b.add(Trade::new(
-            "a".into(),
-            "p".into(),
-            "w".into(),
-            Side::Buy,
-            0,
-            95.0,
-            105.0,
-            1,
-            25,
-        ));
+        b.add(trade("a", Side::Buy, 0, 95.0, 105.0));
         let mut closed = vec![];
         let last = bar(1, 100.0, 101.0, 99.0, 100.0);
         b.on_bar(&last, day(), &mut closed);
-        b.add(Trade::new(
-            "b".into(),
-            "p".into(),
-            "w".into(),
-            Side::Buy,
-            60,
-            95.0,
-            105.0,
-            1,
-            25,
-        ));
+        b.add(trade("b", Side::Buy, 60, 95.0, 105.0));
         b.finish(&last, day(), &mut closed);
         assert_eq!(closed.len(), 1);
         assert_eq!(

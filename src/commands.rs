@@ -73,7 +73,6 @@ pub fn load_bars(files: &[PathBuf], args: &BarFileArgs, bar_seconds: i64) -> Res
 
 fn replay(a: ReplayArgs) -> Result<()> {
     let cfg = load_config(&a.engine)?;
-    let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
     let opts = EngineOptions {
         forced_profile: a.engine.profile.clone(),
         only_side: only_side(&a.engine),
@@ -83,7 +82,9 @@ fn replay(a: ReplayArgs) -> Result<()> {
         keep_events: false,
         mode: "replay".into(),
     };
+    // Config and scripts first: a typo is reported before a large bar file is read.
     let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
+    let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
     if engine.recovery.from_files > 0 || engine.recovery.temp_files_removed > 0 {
         eprintln!(
             "recovered after an interrupted run: {} signal ID(s) found only as files, {} unfinished temporary file(s) removed",

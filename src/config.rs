@@ -471,13 +471,13 @@ impl Config {
             ));
         }
         let b = &self.backtest;
-        if !(b.commission_per_contract_side >= 0.0) {
+        if b.commission_per_contract_side.is_nan() || b.commission_per_contract_side < 0.0 {
             return Err((
                 vec![key("backtest"), key("commission_per_contract_side")],
                 "must be zero or positive".into(),
             ));
         }
-        if !(b.slippage_ticks >= 0.0) {
+        if b.slippage_ticks.is_nan() || b.slippage_ticks < 0.0 {
             return Err((
                 vec![key("backtest"), key("slippage_ticks")],
                 "must be zero or positive".into(),
@@ -510,7 +510,7 @@ impl Config {
                 return Err((at("max_open_positions"), "must be at least 1".into()));
             }
             if let Some(l) = p.max_daily_loss {
-                if !(l > 0.0) {
+                if l.is_nan() || l <= 0.0 {
                     return Err((
                         at("max_daily_loss"),
                         "must be a positive number of dollars".into(),
@@ -593,7 +593,7 @@ impl Config {
 
     /// Resolves a path from the config against the config file's directory.
     pub fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
+        if p.is_absolute() || self.base_dir == Path::new(".") {
             p.to_path_buf()
         } else {
             self.base_dir.join(p)

@@ -526,17 +526,7 @@ impl Engine {
             decimals: self.decimals,
             window: window_name.clone(),
         };
-        let trade = Trade::new(
-            id.clone(),
-            s.profile_name.clone(),
-            window_name.clone(),
-            p.side,
-            bar.close_time,
-            bracket.stop,
-            bracket.target,
-            prof.contracts,
-            prof.max_hold_minutes,
-        );
+        let trade = Trade::from_signal(&signal);
 
         if seen == Seen::EarlierRun {
             // Emitted before a restart: not written again, but it counts exactly as it did.

@@ -161,7 +161,7 @@ pub fn read_signal_id(text: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn fixture_signal() -> Signal {

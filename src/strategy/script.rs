@@ -255,6 +255,20 @@ fn place(file: &str, pos: Position, message: String) -> StrategyError {
 /// failed, not the call site in the host).
 pub fn runtime_error(file: &str, err: &EvalAltResult, limits_ops: u64) -> StrategyError {
     let inner = err.unwrap_inner();
+    // The innermost error names what went wrong. Its position is the failing script line, but
+    // some errors (the operation limit) carry none: take the innermost frame that has one.
+    let mut pos = Position::NONE;
+    let mut frame = err;
+    loop {
+        if !frame.position().is_none() {
+            pos = frame.position();
+        }
+        match frame {
+            EvalAltResult::ErrorInFunctionCall(.., next, _)
+            | EvalAltResult::ErrorInModule(_, next, _) => frame = next,
+            _ => break,
+        }
+    }
     let message = match inner {
         EvalAltResult::ErrorTooManyOperations(_) => {
             format!("script stopped after {limits_ops} operations (runaway loop?): this bar gets no signal")
@@ -268,7 +282,7 @@ pub fn runtime_error(file: &str, err: &EvalAltResult, limits_ops: u64) -> Strate
             }
         }
     };
-    place(file, inner.position(), message)
+    place(file, pos, message)
 }
 
 /// The engine, the shared series it reads and the limits: what compiles and binds scripts.
@@ -276,14 +290,64 @@ pub struct ScriptHost {
     engine: Rc<Engine>,
     series: Rc<RefCell<BarSeries>>,
     limits: ScriptLimits,
+    locator: Rc<RunawayLocator>,
+}
+
+/// Finds the line of a runaway script. Rhai reports its limits without a position, so
+/// the one failed call is run again on a second engine whose debugger hook records the position
+/// of every step; the last one before the limit is the loop. Built on first use only: normal
+/// calls never pay for it.
+pub struct RunawayLocator {
+    series: Rc<RefCell<BarSeries>>,
+    limits: ScriptLimits,
+    engine: RefCell<Option<(Engine, Rc<std::cell::Cell<Position>>)>>,
+}
+
+impl RunawayLocator {
+    fn locate(&self, ast: &AST, t: usize, params: &Params, state: &mut Dynamic) -> Position {
+        let mut slot = self.engine.borrow_mut();
+        let (engine, last) = slot.get_or_insert_with(|| {
+            let mut e = build_engine(self.series.clone(), &self.limits);
+            let last = Rc::new(std::cell::Cell::new(Position::NONE));
+            let seen = last.clone();
+            #[allow(deprecated)] // "not deprecated, but volatile" per Rhai; pinned by our tests
+            e.register_debugger(
+                |_, dbg| dbg,
+                move |_, event, _, _, pos| {
+                    // Steps only: unwinding after the limit reports the function's end.
+                    if matches!(event, rhai::debugger::DebuggerEvent::Step) && !pos.is_none() {
+                        seen.set(pos);
+                    }
+                    Ok(rhai::debugger::DebuggerCommand::StepInto)
+                },
+            );
+            (e, last)
+        });
+        last.set(Position::NONE);
+        let options = CallFnOptions::new().bind_this_ptr(state);
+        let _ = engine.call_fn_with_options::<Dynamic>(
+            options,
+            &mut Scope::new(),
+            ast,
+            "on_bar",
+            (t as i64, params.clone()),
+        );
+        last.get()
+    }
 }
 
 impl ScriptHost {
     pub fn new(series: Rc<RefCell<BarSeries>>, limits: ScriptLimits) -> Self {
+        let locator = Rc::new(RunawayLocator {
+            series: series.clone(),
+            limits: limits.clone(),
+            engine: RefCell::new(None),
+        });
         ScriptHost {
             engine: Rc::new(build_engine(series.clone(), &limits)),
             series,
             limits,
+            locator,
         }
     }
 
@@ -391,6 +455,7 @@ impl ScriptHost {
             state: Dynamic::from_map(Map::new()),
             scope: Scope::new(),
             max_operations: self.limits.max_operations,
+            locator: self.locator.clone(),
         }
     }
 }
@@ -461,6 +526,7 @@ pub struct ScriptStrategy {
     scope: Scope<'static>,
     file: String,
     max_operations: u64,
+    locator: Rc<RunawayLocator>,
 }
 
 impl ScriptStrategy {
@@ -614,7 +680,17 @@ impl Strategy for ScriptStrategy {
         );
         match result {
             Ok(v) => self.proposal_from(v, t, out),
-            Err(e) => Err(runtime_error(&self.file, &e, self.max_operations)),
+            Err(e) => {
+                let mut err = runtime_error(&self.file, &e, self.max_operations);
+                // Limit errors (operations, string/array size) come without a place: find it.
+                if err.line.is_none() {
+                    let pos =
+                        self.locator
+                            .locate(&self.script.ast, t, &self.params, &mut self.state);
+                    (err.line, err.column) = (pos.line(), pos.position());
+                }
+                Err(err)
+            }
         }
     }
     fn call_on_every_bar(&self) -> bool {
@@ -625,5 +701,140 @@ impl Strategy for ScriptStrategy {
     }
     fn pattern_name(&self) -> &str {
         &self.script.stem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> (ScriptHost, Rc<RefCell<BarSeries>>) {
+        let series = Rc::new(RefCell::new(BarSeries::with_capacity(64)));
+        for i in 0..10 {
+            series.borrow_mut().push(&crate::bar::Bar {
+                close_time: 60 * i,
+                open: 10.0,
+                high: 11.0,
+                low: 9.0,
+                close: 10.5,
+                volume: 5.0,
+            });
+        }
+        (
+            ScriptHost::new(series.clone(), ScriptLimits::default()),
+            series,
+        )
+    }
+
+    fn run(src: &str) -> Result<Vec<Proposal>, StrategyError> {
+        let (h, _) = host();
+        let c = Rc::new(h.compile_source(Path::new("s.rhai"), src)?);
+        let params = merge_params(&c, &toml::Table::new()).unwrap();
+        let mut s = h.bind(c, params);
+        let mut out = vec![];
+        s.on_bar(9, &mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn scripts_cannot_reach_files_network_processes_or_eval() {
+        // (script, fragment of the error)
+        let cases = [
+            ("import \"std\" as s; fn on_bar(t, p) { }", "s.rhai"),
+            ("fn on_bar(t, p) { eval(\"1\") }", "s.rhai:1:"),
+            (
+                "fn on_bar(t, p) { open_file(\"/etc/passwd\") }",
+                "open_file",
+            ),
+            ("fn on_bar(t, p) { system(\"ls\") }", "system"),
+            (
+                "fn on_bar(t, p) { http_get(\"http://127.0.0.1/\") }",
+                "http_get",
+            ),
+            (
+                "fn on_bar(t, p) { let s = \"x\"; loop { s += s; } }",
+                "s.rhai:1:",
+            ),
+        ];
+        for (src, want) in cases {
+            let err = run(src).unwrap_err().to_string();
+            assert!(err.contains(want), "{src}: {err}");
+        }
+    }
+
+    #[test]
+    fn contract_errors_name_what_is_wrong() {
+        assert!(run("fn other() {}")
+            .unwrap_err()
+            .message
+            .contains("no `fn on_bar(t, p)`"));
+        assert!(run("fn on_bar(t) {}")
+            .unwrap_err()
+            .message
+            .contains("it must be `fn on_bar(t, p)`"));
+        assert!(run("fn params() { 5 } fn on_bar(t, p) {}")
+            .unwrap_err()
+            .message
+            .contains("must return a map"));
+        assert!(
+            run("fn on_bar(t, p) { #{ side: \"UP\", anchor_a: 1.0, anchor_b: 2.0 } }")
+                .unwrap_err()
+                .message
+                .contains("\"BUY\" or \"SELL\"")
+        );
+        assert!(
+            run("fn on_bar(t, p) { #{ side: \"BUY\", anchor_a: 1.0, anchr_b: 2.0 } }")
+                .unwrap_err()
+                .message
+                .contains("unknown proposal key `anchr_b`")
+        );
+        assert!(run("fn params() { #{ x: 1 } } fn on_bar(t, p) { p.y }")
+            .unwrap_err()
+            .message
+            .contains("unknown parameter `y`"));
+        assert!(run("fn on_bar(t, p) { 5 }")
+            .unwrap_err()
+            .message
+            .contains("returned a"));
+    }
+
+    #[test]
+    fn proposals_default_entry_to_the_close_and_state_persists_in_this() {
+        let out = run("fn on_bar(t, p) { #{ side: \"sell\", anchor_a: 1.0, anchor_b: 2.0, confidence: 0.695, extra: #{ n: 3, ok: true } } }").unwrap();
+        assert_eq!(
+            (out[0].side, out[0].entry, out[0].confidence),
+            (Side::Sell, 10.5, Some(70))
+        );
+        let (h, _) = host();
+        let c = Rc::new(h.compile_source(Path::new("s.rhai"), "fn on_bar(t, p) { if this.n == () { this.n = 0; } this.n += 1; if this.n == 3 { #{ side: \"BUY\", anchor_a: 1.0, anchor_b: 2.0 } } }").unwrap());
+        let mut s = h.bind(c.clone(), merge_params(&c, &toml::Table::new()).unwrap());
+        let mut out = vec![];
+        for t in 7..10 {
+            s.on_bar(t, &mut out).unwrap();
+        }
+        assert_eq!(
+            out.len(),
+            1,
+            "the third call sees the state of the first two"
+        );
+    }
+
+    #[test]
+    fn params_merge_with_type_checks() {
+        let (h, _) = host();
+        let c = h
+            .compile_source(
+                Path::new("s.rhai"),
+                "fn params() { #{ x: 1.0, n: 3 } } fn on_bar(t, p) {}",
+            )
+            .unwrap();
+        let m = merge_params(&c, &toml::from_str("x = 2\nn = 4").unwrap()).unwrap();
+        assert_eq!(m["x"].as_float().unwrap(), 2.0);
+        assert!(merge_params(&c, &toml::from_str("n = 4.5").unwrap())
+            .unwrap_err()
+            .contains("parameter `n` must be"));
+        assert!(merge_params(&c, &toml::from_str("z = 1").unwrap())
+            .unwrap_err()
+            .contains("unknown parameter `z`"));
     }
 }
