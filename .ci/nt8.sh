@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# NinjaTrader 8 side of vrev: policy checks, compile against the API stub, unit tests, and a
+# loopback interop smoke test of the publisher. Run from the repository root:  bash .ci/nt8.sh
+# Needs Debian/Ubuntu mono (installed here if mcs is missing). Build output goes to a temp dir.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+NT8="nt8"
+PRODUCT=("$NT8/Indicators/VrevPublisher.cs" "$NT8/Strategies/VrevAutoTrader.cs")
+STUB="$NT8/tests/NinjaTraderStub.cs"
+START=$SECONDS
+
+step() { echo "== nt8: $*"; }
+fail() { echo "FAIL nt8: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- 0. toolchain
+step "toolchain"
+if ! command -v mcs >/dev/null 2>&1 || ! command -v mono >/dev/null 2>&1 \
+   || [ ! -e /usr/lib/mono/4.5/System.ComponentModel.DataAnnotations.dll ]; then
+  echo "installing mono (mono-mcs, mono-runtime, DataAnnotations)"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update
+  $SUDO apt-get install -y --no-install-recommends mono-mcs mono-runtime libmono-system-componentmodel-dataannotations4.0-cil
+else
+  echo "mono already installed: skipping install"
+fi
+mcs --version
+mono --version | head -n 1
+
+for f in "${PRODUCT[@]}" "$STUB" "$NT8/tests/Tests.cs" "$NT8/tests/FeedHarness.cs"; do
+  [ -f "$f" ] || fail "missing $f"
+done
+
+# ---------------------------------------------------------------- 1. policy checks
+step "policy checks on ${PRODUCT[*]}"
+policy_fail=0
+deny() { # deny <description> <extended regex>
+  local hits
+  hits="$(grep -nE "$2" "${PRODUCT[@]}" || true)"
+  if [ -n "$hits" ]; then
+    echo "POLICY: $1:"; echo "$hits" | sed 's/^/    /'
+    policy_fail=1
+  fi
+}
+# APIs that exist in mono but not in .NET Framework 4.8 / NinjaTrader, or do not work there.
+deny "WebSocket.CreateFromStream is not in .NET Framework 4.8" 'CreateFromStream'
+deny "HttpListener WebSockets need URL ACLs on Windows and fail under mono" 'HttpListener|AcceptWebSocketAsync|IsWebSocketRequest'
+deny "Span/Memory/ValueTuple need packages NinjaTrader does not reference" '\b(Span|ReadOnlySpan|Memory|ReadOnlyMemory|ValueTuple)<|\bValueTuple\b'
+deny ".NET Core-only API or C# 8 ranges" 'TryFindSystemTimeZoneById|string\.Create\(|\bIAsyncEnumerable\b|\[\^[0-9]|\[[0-9]*\.\.[0-9]*\]'
+deny "WPF/WinForms timers and dispatchers are not needed (and absent under mono)" 'System\.Windows\.Forms|DispatcherTimer|Dispatcher\.Invoke\('
+# C# features beyond what both mcs (7.2) and NinjaTrader's compiler accept.
+deny "switch with 'when' guards (C# 7 pattern switch)" '\bcase\b[^:]*\bwhen\b'
+deny "switch on type patterns" '\bcase +([A-Z][A-Za-z0-9_.<>]*|int|long|double|decimal|float|string|bool|object|char|byte) +[a-z_][A-Za-z0-9_]* *:'
+deny "switch expressions / C# 8+ syntax" '\bswitch *\{|#nullable|\?\?=|\busing +var\b|\bawait +foreach\b|\binit *;'
+deny "tuple syntax (needs System.ValueTuple)" '\(\s*(int|string|double|bool|long|DateTime)\s+[A-Za-z_]+\s*,\s*(int|string|double|bool|long|DateTime)\s+[A-Za-z_]+\s*\)\s+[A-Za-z_]+\s*\('
+deny "'in' parameters / private protected / ref struct (C# 7.2+, avoid)" '\(in [A-Z]|private protected|ref struct|readonly struct'
+# Test-only hooks of the stub must never reach NinjaTrader.
+deny "stub-only test hooks" 'TestHook|Recorded'
+# Culture-sensitive parsing and formatting without an explicit culture.
+deny "Convert.ToDouble/ToDecimal are culture-sensitive" 'Convert\.To(Double|Decimal|Single)\('
+if [ "$policy_fail" != 0 ]; then fail "policy checks"; fi
+# Every number/date parse must name the invariant culture.
+if grep -nE '\b(double|decimal|float|int|long|DateTime|DateTimeOffset)\.(Try)?Parse(Exact)?\(' "${PRODUCT[@]}" | grep -v 'InvariantCulture' ; then
+  fail "number or date parse without CultureInfo.InvariantCulture"
+fi
+echo "policy checks passed"
+
+BUILD="$(mktemp -d "${TMPDIR:-/tmp}/vrev-nt8.XXXXXX")"
+trap 'rm -rf "$BUILD"' EXIT
+REFS="-r:System.dll -r:System.Core.dll -r:System.Xml.dll -r:System.ComponentModel.DataAnnotations.dll"
+
+# ---------------------------------------------------------------- 2. compile
+step "compile NinjaScript files + API stub in one mcs call (C# 7.2, warnings are errors)"
+# shellcheck disable=SC2086
+mcs -target:library -langversion:7.2 -warnaserror $REFS \
+    -out:"$BUILD/VrevNt8.dll" "${PRODUCT[@]}" "$STUB"
+echo "compiled $BUILD/VrevNt8.dll"
+# Each NinjaScript file must also compile on its own (users may install only one of them).
+for f in "${PRODUCT[@]}"; do
+  # shellcheck disable=SC2086
+  mcs -target:library -langversion:7.2 -warnaserror $REFS -out:"$BUILD/single.dll" "$f" "$STUB" \
+    || fail "$f does not compile on its own"
+done
+echo "each file compiles on its own"
+
+# ---------------------------------------------------------------- 3. unit tests
+step "unit tests (mono Tests.exe)"
+# shellcheck disable=SC2086
+mcs -langversion:7.2 -warnaserror $REFS -r:"$BUILD/VrevNt8.dll" -out:"$BUILD/Tests.exe" "$NT8/tests/Tests.cs"
+set +e
+(cd "$BUILD" && timeout 120 mono Tests.exe "$ROOT")
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "unit tests: exit code $rc (number of failed checks, 124 = timeout)"
+
+# ---------------------------------------------------------------- 4. interop smoke test
+step "interop: publisher over loopback WebSocket (mono FeedHarness.exe)"
+# shellcheck disable=SC2086
+mcs -langversion:7.2 -warnaserror $REFS -r:"$BUILD/VrevNt8.dll" -out:"$BUILD/FeedHarness.exe" "$NT8/tests/FeedHarness.cs"
+set +e
+(cd "$BUILD" && timeout 150 mono FeedHarness.exe)
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "feed harness: exit code $rc (number of failed checks, 124 = timeout)"
+
+step "all checks passed in $((SECONDS - START)) s"

@@ -1,0 +1,912 @@
+// TEST-ONLY: unit and flow tests of the NinjaScript files, run under mono by .ci/nt8.sh.
+// Usage: mono Tests.exe <repo root>     Exit code = number of failed checks.
+// Never copied to NinjaTrader.
+
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using NinjaTrader.Cbi;
+using NinjaTrader.Data;
+using NinjaTrader.NinjaScript;
+using NinjaTrader.NinjaScript.Indicators;
+using NinjaTrader.NinjaScript.Strategies;
+using Feed = NinjaTrader.NinjaScript.Indicators.VrevFeed;
+using T = NinjaTrader.NinjaScript.Strategies.VrevTrading;
+
+public static class Tests
+{
+	private static int passed;
+	private static int failed;
+	private static string repoRoot;
+	private static readonly List<string> tempDirs = new List<string>();
+
+	public static int Main(string[] args)
+	{
+		repoRoot = args.Length > 0 ? args[0] : ".";
+		Run("fixtures parse (invariant culture)", () => FixturesParse(CultureInfo.InvariantCulture));
+		Run("fixtures parse (de-DE culture)", () => FixturesParse(new CultureInfo("de-DE")));
+
+		// Everything below runs with a German culture on every thread: numbers must still use '.'.
+		CultureInfo de = new CultureInfo("de-DE");
+		Thread.CurrentThread.CurrentCulture = de;
+		CultureInfo.DefaultThreadCurrentCulture = de;
+		Check("de-DE culture really uses ',' decimals", (1.5).ToString(CultureInfo.CurrentCulture) == "1,5");
+
+		Run("malformed signal files", Malformed);
+		Run("signal file name filter", FileFilter);
+		Run("processed-ID store survives a restart", ProcessedStore);
+		Run("staleness by data time", Staleness);
+		Run("windows and weekends", Windows);
+		Run("trading day rollover incl. DST Sundays", TradingDay);
+		Run("admission rules order", Rules);
+		Run("exit classification, max hold, trade tracker", Exits);
+		Run("time conversion to UTC", TimeConversion);
+		Run("look-back bar-count table", Lookback);
+		Run("handshake accept key", Handshake);
+		Run("frame encoding and decoding", Frames);
+		Run("JSON messages (de-DE thread culture)", Json);
+		Run("history buffer and resume selection", History);
+		Run("strategy defaults", StrategyDefaults);
+		Run("strategy BUY flow with max hold exit", BuyFlow);
+		Run("strategy SELL flow with stop exit", SellFlow);
+		Run("strategy restart skips processed IDs", RestartFlow);
+		Run("strategy stale, wrong instrument, malformed and temp files", RejectFlow);
+		Run("strategy polls on a timer without bars or ticks", TimerFlow);
+		Run("publisher indicator defaults and history sizing", PublisherDefaults);
+
+		foreach (string d in tempDirs)
+		{
+			try { Directory.Delete(d, true); } catch (Exception) { }
+		}
+		Console.WriteLine(passed + " passed, " + failed + " failed");
+		return failed;
+	}
+
+	// ------------------------------------------------------------------ helpers
+
+	private static void Run(string name, Action test)
+	{
+		int before = failed;
+		try
+		{
+			test();
+		}
+		catch (Exception ex)
+		{
+			failed++;
+			Console.WriteLine("FAIL " + name + ": exception " + ex);
+		}
+		Console.WriteLine((failed == before ? "ok   " : "FAIL ") + name);
+	}
+
+	private static void Check(string what, bool condition)
+	{
+		if (condition)
+			passed++;
+		else
+		{
+			failed++;
+			Console.WriteLine("  check failed: " + what);
+		}
+	}
+
+	private static void Eq<TV>(string what, TV expected, TV actual)
+	{
+		if (EqualityComparer<TV>.Default.Equals(expected, actual))
+			passed++;
+		else
+		{
+			failed++;
+			Console.WriteLine("  check failed: " + what + ": expected <" + expected + "> got <" + actual + ">");
+		}
+	}
+
+	private static string TempDir()
+	{
+		string d = Path.Combine(Path.GetTempPath(), "vrev-nt8-" + Guid.NewGuid().ToString("N"));
+		Directory.CreateDirectory(d);
+		tempDirs.Add(d);
+		return d;
+	}
+
+	private static string FixtureDir()
+	{
+		return Path.Combine(Path.Combine(Path.Combine(repoRoot, "tests"), "fixtures"), "signals");
+	}
+
+	private static string Fixture(string startsWith)
+	{
+		return Directory.GetFiles(FixtureDir()).First(f => Path.GetFileName(f).StartsWith(startsWith, StringComparison.Ordinal));
+	}
+
+	private static TimeZoneInfo Et()
+	{
+		return T.VrevTime.Eastern();
+	}
+
+	private static DateTime Utc(string s)
+	{
+		return DateTime.SpecifyKind(DateTime.ParseExact(s, "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), DateTimeKind.Utc);
+	}
+
+	private static DateTime Local(string s)
+	{
+		return DateTime.SpecifyKind(DateTime.ParseExact(s, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), DateTimeKind.Unspecified);
+	}
+
+	private static DateTime Day(string s)
+	{
+		return DateTime.ParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+	}
+
+	private static string Hex(byte[] b, int count)
+	{
+		StringBuilder sb = new StringBuilder();
+		for (int i = 0; i < Math.Min(count, b.Length); i++)
+			sb.Append(b[i].ToString("x2", CultureInfo.InvariantCulture));
+		return sb.ToString();
+	}
+
+	// ------------------------------------------------------------------ signal files
+
+	private static void FixturesParse(CultureInfo culture)
+	{
+		CultureInfo saved = Thread.CurrentThread.CurrentCulture;
+		Thread.CurrentThread.CurrentCulture = culture;
+		try
+		{
+			string[] files = Directory.GetFiles(FixtureDir(), "*.txt");
+			Check("at least 3 fixtures in " + FixtureDir(), files.Length >= 3);
+			foreach (string path in files)
+			{
+				string name = Path.GetFileName(path);
+				T.VrevParseResult r = T.VrevSignalParser.ParseFile(path);
+				Check(name + " parses (" + r.Error + ")", r.Signal != null);
+				if (r.Signal == null)
+					continue;
+				T.VrevSignal s = r.Signal;
+				Dictionary<string, string> expected = new Dictionary<string, string>();
+				foreach (string raw in File.ReadAllText(path, Encoding.UTF8).Split('\n'))
+				{
+					if (raw.Length == 0 || raw.StartsWith("#"))
+						continue;
+					int eq = raw.IndexOf('=');
+					expected[raw.Substring(0, eq)] = raw.Substring(eq + 1);
+				}
+				Eq(name + " key count", expected.Count, s.Values.Count);
+				foreach (KeyValuePair<string, string> kv in expected)
+				{
+					string got;
+					s.Values.TryGetValue(kv.Key, out got);
+					Eq(name + " " + kv.Key + " text", kv.Value, got);
+					string text = kv.Value;
+					switch (kv.Key)
+					{
+						case "SIGNAL_ID": Eq(name + " Id", text, s.Id); break;
+						case "ACTION": Eq(name + " Side", text == "BUY" ? T.VrevSide.Buy : T.VrevSide.Sell, s.Side); break;
+						case "ENTRY_PRICE":
+							Eq(name + " EntryPrice", double.Parse(text, CultureInfo.InvariantCulture), s.EntryPrice);
+							Eq(name + " EntryPrice text", text, s.EntryPrice.ToString("0.00", CultureInfo.InvariantCulture));
+							break;
+						case "STOP_LOSS":
+							Eq(name + " StopLoss", double.Parse(text, CultureInfo.InvariantCulture), s.StopLoss);
+							Eq(name + " StopLoss text", text, s.StopLoss.ToString("0.00", CultureInfo.InvariantCulture));
+							break;
+						case "TAKE_PROFIT":
+							Eq(name + " TakeProfit", double.Parse(text, CultureInfo.InvariantCulture), s.TakeProfit);
+							Eq(name + " TakeProfit text", text, s.TakeProfit.ToString("0.00", CultureInfo.InvariantCulture));
+							break;
+						case "QUANTITY": Eq(name + " Quantity", text, s.Quantity.ToString(CultureInfo.InvariantCulture)); break;
+						case "MAX_HOLD_MINUTES": Eq(name + " MaxHoldMinutes", text, s.MaxHoldMinutes.ToString(CultureInfo.InvariantCulture)); break;
+						case "SIGNAL_TIME":
+							Eq(name + " SignalTimeUtc", text, s.SignalTimeUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+							Eq(name + " SignalTimeUtc kind", DateTimeKind.Utc, s.SignalTimeUtc.Kind);
+							break;
+						case "SIGNAL_TIME_ET":
+							Eq(name + " SignalTimeEt", text, s.SignalTimeEt.Value.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+							Eq(name + " SIGNAL_TIME_ET = SIGNAL_TIME in ET", text, T.VrevSession.ToEastern(s.SignalTimeUtc, Et()).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+							break;
+						case "EXPIRES": Eq(name + " ExpiresUtc", text, s.ExpiresUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)); break;
+						case "INSTRUMENT": Eq(name + " Instrument", text, s.Instrument); break;
+						case "PROFILE": Eq(name + " Profile", text, s.Profile); break;
+						case "STRATEGY": Eq(name + " Strategy", text, s.Strategy); break;
+						case "PATTERN_TYPE": Eq(name + " PatternType", text, s.PatternType); break;
+						case "CONFIDENCE":
+							if (text.Length == 0) Check(name + " empty CONFIDENCE is null", !s.Confidence.HasValue);
+							else
+							{
+								Eq(name + " Confidence", double.Parse(text, CultureInfo.InvariantCulture), s.Confidence.Value);
+								Eq(name + " Confidence text", text, s.Confidence.Value.ToString("0.00", CultureInfo.InvariantCulture));
+							}
+							break;
+						default:
+							Eq(name + " extra " + kv.Key, text, s.Extras.ContainsKey(kv.Key) ? s.Extras[kv.Key] : null);
+							break;
+					}
+				}
+			}
+			// Pin the values of the reference fixture so a parser returning zeros cannot pass.
+			T.VrevSignal a = T.VrevSignalParser.ParseFile(Fixture("vreversal_20250213")).Signal;
+			Eq("ref ID", "20250213_135900_6107.25_6091.50", a.Id);
+			Eq("ref entry", 6107.00, a.EntryPrice);
+			Eq("ref stop", 6101.00, a.StopLoss);
+			Eq("ref target", 6110.00, a.TakeProfit);
+			Eq("ref qty", 3, a.Quantity);
+			Eq("ref hold", 25, a.MaxHoldMinutes);
+			Eq("ref time", Utc("2025-02-13T18:59:00Z"), a.SignalTimeUtc);
+			Eq("ref expires", Utc("2025-02-13T19:00:30Z"), a.ExpiresUtc);
+			Eq("ref confidence", 0.80, a.Confidence.Value);
+			Eq("ref DROP", "15.75", a.Extras["DROP"]);
+			T.VrevSignal c = T.VrevSignalParser.ParseFile(Fixture("vreversal_20251103")).Signal;
+			Eq("custom NOTE with spaces and ';'", "first hour; retest held", c.Extras["NOTE"]);
+			Eq("custom STRONG", "true", c.Extras["STRONG"]);
+		}
+		finally
+		{
+			Thread.CurrentThread.CurrentCulture = saved;
+		}
+	}
+
+	private static string Reference()
+	{
+		return File.ReadAllText(Fixture("vreversal_20250213"), Encoding.UTF8);
+	}
+
+	private static void ExpectError(string what, string fileName, string text, string mustContain)
+	{
+		T.VrevParseResult r = T.VrevSignalParser.Parse(fileName, text);
+		Check(what + " is rejected", r.Signal == null && r.Error != null);
+		if (r.Error != null)
+		{
+			Check(what + " error '" + r.Error + "' names the file", r.Error.StartsWith(fileName + ":", StringComparison.Ordinal));
+			Check(what + " error '" + r.Error + "' contains '" + mustContain + "'", r.Error.Contains(mustContain));
+		}
+	}
+
+	private static void Malformed()
+	{
+		string good = Reference();
+		string f = "vreversal_test.txt";
+		ExpectError("missing QUANTITY", f, good.Replace("QUANTITY=3\n", ""), ":16: missing required key QUANTITY");
+		ExpectError("bad number (comma decimal)", f, good.Replace("ENTRY_PRICE=6107.00", "ENTRY_PRICE=6107,00"), ":4: ENTRY_PRICE");
+		ExpectError("bad number (thousands separator)", f, good.Replace("STOP_LOSS=6101.00", "STOP_LOSS=6,101.00"), ":5: STOP_LOSS");
+		ExpectError("bad number (exponent)", f, good.Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=6.11e3"), ":6: TAKE_PROFIT");
+		ExpectError("bad number (text)", f, good.Replace("ENTRY_PRICE=6107.00", "ENTRY_PRICE=abc"), ":4:");
+		ExpectError("bad ACTION", f, good.Replace("ACTION=BUY", "ACTION=HOLD"), ":3: ACTION must be BUY or SELL");
+		ExpectError("lower-case action", f, good.Replace("ACTION=BUY", "ACTION=buy"), ":3:");
+		ExpectError("empty file", f, "", ":1: empty file");
+		ExpectError("whitespace-only file", f, "\n\n  \n", ":1: empty file");
+		ExpectError("comment-only file", f, "# nothing\n", "missing required key SIGNAL_ID");
+		ExpectError("zero quantity", f, good.Replace("QUANTITY=3", "QUANTITY=0"), ":7: QUANTITY");
+		ExpectError("fractional quantity", f, good.Replace("QUANTITY=3", "QUANTITY=1.5"), ":7: QUANTITY");
+		ExpectError("bad hold", f, good.Replace("MAX_HOLD_MINUTES=25", "MAX_HOLD_MINUTES=-5"), ":8: MAX_HOLD_MINUTES");
+		ExpectError("bad time", f, good.Replace("SIGNAL_TIME=2025-02-13T18:59:00Z", "SIGNAL_TIME=13.02.2025 18:59"), ":9: SIGNAL_TIME");
+		ExpectError("expires before signal", f, good.Replace("EXPIRES=2025-02-13T19:00:30Z", "EXPIRES=2025-02-13T18:00:30Z"), ":11: EXPIRES");
+		ExpectError("line without '='", f, good.Replace("PROFILE=production", "PROFILE production"), ":13: expected KEY=VALUE");
+		ExpectError("lower-case key", f, good + "drop=1\n", ":18: invalid key");
+		ExpectError("duplicate key", f, good + "ACTION=SELL\n", ":18: duplicate key ACTION");
+		ExpectError("BUY with stop above entry", f, good.Replace("STOP_LOSS=6101.00", "STOP_LOSS=6108.00"), "STOP_LOSS < ENTRY_PRICE < TAKE_PROFIT");
+		ExpectError("bad confidence", f, good.Replace("CONFIDENCE=0.80", "CONFIDENCE=80"), ":16: CONFIDENCE");
+
+		// Accepted variations: CRLF line ends, any key order, unknown keys, BOM.
+		T.VrevParseResult crlf = T.VrevSignalParser.Parse(f, good.Replace("\n", "\r\n"));
+		Check("CRLF accepted", crlf.Signal != null && crlf.Signal.Values["PROFILE"] == "production");
+		string[] lines = good.Split('\n').Where(l => l.Length > 0).Reverse().ToArray();
+		T.VrevParseResult reversed = T.VrevSignalParser.Parse(f, string.Join("\n", lines) + "\n");
+		Check("keys in any order accepted", reversed.Signal != null && reversed.Signal.StopLoss == 6101.00);
+		T.VrevParseResult bom = T.VrevSignalParser.Parse(f, "\uFEFF" + good);
+		Check("UTF-8 BOM accepted", bom.Signal != null);
+		T.VrevParseResult extra = T.VrevSignalParser.Parse(f, good + "NEW_KEY_2=x=y\n");
+		Check("unknown key kept, split at first '='", extra.Signal != null && extra.Signal.Extras["NEW_KEY_2"] == "x=y");
+	}
+
+	private static void FileFilter()
+	{
+		Check("signal file", T.VrevSignalFiles.IsCandidate("vreversal_20250213_135900_6107.25_6091.50.txt"));
+		Check("temporary dot file", !T.VrevSignalFiles.IsCandidate(".vreversal_20250213_135900_6107.25_6091.50.txt.tmp"));
+		Check("hidden .txt", !T.VrevSignalFiles.IsCandidate(".vreversal_x.txt"));
+		Check(".tmp", !T.VrevSignalFiles.IsCandidate("vreversal_x.tmp"));
+		Check(".TMP", !T.VrevSignalFiles.IsCandidate("vreversal_x.txt.TMP"));
+		Check("not .txt", !T.VrevSignalFiles.IsCandidate("trades.csv"));
+	}
+
+	private static void ProcessedStore()
+	{
+		string dir = TempDir();
+		string path = Path.Combine(dir, "processed_Sim101.txt");
+		T.VrevProcessedStore a = new T.VrevProcessedStore(path);
+		a.Load();
+		Eq("empty store", 0, a.Count);
+		Check("add new", a.Add("20250213_135900_6107.25_6091.50", T.VrevProcessedStore.Accepted, Day("2025-02-13")));
+		Check("add again is a no-op", !a.Add("20250213_135900_6107.25_6091.50", "stale", Day("2025-02-13")));
+		a.Add("20250213_140500_1_2", "stale", Day("2025-02-13"));
+		a.Add("20250213_141000_1_2", T.VrevProcessedStore.Accepted, Day("2025-02-13"));
+		Check("no temporary file left", !File.Exists(path + ".tmp"));
+		File.AppendAllText(path, "garbage-without-tabs\n");
+
+		T.VrevProcessedStore b = new T.VrevProcessedStore(path); // "restart"
+		b.Load();
+		Eq("IDs after restart", 3, b.Count);
+		Check("contains first", b.Contains("20250213_135900_6107.25_6091.50"));
+		Eq("outcome kept", "stale", b.OutcomeOf("20250213_140500_1_2"));
+		Eq("accepted per trading day", 2, b.AcceptedOn(Day("2025-02-13")));
+		Eq("other day", 0, b.AcceptedOn(Day("2025-02-14")));
+		Check("unknown", !b.Contains("nope"));
+		b.Add("X", "window", Day("2025-02-14"));
+		T.VrevProcessedStore c = new T.VrevProcessedStore(path);
+		c.Load();
+		Eq("third instance sees all", 4, c.Count);
+	}
+
+	private static T.VrevSignal Sig(string fixturePrefix)
+	{
+		return T.VrevSignalParser.ParseFile(Fixture(fixturePrefix)).Signal;
+	}
+
+	private static T.VrevRules DefaultRules()
+	{
+		T.VrevRules r = new T.VrevRules();
+		r.Eastern = Et();
+		r.Instrument = "ES";
+		r.Windows.Add(new T.VrevWindow(new TimeSpan(3, 0, 0), new TimeSpan(4, 0, 0)));
+		r.Windows.Add(new T.VrevWindow(new TimeSpan(9, 0, 0), new TimeSpan(11, 0, 0)));
+		r.Windows.Add(new T.VrevWindow(new TimeSpan(13, 30, 0), new TimeSpan(15, 0, 0)));
+		return r;
+	}
+
+	private static void Staleness()
+	{
+		T.VrevSignal s = Sig("vreversal_20250213"); // EXPIRES 2025-02-13T19:00:30Z
+		Check("data time == EXPIRES is not stale", !T.VrevRules.IsStale(s, Utc("2025-02-13T19:00:30Z")));
+		Check("1 s after EXPIRES is stale", T.VrevRules.IsStale(s, Utc("2025-02-13T19:00:31Z")));
+		Check("signal bar time is not stale", !T.VrevRules.IsStale(s, Utc("2025-02-13T18:59:00Z")));
+		T.VrevRules r = DefaultRules();
+		// The wall clock (years later) plays no part: only data time counts.
+		Eq("decide at signal time (wall clock is much later)", T.VrevDecisionKind.Execute, T.VrevRules.Decide(r, s, Utc("2025-02-13T18:59:00Z"), null, true, 6107.0).Kind);
+		Eq("decide before signal time waits", T.VrevDecisionKind.Wait, T.VrevRules.Decide(r, s, Utc("2025-02-13T18:58:00Z"), null, true, 6107.0).Kind);
+		T.VrevDecision stale = T.VrevRules.Decide(r, s, Utc("2025-02-13T19:01:00Z"), null, true, 6107.0);
+		Eq("decide after EXPIRES", "stale", stale.Reason);
+	}
+
+	private static void Windows()
+	{
+		TimeZoneInfo et = Et();
+		List<T.VrevWindow> w = DefaultRules().Windows;
+		// 2025-03-10 is a Monday after the spring DST change (EDT, UTC-4).
+		Check("13:30 EDT start inclusive", T.VrevSession.InWindow(Utc("2025-03-10T17:30:00Z"), et, w));
+		Check("13:29:59 EDT outside", !T.VrevSession.InWindow(Utc("2025-03-10T17:29:59Z"), et, w));
+		Check("14:59:59 EDT inside", T.VrevSession.InWindow(Utc("2025-03-10T18:59:59Z"), et, w));
+		Check("15:00 EDT end exclusive", !T.VrevSession.InWindow(Utc("2025-03-10T19:00:00Z"), et, w));
+		// 2025-03-07 is a Friday before the change (EST, UTC-5).
+		Check("13:30 EST inside", T.VrevSession.InWindow(Utc("2025-03-07T18:30:00Z"), et, w));
+		Check("13:30 UTC-4 reading on an EST day is 12:30 ET: outside", !T.VrevSession.InWindow(Utc("2025-03-07T17:30:00Z"), et, w));
+		Check("09:00 EST inside", T.VrevSession.InWindow(Utc("2025-03-07T14:00:00Z"), et, w));
+		Check("11:00 EST outside", !T.VrevSession.InWindow(Utc("2025-03-07T16:00:00Z"), et, w));
+		Check("03:00 EST inside", T.VrevSession.InWindow(Utc("2025-11-03T08:00:00Z"), et, w));
+		Check("04:00 EST outside", !T.VrevSession.InWindow(Utc("2025-11-03T09:00:00Z"), et, w));
+		Check("Saturday 09:30 ET outside", !T.VrevSession.InWindow(Utc("2025-03-08T14:30:00Z"), et, w));
+		Check("Sunday 09:30 ET outside", !T.VrevSession.InWindow(Utc("2025-03-09T13:30:00Z"), et, w));
+		Check("Sunday 2025-11-02 13:45 ET outside", !T.VrevSession.InWindow(Utc("2025-11-02T18:45:00Z"), et, w));
+		// Window weekday is the ET day even when UTC is already the next day.
+		Check("Friday 21:00 ET = Saturday UTC, no window anyway", !T.VrevSession.InWindow(Utc("2025-03-08T02:00:00Z"), et, w));
+
+		T.VrevWindow parsed;
+		string error;
+		Check("parse 13:30-15:00", T.VrevWindow.TryParse("13:30", "15:00", out parsed, out error) && parsed.Start == new TimeSpan(13, 30, 0));
+		Check("reject 25:00", !T.VrevWindow.TryParse("25:00", "26:00", out parsed, out error));
+		Check("reject end before start", !T.VrevWindow.TryParse("15:00", "13:30", out parsed, out error) && error.Contains("not after"));
+		Check("reject text", !T.VrevWindow.TryParse("9am", "11:00", out parsed, out error));
+	}
+
+	private static void TradingDay()
+	{
+		TimeZoneInfo et = Et();
+		Eq("Mon 17:59 ET", Day("2025-03-10"), T.VrevSession.TradingDay(Utc("2025-03-10T21:59:00Z"), et));
+		Eq("Mon 18:00 ET rolls", Day("2025-03-11"), T.VrevSession.TradingDay(Utc("2025-03-10T22:00:00Z"), et));
+		Eq("Mon 18:05 ET -> Tue", Day("2025-03-11"), T.VrevSession.TradingDay(Utc("2025-03-10T22:05:00Z"), et));
+		Eq("Fri 18:30 EST -> Mon", Day("2025-02-17"), T.VrevSession.TradingDay(Utc("2025-02-14T23:30:00Z"), et));
+		Eq("Sat -> Mon", Day("2025-02-17"), T.VrevSession.TradingDay(Utc("2025-02-15T15:00:00Z"), et));
+		// DST Sunday 2025-03-09 (clocks 02:00 EST -> 03:00 EDT): 18:00 EDT = 22:00Z.
+		Eq("2025-03-09 17:59 EDT (Sunday) -> Mon", Day("2025-03-10"), T.VrevSession.TradingDay(Utc("2025-03-09T21:59:00Z"), et));
+		Eq("2025-03-09 18:00 EDT -> Mon", Day("2025-03-10"), T.VrevSession.TradingDay(Utc("2025-03-09T22:00:00Z"), et));
+		Eq("2025-03-09 01:30 EST -> Mon", Day("2025-03-10"), T.VrevSession.TradingDay(Utc("2025-03-09T06:30:00Z"), et));
+		Eq("2025-03-08 23:00Z = Sat 18:00 EST -> Mon", Day("2025-03-10"), T.VrevSession.TradingDay(Utc("2025-03-08T23:00:00Z"), et));
+		// Fall-back Sunday 2025-11-02 (02:00 EDT -> 01:00 EST): 18:00 EST = 23:00Z.
+		Eq("2025-11-02 17:59 EST (Sunday) -> Mon", Day("2025-11-03"), T.VrevSession.TradingDay(Utc("2025-11-02T22:59:00Z"), et));
+		Eq("2025-11-02 18:00 EST -> Mon", Day("2025-11-03"), T.VrevSession.TradingDay(Utc("2025-11-02T23:00:00Z"), et));
+		Eq("2025-11-03 17:59 EST Monday", Day("2025-11-03"), T.VrevSession.TradingDay(Utc("2025-11-03T22:59:00Z"), et));
+		Eq("2025-11-03 18:00 EST -> Tue", Day("2025-11-04"), T.VrevSession.TradingDay(Utc("2025-11-03T23:00:00Z"), et));
+		Eq("2025-10-31 (Fri) 18:00 EDT -> Mon 11-03", Day("2025-11-03"), T.VrevSession.TradingDay(Utc("2025-10-31T22:00:00Z"), et));
+		Eq("2025-10-31 (Fri) 17:59 EDT", Day("2025-10-31"), T.VrevSession.TradingDay(Utc("2025-10-31T21:59:00Z"), et));
+	}
+
+	private static void Rules()
+	{
+		T.VrevSignal buy = Sig("vreversal_20250213");
+		T.VrevSignal sell = Sig("vreversal_20250714");
+		DateTime tb = Utc("2025-02-13T18:59:00Z"), ts = Utc("2025-07-14T13:50:00Z");
+		T.VrevRules r = DefaultRules();
+		Eq("sell executes", T.VrevDecisionKind.Execute, T.VrevRules.Decide(r, sell, ts, null, true, 6290.25).Kind);
+		r.EnableBuy = false;
+		Eq("buy disabled", "buy_disabled", T.VrevRules.Decide(r, buy, tb, null, true, 6107).Reason);
+		Eq("sell still enabled", T.VrevDecisionKind.Execute, T.VrevRules.Decide(r, sell, ts, null, true, 6290.25).Kind);
+		r = DefaultRules();
+		r.EnableSell = false;
+		Eq("sell disabled", "sell_disabled", T.VrevRules.Decide(r, sell, ts, null, true, 6290.25).Reason);
+		r = DefaultRules();
+		r.Instrument = "MES";
+		Eq("instrument mismatch", "instrument", T.VrevRules.Decide(r, buy, tb, null, true, 6107).Reason);
+		r.Instrument = null;
+		Eq("instrument not checked", T.VrevDecisionKind.Execute, T.VrevRules.Decide(r, buy, tb, null, true, 6107).Kind);
+		r = DefaultRules();
+		r.Windows.Clear();
+		r.Windows.Add(new T.VrevWindow(new TimeSpan(9, 0, 0), new TimeSpan(11, 0, 0)));
+		Eq("outside window", "window", T.VrevRules.Decide(r, buy, tb, null, true, 6107).Reason);
+
+		string dir = TempDir();
+		T.VrevProcessedStore store = new T.VrevProcessedStore(Path.Combine(dir, "p.txt"));
+		r = DefaultRules();
+		r.MaxSignalsPerDay = 2;
+		store.Add("a", T.VrevProcessedStore.Accepted, Day("2025-02-13"));
+		Eq("1 of 2 used", T.VrevDecisionKind.Execute, T.VrevRules.Decide(r, buy, tb, store, true, 6107).Kind);
+		store.Add("b", "stale", Day("2025-02-13"));
+		Eq("rejections do not count", T.VrevDecisionKind.Execute, T.VrevRules.Decide(r, buy, tb, store, true, 6107).Kind);
+		store.Add("c", T.VrevProcessedStore.Accepted, Day("2025-02-13"));
+		Eq("cap reached", "daily_limit", T.VrevRules.Decide(r, buy, tb, store, true, 6107).Reason);
+		store.Add(buy.Id, T.VrevProcessedStore.Accepted, Day("2025-02-13"));
+		Eq("duplicate comes first", T.VrevDecisionKind.Duplicate, T.VrevRules.Decide(r, buy, tb, store, true, 6107).Kind);
+
+		r = DefaultRules();
+		Eq("position open", "position_open", T.VrevRules.Decide(r, buy, tb, null, false, 6107).Reason);
+		Eq("price through stop", "price_moved", T.VrevRules.Decide(r, buy, tb, null, true, 6100.75).Reason);
+		Eq("price through target", "price_moved", T.VrevRules.Decide(r, buy, tb, null, true, 6110.00).Reason);
+		Eq("sell price through stop", "price_moved", T.VrevRules.Decide(r, sell, ts, null, true, 6296.50).Reason);
+		Eq("no price yet", T.VrevDecisionKind.Execute, T.VrevRules.Decide(r, buy, tb, null, true, 0).Kind);
+	}
+
+	private static void Exits()
+	{
+		Eq("stop", T.VrevExitKind.Stop, T.VrevExits.Classify("Stop loss"));
+		Eq("target", T.VrevExitKind.Target, T.VrevExits.Classify("Profit target"));
+		Eq("max hold", T.VrevExitKind.MaxHold, T.VrevExits.Classify(VrevAutoTrader.MaxHoldExitName));
+		Eq("session close", T.VrevExitKind.Other, T.VrevExits.Classify("Exit on session close"));
+		Eq("manual", T.VrevExitKind.Other, T.VrevExits.Classify("Close position"));
+		Eq("null", T.VrevExitKind.Other, T.VrevExits.Classify(null));
+		Eq("labels", "stop,target,max_hold,other", string.Join(",", new[] { T.VrevExitKind.Stop, T.VrevExitKind.Target, T.VrevExitKind.MaxHold, T.VrevExitKind.Other }.Select(T.VrevExits.Label)));
+		Eq("deadline", Utc("2025-02-13T19:25:00Z"), T.VrevExits.MaxHoldDeadline(Utc("2025-02-13T19:00:00Z"), 25));
+
+		T.VrevSignal buy = Sig("vreversal_20250213");
+		T.VrevTradeTracker t = new T.VrevTradeTracker(buy, "vrev_" + buy.Id, 3, 50.0);
+		Check("not due before entry", !t.IsMaxHoldDue(Utc("2025-02-13T23:00:00Z")));
+		t.OnEntryFill(6107.25, 1, Utc("2025-02-13T19:00:00Z"));
+		t.OnEntryFill(6107.50, 2, Utc("2025-02-13T19:00:01Z"));
+		Eq("deadline from first fill", Utc("2025-02-13T19:25:00Z"), t.Deadline.Value);
+		Check("not due at 19:24:59", !t.IsMaxHoldDue(Utc("2025-02-13T19:24:59Z")));
+		Check("due at 19:25:00", t.IsMaxHoldDue(Utc("2025-02-13T19:25:00Z")));
+		Check("partial exit keeps trade open", t.OnExitFill(6110.00, 1, Utc("2025-02-13T19:05:00Z"), T.VrevExitKind.Target) == null);
+		T.VrevTradeRecord rec = t.OnExitFill(6110.00, 2, Utc("2025-02-13T19:05:00Z"), T.VrevExitKind.Target);
+		Check("trade done", rec != null);
+		Eq("avg entry", 6107.4166667, Math.Round(rec.EntryPrice, 7));
+		Eq("points", 2.5833333, Math.Round(rec.Points, 7));
+		Eq("pnl", 387.50, rec.PnlCurrency);
+		Eq("csv", "20250213_135900_6107.25_6091.50,BUY,3,2025-02-13T19:00:00Z,6107.41666667,2025-02-13T19:05:00Z,6110.00,target,2.58333333,387.50", T.VrevTradeLog.FormatLine(rec));
+	}
+
+	// ------------------------------------------------------------------ time
+
+	private static void TimeConversion()
+	{
+		TimeZoneInfo ny = Feed.VrevTime.FindZone("America/New_York");
+		TimeZoneInfo ny2 = Feed.VrevTime.FindZone("Eastern Standard Time");
+		Check("Windows id resolves (directly or via fallback)", ny2 != null);
+		Eq("EST", Utc("2025-02-13T18:59:00Z"), Feed.VrevTime.ToUtc(Local("2025-02-13 13:59:00"), ny, null));
+		Eq("EDT", Utc("2025-07-14T13:50:00Z"), Feed.VrevTime.ToUtc(Local("2025-07-14 09:50:00"), ny2, null));
+		Eq("ambiguous 01:30 -> first (EDT)", Utc("2025-11-02T05:30:00Z"), Feed.VrevTime.ToUtc(Local("2025-11-02 01:30:00"), ny, Utc("2025-11-02T05:29:00Z")));
+		Eq("ambiguous 01:30 after 01:59 EDT -> second (EST)", Utc("2025-11-02T06:30:00Z"), Feed.VrevTime.ToUtc(Local("2025-11-02 01:30:00"), ny, Utc("2025-11-02T05:59:00Z")));
+		Eq("spring gap 02:30 read as standard", Utc("2025-03-09T07:30:00Z"), Feed.VrevTime.ToUtc(Local("2025-03-09 02:30:00"), ny, null));
+		Eq("already UTC", Utc("2025-03-09T07:30:00Z"), Feed.VrevTime.ToUtc(Utc("2025-03-09T07:30:00Z"), ny, null));
+		Eq("strategy copy agrees", Feed.VrevTime.ToUtc(Local("2025-11-02 01:30:00"), ny, Utc("2025-11-02T05:59:00Z")), T.VrevTime.ToUtc(Local("2025-11-02 01:30:00"), ny, Utc("2025-11-02T05:59:00Z")));
+		Eq("format", "2025-02-13T18:59:00.000Z", Feed.VrevTime.FormatUtc(Utc("2025-02-13T18:59:00Z")));
+		Eq("alternate id", "America/New_York", Feed.VrevTime.AlternateId("Eastern Standard Time"));
+		bool threw = false;
+		try { Feed.VrevTime.FindZone("Nowhere/Zone"); } catch (TimeZoneNotFoundException) { threw = true; }
+		Check("unknown zone throws a clear error", threw);
+		DateTime p;
+		Check("parse Z", Feed.VrevTime.TryParseUtc("2025-02-13T18:59:00Z", out p) && p == Utc("2025-02-13T18:59:00Z") && p.Kind == DateTimeKind.Utc);
+		Check("parse millis", Feed.VrevTime.TryParseUtc("2025-02-13T18:59:00.000Z", out p) && p == Utc("2025-02-13T18:59:00Z"));
+		Check("parse offset", Feed.VrevTime.TryParseUtc("2025-02-13T13:59:00-05:00", out p) && p == Utc("2025-02-13T18:59:00Z"));
+		Check("reject local", !Feed.VrevTime.TryParseUtc("2025-02-13 18:59:00", out p));
+	}
+
+	// ------------------------------------------------------------------ publisher pieces
+
+	private static void Lookback()
+	{
+		Eq("1 day of 1-min", 1440, Feed.VrevLookback.BarCount(1, Feed.VrevLookbackUnit.Days, 60, 5000, 10000000));
+		Eq("1 week of 1-min", 10080, Feed.VrevLookback.BarCount(1, Feed.VrevLookbackUnit.Weeks, 60, 5000, 10000000));
+		Eq("1 month (30 days) of 1-min", 43200, Feed.VrevLookback.BarCount(1, Feed.VrevLookbackUnit.Months, 60, 5000, 10000000));
+		Eq("1 year (365 days) of 1-min", 525600, Feed.VrevLookback.BarCount(1, Feed.VrevLookbackUnit.Years, 60, 5000, 10000000));
+		Eq("5 days of 5-min", 1440, Feed.VrevLookback.BarCount(5, Feed.VrevLookbackUnit.Days, 300, 5000, 10000000));
+		Eq("1 day of 30-s", 2880, Feed.VrevLookback.BarCount(1, Feed.VrevLookbackUnit.Days, 30, 5000, 10000000));
+		Eq("1 day of 60-min: minimum 100", 100, Feed.VrevLookback.BarCount(1, Feed.VrevLookbackUnit.Days, 3600, 5000, 10000000));
+		Eq("1 year capped by max", 20000, Feed.VrevLookback.BarCount(1, Feed.VrevLookbackUnit.Years, 60, 5000, 20000));
+		Eq("non-time bars use the bar count", 5000, Feed.VrevLookback.BarCount(1, Feed.VrevLookbackUnit.Years, 0, 5000, 20000));
+		Eq("bar count capped", 20000, Feed.VrevLookback.BarCount(1, Feed.VrevLookbackUnit.Days, 0, 50000, 20000));
+		Eq("minute period", 60, VrevPublisher.PeriodSeconds(BarsPeriodType.Minute, 1));
+		Eq("5-minute period", 300, VrevPublisher.PeriodSeconds(BarsPeriodType.Minute, 5));
+		Eq("second period", 30, VrevPublisher.PeriodSeconds(BarsPeriodType.Second, 30));
+		Eq("day period", 86400, VrevPublisher.PeriodSeconds(BarsPeriodType.Day, 1));
+		Eq("tick is non-time", 0, VrevPublisher.PeriodSeconds(BarsPeriodType.Tick, 2000));
+		Eq("volume is non-time", 0, VrevPublisher.PeriodSeconds(BarsPeriodType.Volume, 1000));
+		Eq("range is non-time", 0, VrevPublisher.PeriodSeconds(BarsPeriodType.Range, 4));
+		Eq("renko is non-time", 0, VrevPublisher.PeriodSeconds(BarsPeriodType.Renko, 4));
+	}
+
+	private static void Handshake()
+	{
+		// RFC 6455 section 1.3: SHA-1 = b3 7a 4f 2c c0 62 4f 16 90 f6 46 06 cf 38 59 45 b2 be c4 ea,
+		// base64 "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=". (The value "s3pPLMBiTxaQ9kK6o4AnaeFZs8w=" quoted in
+		// the task brief is not the RFC's and is not what any client computes.)
+		Eq("RFC 6455 example", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", Feed.VrevWebSocket.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="));
+		Eq("RFC 6455 example hash bytes", "b37a4f2cc0624f1690f64606cf385945b2bec4ea", Hex(Convert.FromBase64String(Feed.VrevWebSocket.AcceptKey("dGhlIHNhbXBsZSBub25jZQ==")), 20));
+		string req = "GET / HTTP/1.1\r\nHost: 127.0.0.1:6789\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+		string err, errResp;
+		string resp = Feed.VrevWebSocket.BuildHandshakeResponse(req, out err, out errResp);
+		Eq("101 response", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n", resp);
+		Check("plain HTTP refused", Feed.VrevWebSocket.BuildHandshakeResponse("GET / HTTP/1.1\r\nHost: x\r\n\r\n", out err, out errResp) == null && errResp.StartsWith("HTTP/1.1 400"));
+		Check("version 8 refused with 426", Feed.VrevWebSocket.BuildHandshakeResponse(req.Replace("Version: 13", "Version: 8"), out err, out errResp) == null && errResp.StartsWith("HTTP/1.1 426"));
+		Check("bad key refused", Feed.VrevWebSocket.BuildHandshakeResponse(req.Replace("dGhlIHNhbXBsZSBub25jZQ==", "short"), out err, out errResp) == null);
+		Check("POST refused", Feed.VrevWebSocket.BuildHandshakeResponse(req.Replace("GET", "POST"), out err, out errResp) == null);
+		Check("header names are case-insensitive", Feed.VrevWebSocket.BuildHandshakeResponse(req.Replace("Sec-WebSocket-Key", "sec-websocket-key").Replace("Upgrade: websocket", "upgrade: WebSocket"), out err, out errResp) != null);
+	}
+
+	private static void Frames()
+	{
+		int[] lengths = { 0, 125, 126, 65535, 65536 };
+		string[] headers = { "8100", "817d", "817e007e", "817effff", "817f0000000000010000" };
+		for (int i = 0; i < lengths.Length; i++)
+		{
+			byte[] payload = new byte[lengths[i]];
+			for (int k = 0; k < payload.Length; k++) payload[k] = (byte)(k * 7);
+			byte[] frame = Feed.VrevWebSocket.EncodeFrame(Feed.VrevWebSocket.OpText, payload, null);
+			int headerLen = headers[i].Length / 2;
+			Eq("len " + lengths[i] + " header", headers[i], Hex(frame, headerLen));
+			Eq("len " + lengths[i] + " total", headerLen + lengths[i], frame.Length);
+			Check("len " + lengths[i] + " unmasked server payload", frame.Skip(headerLen).SequenceEqual(payload));
+			int consumed;
+			Feed.VrevFrame back = Feed.VrevWebSocket.DecodeFrame(frame, 0, frame.Length, 1 << 20, out consumed);
+			Check("len " + lengths[i] + " decodes", back != null && back.Fin && back.Opcode == 1 && back.Payload.SequenceEqual(payload) && consumed == frame.Length);
+			Check("len " + lengths[i] + " partial needs more", Feed.VrevWebSocket.DecodeFrame(frame, 0, frame.Length - 1, 1 << 20, out consumed) == null);
+			byte[] mask = { 0x11, 0x22, 0x33, 0x44 };
+			byte[] masked = Feed.VrevWebSocket.EncodeFrame(Feed.VrevWebSocket.OpText, payload, mask);
+			Feed.VrevFrame fromStream = Feed.VrevWebSocket.ReadFrame(new MemoryStream(masked), 1 << 20, true);
+			Check("len " + lengths[i] + " masked frame read from a stream", fromStream != null && fromStream.Payload.SequenceEqual(payload));
+		}
+		// RFC 6455 section 5.7: a masked "Hello" from a client.
+		byte[] hello = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+		int used;
+		Feed.VrevFrame f = Feed.VrevWebSocket.DecodeFrame(hello, 0, hello.Length, 1000, out used);
+		Eq("RFC masked Hello unmasked", "Hello", Encoding.UTF8.GetString(f.Payload));
+		Eq("RFC masked Hello encodes identically", Hex(hello, 11), Hex(Feed.VrevWebSocket.EncodeFrame(1, Encoding.UTF8.GetBytes("Hello"), new byte[] { 0x37, 0xfa, 0x21, 0x3d }), 11));
+		Eq("RFC unmasked Hello", "810548656c6c6f", Hex(Feed.VrevWebSocket.EncodeText("Hello"), 7));
+		Check("stream at end gives null", Feed.VrevWebSocket.ReadFrame(new MemoryStream(new byte[0]), 100, true) == null);
+		Check("unmasked client frame refused", Throws<Feed.VrevProtocolException>(() => Feed.VrevWebSocket.ReadFrame(new MemoryStream(Feed.VrevWebSocket.EncodeText("x")), 100, true)));
+		Check("oversized frame refused", Throws<Feed.VrevProtocolException>(() => Feed.VrevWebSocket.ReadFrame(new MemoryStream(Feed.VrevWebSocket.EncodeFrame(1, new byte[200], new byte[4])), 100, true)));
+		Check("fragmented ping refused", Throws<Feed.VrevProtocolException>(() => Feed.VrevWebSocket.ReadFrame(new MemoryStream(new byte[] { 0x09, 0x80, 0, 0, 0, 0 }), 100, true)));
+		Check("RSV bits refused", Throws<Feed.VrevProtocolException>(() => Feed.VrevWebSocket.ReadFrame(new MemoryStream(new byte[] { 0xC1, 0x80, 0, 0, 0, 0 }), 100, true)));
+		Check("truncated frame", Throws<EndOfStreamException>(() => Feed.VrevWebSocket.ReadFrame(new MemoryStream(new byte[] { 0x81, 0x85, 1, 2 }), 100, true)));
+	}
+
+	private static bool Throws<TE>(Action a) where TE : Exception
+	{
+		try { a(); }
+		catch (TE) { return true; }
+		catch (Exception) { return false; }
+		return false;
+	}
+
+	private static void Json()
+	{
+		Check("thread culture is de-DE", Thread.CurrentThread.CurrentCulture.Name == "de-DE");
+		Feed.VrevBar bar = new Feed.VrevBar(Utc("2025-02-13T18:59:00Z"), 6107.25, 6108.5, 6106.0, 6107.0, 1234);
+		Eq("bar", "{\"type\":\"bar\",\"symbol\":\"ES 03-25\",\"open\":6107.25,\"high\":6108.5,\"low\":6106.0,\"close\":6107.0,\"volume\":1234,\"timestamp\":\"2025-02-13T18:59:00.000Z\"}", Feed.VrevJson.Bar("bar", "ES 03-25", bar));
+		Eq("historical bar", "{\"type\":\"historical_bar\",\"symbol\":\"ES 03-25\",\"open\":6107.25,\"high\":6108.5,\"low\":6106.0,\"close\":6107.0,\"volume\":1234,\"timestamp\":\"2025-02-13T18:59:00.000Z\"}", Feed.VrevJson.Bar("historical_bar", "ES 03-25", bar));
+		Eq("hello (protocol.md example)", "{\"type\":\"hello\",\"protocol\":1,\"instrument\":\"ES 03-25\",\"bar_period_seconds\":60,\"tick_size\":0.25,\"point_value\":50.0}", Feed.VrevJson.Hello("ES 03-25", 60, 0.25, 50.0));
+		Eq("start", "{\"type\":\"historical_start\",\"count\":3}", Feed.VrevJson.HistoricalStart(3));
+		Eq("end", "{\"type\":\"historical_end\",\"sent\":3}", Feed.VrevJson.HistoricalEnd(3));
+		Eq("tick", "{\"type\":\"tick\",\"symbol\":\"ES 03-25\",\"price\":6107.75,\"volume\":2,\"timestamp\":\"2025-02-13T18:59:01.250Z\"}", Feed.VrevJson.Tick("ES 03-25", 6107.75, 2, Utc("2025-02-13T18:59:01Z").AddMilliseconds(250)));
+		Eq("binary noise dropped", "6107.25", Feed.VrevJson.Number(6107.2499999999995));
+		Eq("MES micro tick", "0.25", Feed.VrevJson.Number(0.25));
+		Eq("small number", "0.00001", Feed.VrevJson.Number(0.00001));
+		Eq("quote escapes", "\"a\\\"b\\\\c\\n\"", Feed.VrevJson.Quote("a\"b\\c\n"));
+
+		DateTime? after;
+		string error;
+		Check("subscribe after time", Feed.VrevJson.TryParseSubscribe("{\"type\":\"subscribe\",\"after\":\"2025-02-13T18:59:00Z\"}", out after, out error) && after == Utc("2025-02-13T18:59:00Z"));
+		Check("subscribe after null", Feed.VrevJson.TryParseSubscribe("{ \"type\" : \"subscribe\" , \"after\" : null }", out after, out error) && !after.HasValue);
+		Check("subscribe without after", Feed.VrevJson.TryParseSubscribe("{\"type\":\"subscribe\"}", out after, out error) && !after.HasValue);
+		Check("subscribe with millis", Feed.VrevJson.TryParseSubscribe("{\"type\":\"subscribe\",\"after\":\"2025-02-13T18:59:00.000Z\"}", out after, out error) && after == Utc("2025-02-13T18:59:00Z"));
+		Check("not subscribe", !Feed.VrevJson.TryParseSubscribe("{\"type\":\"hello\"}", out after, out error));
+		Check("bad after", !Feed.VrevJson.TryParseSubscribe("{\"type\":\"subscribe\",\"after\":\"yesterday\"}", out after, out error) && error.Contains("after"));
+		Check("not JSON", !Feed.VrevJson.TryParseSubscribe("pong", out after, out error));
+		Check("trailing garbage", !Feed.VrevJson.TryParseSubscribe("{\"type\":\"subscribe\"} x", out after, out error));
+		Dictionary<string, object> map;
+		Check("flat object with numbers/bools", Feed.VrevJson.TryParseFlatObject("{\"a\":1.5,\"b\":true,\"c\":\"\\u0041\"}", out map) && (double)map["a"] == 1.5 && (bool)map["b"] && (string)map["c"] == "A");
+	}
+
+	private static void History()
+	{
+		Feed.VrevHistoryBuffer h = new Feed.VrevHistoryBuffer(3);
+		DateTime t0 = Utc("2025-02-13T18:55:00Z");
+		for (int i = 0; i < 5; i++)
+			Check("add bar " + i, h.Add(new Feed.VrevBar(t0.AddMinutes(i), 1, 1, 1, 1, i)));
+		Check("duplicate time refused", !h.Add(new Feed.VrevBar(t0.AddMinutes(4), 1, 1, 1, 1, 9)));
+		Check("older time refused", !h.Add(new Feed.VrevBar(t0.AddMinutes(1), 1, 1, 1, 1, 9)));
+		Eq("capacity keeps the newest", 3, h.Count);
+		Eq("all", "2,3,4", string.Join(",", h.SelectAfter(null).Select(b => b.Volume.ToString(CultureInfo.InvariantCulture))));
+		Eq("after 18:57 (exclusive)", "3,4", string.Join(",", h.SelectAfter(t0.AddMinutes(2)).Select(b => b.Volume.ToString(CultureInfo.InvariantCulture))));
+		Eq("after 18:57:30", "3,4", string.Join(",", h.SelectAfter(t0.AddMinutes(2.5)).Select(b => b.Volume.ToString(CultureInfo.InvariantCulture))));
+		Eq("after last", 0, h.SelectAfter(t0.AddMinutes(4)).Count);
+		Eq("after far past", 3, h.SelectAfter(t0.AddDays(-10)).Count);
+	}
+
+	// ------------------------------------------------------------------ strategy flows
+
+	private static VrevAutoTrader NewTrader(string signals, string state, string instrumentMaster, int maxQuantity, int pollMs)
+	{
+		VrevAutoTrader s = new VrevAutoTrader();
+		s.TestHookSetState(State.SetDefaults);
+		s.SignalsFolder = signals;
+		s.StateFolder = state;
+		s.MaxQuantity = maxQuantity;
+		s.PollIntervalMilliseconds = pollMs;
+		s.ChartTimeZoneId = "America/New_York";
+		s.TestHookSetInstrument(instrumentMaster + " 03-25", instrumentMaster, 0.25, instrumentMaster == "MES" ? 5.0 : 50.0);
+		s.TestHookSetState(State.Configure);
+		s.TestHookSetState(State.DataLoaded);
+		s.TestHookSetState(State.Historical);
+		return s;
+	}
+
+	private static void GoLive(VrevAutoTrader s)
+	{
+		s.TestHookSetState(State.Transition);
+		s.TestHookSetState(State.Realtime);
+	}
+
+	private static void Bar(NinjaScriptBase s, string etLocal, double close)
+	{
+		s.TestHookBar(Local(etLocal), close, close + 0.5, close - 0.5, close, 100);
+	}
+
+	private static string CallsText(StrategyBase s)
+	{
+		return string.Join(" ", s.TestHookCallsSnapshot().Select(c => c.ToString()));
+	}
+
+	private static void StrategyDefaults()
+	{
+		VrevAutoTrader s = new VrevAutoTrader();
+		s.TestHookSetState(State.SetDefaults);
+		Eq("name", "VrevAutoTrader", s.Name);
+		Eq("calculate", Calculate.OnBarClose, s.Calculate);
+		Eq("managed", false, s.IsUnmanaged);
+		Eq("entries per direction", 1, s.EntriesPerDirection);
+		Eq("bars required", 0, s.BarsRequiredToTrade);
+		Eq("max quantity", 1, s.MaxQuantity);
+		Eq("poll ms", 500, s.PollIntervalMilliseconds);
+		Eq("max per day", 20, s.MaxSignalsPerDay);
+		Eq("windows", "03:00-04:00 09:00-11:00 13:30-15:00", s.Window1Start + "-" + s.Window1End + " " + s.Window2Start + "-" + s.Window2End + " " + s.Window3Start + "-" + s.Window3End);
+		Check("buy and sell enabled", s.EnableBuy && s.EnableSell);
+		Check("instrument checked", s.CheckInstrument);
+		Check("signals folder under Documents/vrev", s.SignalsFolder.EndsWith(Path.Combine("vrev", "signals")));
+	}
+
+	private static void BuyFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 2, 3600000);
+		Bar(s, "2025-02-13 13:57:00", 6106.0); // historical
+		File.Copy(Fixture("vreversal_20250213"), Path.Combine(signals, Path.GetFileName(Fixture("vreversal_20250213"))));
+		Bar(s, "2025-02-13 13:58:00", 6106.5); // still historical: never acted on
+		Eq("no orders while historical", 0, s.TestHookCallsSnapshot().Count);
+		GoLive(s);
+		string id = "20250213_135900_6107.25_6091.50", name = "vrev_" + id;
+		s.TestHookMarketData(MarketDataType.Last, 6106.75, 1, Local("2025-02-13 13:58:30"));
+		Eq("data time before SIGNAL_TIME: waits", 0, s.TestHookCallsSnapshot().Count);
+		Bar(s, "2025-02-13 13:59:00", 6107.0);
+		List<TestHookOrderCall> calls = s.TestHookCallsSnapshot();
+		Eq("three calls: " + CallsText(s), 3, calls.Count);
+		if (calls.Count == 3)
+		{
+			Eq("1st SetStopLoss", "SetStopLoss", calls[0].Method);
+			Eq("stop from entry signal", name, calls[0].FromEntrySignal);
+			Eq("stop mode", CalculationMode.Price, calls[0].Mode);
+			Eq("stop price", 6101.00, calls[0].Value);
+			Eq("stop not simulated", false, calls[0].IsSimulatedStop);
+			Eq("2nd SetProfitTarget", "SetProfitTarget", calls[1].Method);
+			Eq("target from entry signal", name, calls[1].FromEntrySignal);
+			Eq("target mode", CalculationMode.Price, calls[1].Mode);
+			Eq("target price", 6110.00, calls[1].Value);
+			Eq("3rd EnterLong", "EnterLong", calls[2].Method);
+			Eq("entry signal name", name, calls[2].SignalName);
+			Eq("quantity 3 capped by MaxQuantity 2", 2, calls[2].Quantity);
+		}
+		Eq("accepted persisted", T.VrevProcessedStore.Accepted, new Func<string>(() => { T.VrevProcessedStore p = new T.VrevProcessedStore(Path.Combine(state, "processed_Sim101.txt")); p.Load(); return p.OutcomeOf(id); })());
+
+		s.TestHookExecute(name, "", true, 6107.25, 2, Local("2025-02-13 14:00:00"));
+		Bar(s, "2025-02-13 14:00:00", 6107.5);
+		Bar(s, "2025-02-13 14:24:00", 6107.5);
+		Eq("no exit before the deadline", 3, s.TestHookCallsSnapshot().Count);
+		s.TestHookMarketData(MarketDataType.Last, 6108.0, 1, Local("2025-02-13 14:24:59"));
+		Eq("no exit at 14:24:59", 3, s.TestHookCallsSnapshot().Count);
+		Bar(s, "2025-02-13 14:25:00", 6108.0);
+		calls = s.TestHookCallsSnapshot();
+		Eq("max hold exit submitted: " + CallsText(s), 4, calls.Count);
+		if (calls.Count == 4)
+		{
+			Eq("ExitLong", "ExitLong", calls[3].Method);
+			Eq("exit name", VrevAutoTrader.MaxHoldExitName, calls[3].SignalName);
+			Eq("exit from entry", name, calls[3].FromEntrySignal);
+		}
+		Bar(s, "2025-02-13 14:26:00", 6108.0);
+		Eq("exit requested once", 4, s.TestHookCallsSnapshot().Count);
+		s.TestHookExecute(VrevAutoTrader.MaxHoldExitName, name, false, 6108.00, 2, Local("2025-02-13 14:26:00"));
+		string log = Path.Combine(state, "trades_Sim101.csv");
+		Check("trade log written", File.Exists(log));
+		if (File.Exists(log))
+		{
+			string[] lines = File.ReadAllLines(log);
+			Eq("header", T.VrevTradeLog.Header, lines[0]);
+			Eq("trade line", id + ",BUY,2,2025-02-13T19:00:00Z,6107.25,2025-02-13T19:26:00Z,6108.00,max_hold,0.75,75.00", lines.Length > 1 ? lines[1] : "");
+		}
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void SellFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 2, 3600000);
+		GoLive(s);
+		File.Copy(Fixture("vreversal_20250714"), Path.Combine(signals, Path.GetFileName(Fixture("vreversal_20250714"))));
+		Bar(s, "2025-07-14 09:50:00", 6290.25);
+		List<TestHookOrderCall> calls = s.TestHookCallsSnapshot();
+		string name = "vrev_20250714_095000_6290.00_6301.25";
+		Eq("three calls: " + CallsText(s), 3, calls.Count);
+		if (calls.Count == 3)
+		{
+			Eq("SetStopLoss first", "SetStopLoss", calls[0].Method);
+			Eq("sell stop", 6296.50, calls[0].Value);
+			Eq("SetProfitTarget second", "SetProfitTarget", calls[1].Method);
+			Eq("sell target", 6287.25, calls[1].Value);
+			Eq("EnterShort third", "EnterShort", calls[2].Method);
+			Eq("sell qty 1 (below cap)", 1, calls[2].Quantity);
+			Eq("sell name", name, calls[2].SignalName);
+			Check("modes are Price", calls[0].Mode == CalculationMode.Price && calls[1].Mode == CalculationMode.Price);
+		}
+		// A second signal while the position is open is refused.
+		string second = File.ReadAllText(Fixture("vreversal_20250714")).Replace("20250714_095000_6290.00_6301.25", "20250714_095100_6290.00_6301.25").Replace("13:50:00Z", "13:51:00Z").Replace("13:51:30Z", "13:52:30Z");
+		File.WriteAllText(Path.Combine(signals, "vreversal_20250714_095100_6290.00_6301.25.txt"), second);
+		s.TestHookExecute(name, "", false, 6290.00, 1, Local("2025-07-14 09:50:01"));
+		Bar(s, "2025-07-14 09:51:00", 6291.0);
+		Eq("no entry while in a position", 3, s.TestHookCallsSnapshot().Count);
+		Check("refusal logged", s.TestHookOutputSnapshot().Any(l => l.Contains("20250714_095100") && l.Contains("position_open")));
+		s.TestHookExecute("Stop loss", name, true, 6296.50, 1, Local("2025-07-14 09:58:00"));
+		string[] lines = File.ReadAllLines(Path.Combine(state, "trades_Sim101.csv"));
+		Eq("stop trade line", "20250714_095000_6290.00_6301.25,SELL,1,2025-07-14T13:50:01Z,6290.00,2025-07-14T13:58:00Z,6296.50,stop,-6.50,-325.00", lines.Length > 1 ? lines[1] : "");
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void RestartFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader first = NewTrader(signals, state, "ES", 3, 3600000);
+		GoLive(first);
+		File.Copy(Fixture("vreversal_20250213"), Path.Combine(signals, "vreversal_20250213_135900_6107.25_6091.50.txt"));
+		Bar(first, "2025-02-13 13:59:00", 6107.0);
+		Eq("first run enters", 3, first.TestHookCallsSnapshot().Count);
+		Eq("first run quantity 3 (cap 3)", 3, first.TestHookCallsSnapshot().Last().Quantity);
+		first.TestHookSetState(State.Terminated);
+
+		VrevAutoTrader second = NewTrader(signals, state, "ES", 3, 3600000); // NinjaTrader restarted
+		GoLive(second);
+		Bar(second, "2025-02-13 13:59:00", 6107.0);
+		Bar(second, "2025-02-13 14:00:00", 6107.0);
+		Eq("restart: no second entry", 0, second.TestHookCallsSnapshot().Count);
+		second.TestHookSetState(State.Terminated);
+	}
+
+	private static void RejectFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = NewTrader(signals, state, "MES", 2, 3600000);
+		GoLive(s);
+		// Stale: the MES fixture expires 03:06:30 ET; the first data time we see is 03:07.
+		File.Copy(Fixture("vreversal_20251103"), Path.Combine(signals, Path.GetFileName(Fixture("vreversal_20251103"))));
+		// Wrong instrument: a current ES signal on an MES chart.
+		File.WriteAllText(Path.Combine(signals, "vreversal_20251103_030700_5850.50_5846.00.txt"), File.ReadAllText(Fixture("vreversal_20251103"))
+			.Replace("20251103_030500", "20251103_030700").Replace("08:05:00Z", "08:07:00Z").Replace("08:06:30Z", "08:08:30Z").Replace("INSTRUMENT=MES", "INSTRUMENT=ES"));
+		// Temporary file being written: never read even though its content is valid.
+		string tmp = Path.Combine(signals, ".vreversal_20251103_030600_1_2.txt.tmp");
+		File.WriteAllText(tmp, File.ReadAllText(Fixture("vreversal_20251103")).Replace("030500", "030600").Replace("08:05:00Z", "08:07:00Z").Replace("08:06:30Z", "08:08:30Z"));
+		// Malformed file.
+		string bad = Path.Combine(signals, "vreversal_bad.txt");
+		File.WriteAllText(bad, Reference().Replace("ACTION=BUY", "ACTION=HOLD"));
+		Bar(s, "2025-11-03 03:07:00", 5850.0);
+		Eq("no orders: " + CallsText(s), 0, s.TestHookCallsSnapshot().Count);
+		Check("stale logged", s.TestHookOutputSnapshot().Any(l => l.Contains("20251103_030500") && l.Contains("stale")));
+		Check("instrument logged", s.TestHookOutputSnapshot().Any(l => l.Contains("20251103_030700") && l.Contains("(instrument)")));
+		Check("malformed file moved to rejected/", !File.Exists(bad) && File.Exists(Path.Combine(Path.Combine(signals, "rejected"), "vreversal_bad.txt")));
+		Eq("malformed logged once with file and line", 1, s.TestHookOutputSnapshot().Count(l => l.Contains("vreversal_bad.txt:3:")));
+		Check("temporary file untouched", File.Exists(tmp));
+		Bar(s, "2025-11-03 03:08:00", 5850.0);
+		Bar(s, "2025-11-03 03:09:00", 5850.0);
+		Eq("malformed never retried", 1, s.TestHookOutputSnapshot().Count(l => l.Contains("vreversal_bad.txt")));
+		Eq("stale logged once", 1, s.TestHookOutputSnapshot().Count(l => l.Contains("20251103_030500") && l.Contains("stale")));
+		T.VrevProcessedStore p = new T.VrevProcessedStore(Path.Combine(state, "processed_Sim101.txt"));
+		p.Load();
+		Eq("stale recorded", "stale", p.OutcomeOf("20251103_030500_5850.50_5846.00"));
+		Eq("instrument recorded", "instrument", p.OutcomeOf("20251103_030700_5850.50_5846.00"));
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void TimerFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 1, 200);
+		GoLive(s);
+		Bar(s, "2025-02-13 13:59:00", 6107.0); // data time 18:59Z; the file is not there yet
+		Eq("nothing yet", 0, s.TestHookCallsSnapshot().Count);
+		string dest = Path.Combine(signals, "vreversal_20250213_135900_6107.25_6091.50.txt");
+		string temp = Path.Combine(signals, ".vreversal_20250213_135900_6107.25_6091.50.txt.tmp");
+		File.WriteAllText(temp, Reference());
+		File.Move(temp, dest); // atomic publish, like vrev
+		DateTime deadline = DateTime.UtcNow.AddSeconds(5);
+		while (DateTime.UtcNow < deadline && s.TestHookCallsSnapshot().Count < 3)
+			Thread.Sleep(50);
+		List<TestHookOrderCall> calls = s.TestHookCallsSnapshot();
+		Eq("timer alone submitted the entry: " + CallsText(s), 3, calls.Count);
+		if (calls.Count == 3)
+			Eq("timer entry quantity capped to 1", 1, calls[2].Quantity);
+		s.TestHookSetState(State.Terminated);
+		Thread.Sleep(400);
+		Eq("no activity after Terminated", 3, s.TestHookCallsSnapshot().Count);
+	}
+
+	private static void PublisherDefaults()
+	{
+		VrevPublisher p = new VrevPublisher();
+		p.TestHookSetState(State.SetDefaults);
+		Eq("port", 6789, p.Port);
+		Eq("bind", "127.0.0.1", p.BindAddress);
+		Eq("calculate", Calculate.OnBarClose, p.Calculate);
+		Eq("lookback", "5 Days", p.LookbackValue + " " + p.LookbackUnit);
+		Eq("max history", 20000, p.MaxHistoryBars);
+		Eq("non-time bars", 5000, p.HistoryBarCount);
+		Check("ticks off", !p.SendTicks);
+		Check("keeps running while the chart tab is hidden", !p.IsSuspendedWhileInactive);
+		p.TestHookSetInstrument("ES 03-25", "ES", 0.25, 50.0);
+		p.TestHookSetState(State.Configure);
+		p.TestHookSetState(State.DataLoaded);
+		Check("history size logged (5 days of 1-min = 7200)", p.TestHookOutputSnapshot().Any(l => l.Contains("7200 bars")));
+		p.TestHookSetState(State.Terminated);
+
+		VrevPublisher tick = new VrevPublisher();
+		tick.TestHookSetState(State.SetDefaults);
+		tick.TestHookSetBarsPeriod(BarsPeriodType.Tick, 2000);
+		tick.TestHookSetInstrument("ES 03-25", "ES", 0.25, 50.0);
+		tick.TestHookSetState(State.Configure);
+		tick.TestHookSetState(State.DataLoaded);
+		Check("tick chart uses the bar count (5000)", tick.TestHookOutputSnapshot().Any(l => l.Contains("5000 bars")));
+		tick.TestHookSetState(State.Terminated);
+	}
+}
