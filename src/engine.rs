@@ -157,7 +157,9 @@ pub fn build_strategy(
         }
     };
     let params = merge_params(&script, &prof.params).map_err(|m| located(cfg, profile_name, m))?;
-    Ok(Box::new(host.bind(script, params)))
+    Ok(Box::new(
+        host.bind(script, params).map_err(EngineError::Script)?,
+    ))
 }
 
 fn located(cfg: &Config, profile: &str, message: String) -> EngineError {

@@ -12,6 +12,7 @@ pub mod journal;
 pub mod ledger;
 pub mod price;
 pub mod rules;
+pub mod scan;
 pub mod signal;
 pub mod strategy;
 pub mod synth;

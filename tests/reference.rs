@@ -22,7 +22,7 @@ fn compare(bars: &[Bar], script: &str, kind: NativeKind, params: &toml::Table) -
         .join(script);
     let compiled = Rc::new(host.compile_file(&path).unwrap());
     let merged = merge_params(&compiled, params).unwrap();
-    let mut scripted = host.bind(compiled, merged);
+    let mut scripted = host.bind(compiled, merged).unwrap();
     let mut native =
         NativeStrategy::new(series.clone(), kind, VParams::from_table(params).unwrap());
     let (mut a, mut b): (Vec<Proposal>, Vec<Proposal>) = (vec![], vec![]);

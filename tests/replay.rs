@@ -201,13 +201,20 @@ fn every_host_rule_rejection_is_journaled_with_its_reason() {
     // A script that proposes the same pattern twice on one bar: the second is a duplicate.
     let q = Project::new();
     write_nt(&q.path("bars.txt"), &bars);
-    let twice = std::fs::read_to_string(p.path("strategies/vreversal.rhai"))
-        .unwrap()
-        .replace("        return #{", "        let s = #{")
+    let original = std::fs::read_to_string(p.path("strategies/vreversal.rhai")).unwrap();
+    let twice = original
         .replace(
-            "            extra: #{ drop: drop },\n        };",
-            "            extra: #{ drop: drop },\n        };\n        return [s, s];",
+            "    #{\n        side: \"BUY\",",
+            "    let s = #{\n        side: \"BUY\",",
+        )
+        .replace(
+            "        extra: #{ drop: drop },\n    }\n}",
+            "        extra: #{ drop: drop },\n    };\n    [s, s]\n}",
         );
+    assert!(
+        twice.contains("[s, s]") && twice.contains("let s = #{"),
+        "the script edit must apply"
+    );
     q.write("strategies/vreversal.rhai", &twice);
     let out = q.vrev(&["replay", "bars.txt"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -469,4 +476,55 @@ fn bad_inputs_get_located_errors_and_a_nonzero_exit_without_panics() {
     let out = p.vrev(&["replay", "bars.txt", "--skip-bad-lines"]);
     assert!(out.status.success());
     assert!(stderr(&out).contains("skipped bars.txt:2: missing field `volume`"));
+}
+
+#[test]
+fn from_and_to_select_trading_days_and_gzip_csv_reads_like_the_export() {
+    let p = Project::new();
+    let mut bars = Vec::new();
+    for (n, d) in ["2025-07-14", "2025-07-15", "2025-07-16"]
+        .iter()
+        .enumerate()
+    {
+        bars.extend(long_v(
+            et(&format!("{d} 13:59")),
+            6300.0 + 50.0 * n as f64,
+            6.0,
+            30,
+        ));
+    }
+    // The same bars as a gzip CSV with UTC offsets.
+    let mut csv = String::from("timestamp,open,high,low,close,volume\n");
+    for b in &bars {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            vrev::time::format_utc(b.close_time),
+            b.open,
+            b.high,
+            b.low,
+            b.close,
+            b.volume
+        ));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, csv.as_bytes()).unwrap();
+    std::fs::write(p.path("bars.csv.gz"), gz.finish().unwrap()).unwrap();
+    let out = p.vrev(&[
+        "replay",
+        "bars.csv.gz",
+        "--from",
+        "2025-07-15",
+        "--to",
+        "2025-07-15",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        p.signal_files(),
+        vec!["vreversal_20250715_135900_6350.00_6344.00.txt"]
+    );
+    assert!(
+        stdout(&out).contains("over 1 trading days (2025-07-15 .. 2025-07-15)"),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -22,6 +22,7 @@
 use super::{ExtraValue, Proposal, Strategy, StrategyError, StrategyVersion};
 use crate::bar::BarSeries;
 use crate::price::Side;
+use crate::scan::{Find, Level, Scan, Step};
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Position, Scope, AST};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -222,11 +223,114 @@ pub fn build_engine(series: Rc<RefCell<BarSeries>>, limits: &ScriptLimits) -> En
             },
         );
     }
+    register_scan_builder(&mut engine);
     engine.register_fn("min", |a: i64, b: i64| a.min(b));
     engine.register_fn("max", |a: i64, b: i64| a.max(b));
     engine.register_fn("min", |a: f64, b: f64| a.min(b));
     engine.register_fn("max", |a: f64, b: f64| a.max(b));
     engine
+}
+
+fn points(v: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
+    v.as_float()
+        .or_else(|_| v.as_int().map(|i| i as f64))
+        .map_err(|_| format!("{what} must be a number, found {}", v.type_name()).into())
+}
+
+/// The scan vocabulary of [`crate::scan`], as chained methods on a `Scan` value.
+fn register_scan_builder(engine: &mut Engine) {
+    type R = Result<Scan, Box<EvalAltResult>>;
+    let fail = |e: String| -> Box<EvalAltResult> { e.into() };
+    engine.register_type_with_name::<Scan>("Scan");
+    engine.register_fn("origins", move |max_back: i64, min_back: i64| -> R {
+        Scan::new("scan", max_back, min_back).map_err(fail)
+    });
+    engine.register_fn("named", |s: &mut Scan, name: &str| -> Scan {
+        s.name = name.to_string();
+        s.clone()
+    });
+    for (fname, level) in [
+        ("level_at_high", Level::High),
+        ("level_at_low", Level::Low),
+        ("level_at_close", Level::Close),
+    ] {
+        engine.register_fn(fname, move |s: &mut Scan| -> Scan {
+            s.level = level;
+            s.clone()
+        });
+    }
+    let marks: [(&str, Find); 4] = [
+        ("lowest_low", Find::LowestLow),
+        ("highest_high", Find::HighestHigh),
+        ("first_high_above_level", Find::HighAboveLevel),
+        ("first_low_below_level", Find::LowBelowLevel),
+    ];
+    for (fname, find) in marks {
+        engine.register_fn(
+            fname,
+            move |s: &mut Scan, name: &str, from: &str, lo: i64, hi: i64| -> R {
+                s.add_mark(name, from, lo, hi, find).map_err(fail)?;
+                Ok(s.clone())
+            },
+        );
+    }
+    engine.register_fn(
+        "first_pullback_to_level",
+        move |s: &mut Scan, name: &str, from: &str, lo: i64, hi: i64, tol: Dynamic| -> R {
+            let tol = points(&tol, "tolerance")?;
+            s.add_mark(name, from, lo, hi, Find::PullbackToLevel { tol })
+                .map_err(fail)?;
+            Ok(s.clone())
+        },
+    );
+    engine.register_fn(
+        "first_rally_to_level",
+        move |s: &mut Scan, name: &str, from: &str, lo: i64, hi: i64, tol: Dynamic| -> R {
+            let tol = points(&tol, "tolerance")?;
+            s.add_mark(name, from, lo, hi, Find::RallyToLevel { tol })
+                .map_err(fail)?;
+            Ok(s.clone())
+        },
+    );
+    engine.register_fn(
+        "require_drop",
+        move |s: &mut Scan, mark: &str, pts: Dynamic| -> R {
+            let step = Step::DropAtLeast {
+                mark: s.mark_index(mark).map_err(fail)?,
+                points: points(&pts, "drop")?,
+            };
+            s.add_requirement(step);
+            Ok(s.clone())
+        },
+    );
+    engine.register_fn(
+        "require_rise",
+        move |s: &mut Scan, mark: &str, pts: Dynamic| -> R {
+            let step = Step::RiseAtLeast {
+                mark: s.mark_index(mark).map_err(fail)?,
+                points: points(&pts, "rise")?,
+            };
+            s.add_requirement(step);
+            Ok(s.clone())
+        },
+    );
+    engine.register_fn(
+        "require_before_this_bar",
+        move |s: &mut Scan, mark: &str| -> R {
+            let step = Step::BeforeThisBar {
+                mark: s.mark_index(mark).map_err(fail)?,
+            };
+            s.add_requirement(step);
+            Ok(s.clone())
+        },
+    );
+    engine.register_fn("require_this_bar", move |s: &mut Scan, mark: &str| -> R {
+        let step = Step::IsThisBar {
+            mark: s.mark_index(mark).map_err(fail)?,
+        };
+        s.add_requirement(step);
+        Ok(s.clone())
+    });
 }
 
 /// A script compiled and checked, ready to be bound to profiles.
@@ -238,6 +342,9 @@ pub struct CompiledScript {
     /// Declared parameters and their defaults, from `fn params()`.
     pub defaults: Map,
     pub call_on_every_bar: bool,
+    /// The script declares `fn scan(p)`: the host runs it natively and calls
+    /// `on_bar(t, p, found)` only with what it found.
+    pub has_scan: bool,
     /// File stem, the default `PATTERN_TYPE`.
     pub stem: String,
 }
@@ -304,7 +411,7 @@ pub struct RunawayLocator {
 }
 
 impl RunawayLocator {
-    fn locate(&self, ast: &AST, t: usize, params: &Params, state: &mut Dynamic) -> Position {
+    fn locate(&self, ast: &AST, args: impl rhai::FuncArgs, state: &mut Dynamic) -> Position {
         let mut slot = self.engine.borrow_mut();
         let (engine, last) = slot.get_or_insert_with(|| {
             let mut e = build_engine(self.series.clone(), &self.limits);
@@ -325,13 +432,8 @@ impl RunawayLocator {
         });
         last.set(Position::NONE);
         let options = CallFnOptions::new().bind_this_ptr(state);
-        let _ = engine.call_fn_with_options::<Dynamic>(
-            options,
-            &mut Scope::new(),
-            ast,
-            "on_bar",
-            (t as i64, params.clone()),
-        );
+        let _ =
+            engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, "on_bar", args);
         last.get()
     }
 }
@@ -387,6 +489,14 @@ impl ScriptHost {
             .compile(source)
             .map_err(|e| place(&display, e.position(), e.err_type().to_string()))?;
         ast.set_source(display.clone());
+        let has_scan = ast
+            .iter_functions()
+            .any(|f| f.name == "scan" && f.params.len() == 1);
+        let (want, shape) = if has_scan {
+            (3, "fn on_bar(t, p, found)` (the script has a scan)")
+        } else {
+            (2, "fn on_bar(t, p)`")
+        };
         match ast.iter_functions().find(|f| f.name == "on_bar") {
             None => {
                 return Err(contract(
@@ -394,9 +504,9 @@ impl ScriptHost {
                         .into(),
                 ))
             }
-            Some(f) if f.params.len() != 2 => {
+            Some(f) if f.params.len() != want => {
                 return Err(contract(format!(
-                    "`on_bar` takes {} parameter(s); it must be `fn on_bar(t, p)`",
+                    "`on_bar` takes {} parameter(s); it must be `{shape}",
                     f.params.len()
                 )))
             }
@@ -440,23 +550,48 @@ impl ScriptHost {
             ast,
             defaults,
             call_on_every_bar,
+            has_scan,
             stem,
         })
     }
 
-    /// Binds a compiled script to one profile's merged parameters.
-    pub fn bind(&self, script: Rc<CompiledScript>, params: Map) -> ScriptStrategy {
-        ScriptStrategy {
+    /// Binds a compiled script to one profile's merged parameters; builds its scans.
+    pub fn bind(
+        &self,
+        script: Rc<CompiledScript>,
+        params: Map,
+    ) -> Result<ScriptStrategy, StrategyError> {
+        let params = Params(Rc::new(params));
+        let file = script.path.display().to_string();
+        let mut scans = Vec::new();
+        if script.has_scan {
+            let v: Dynamic = self
+                .engine
+                .call_fn(&mut Scope::new(), &script.ast, "scan", (params.clone(),))
+                .map_err(|e| runtime_error(&file, &e, self.limits.max_operations))?;
+            let items = if v.is_array() {
+                v.cast::<rhai::Array>()
+            } else {
+                vec![v]
+            };
+            for item in items {
+                let tn = item.type_name();
+                let s = item.try_cast::<Scan>().ok_or_else(|| StrategyError { file: file.clone(), line: None, column: None, message: format!("`scan(p)` must return a scan (from `origins(...)`) or an array of them, found {tn}") })?;
+                scans.push(s);
+            }
+        }
+        Ok(ScriptStrategy {
             engine: self.engine.clone(),
             series: self.series.clone(),
             file: script.path.display().to_string(),
             script,
-            params: Params(Rc::new(params)),
+            params,
+            scans,
             state: Dynamic::from_map(Map::new()),
             scope: Scope::new(),
             max_operations: self.limits.max_operations,
             locator: self.locator.clone(),
-        }
+        })
     }
 }
 
@@ -527,6 +662,7 @@ pub struct ScriptStrategy {
     file: String,
     max_operations: u64,
     locator: Rc<RunawayLocator>,
+    scans: Vec<Scan>,
 }
 
 impl ScriptStrategy {
@@ -668,30 +804,64 @@ impl ScriptStrategy {
     }
 }
 
-impl Strategy for ScriptStrategy {
-    fn on_bar(&mut self, t: usize, out: &mut Vec<Proposal>) -> Result<(), StrategyError> {
+impl ScriptStrategy {
+    /// Calls `on_bar` with `args`; errors carry the script's line (found by re-running the call
+    /// on the diagnostic engine when Rhai gives none).
+    fn invoke(
+        &mut self,
+        t: usize,
+        args: impl rhai::FuncArgs + Clone,
+        out: &mut Vec<Proposal>,
+    ) -> Result<(), StrategyError> {
         let options = CallFnOptions::new().bind_this_ptr(&mut self.state);
-        let result = self.engine.call_fn_with_options::<Dynamic>(
+        match self.engine.call_fn_with_options::<Dynamic>(
             options,
             &mut self.scope,
             &self.script.ast,
             "on_bar",
-            (t as i64, self.params.clone()),
-        );
-        match result {
+            args.clone(),
+        ) {
             Ok(v) => self.proposal_from(v, t, out),
             Err(e) => {
                 let mut err = runtime_error(&self.file, &e, self.max_operations);
                 // Limit errors (operations, string/array size) come without a place: find it.
                 if err.line.is_none() {
-                    let pos =
-                        self.locator
-                            .locate(&self.script.ast, t, &self.params, &mut self.state);
+                    let pos = self.locator.locate(&self.script.ast, args, &mut self.state);
                     (err.line, err.column) = (pos.line(), pos.position());
                 }
                 Err(err)
             }
         }
+    }
+}
+
+impl Strategy for ScriptStrategy {
+    fn on_bar(&mut self, t: usize, out: &mut Vec<Proposal>) -> Result<(), StrategyError> {
+        if self.scans.is_empty() {
+            let args = (t as i64, self.params.clone());
+            return self.invoke(t, args, out);
+        }
+        // The scans run natively; on_bar sees only what they found, once per scan that matched.
+        let mut first_error = None;
+        for n in 0..self.scans.len() {
+            let Some(found) = self.scans[n].find(&self.series.borrow(), t) else {
+                continue;
+            };
+            let scan = &self.scans[n];
+            let mut m = Map::new();
+            m.insert("scan".into(), Dynamic::from(scan.name.clone()));
+            for (k, name) in scan.marks.iter().enumerate() {
+                m.insert(
+                    name.as_str().into(),
+                    Dynamic::from_int(found.marks[k] as i64),
+                );
+            }
+            let args = (t as i64, self.params.clone(), m);
+            if let Err(e) = self.invoke(t, args, out) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
     fn call_on_every_bar(&self) -> bool {
         self.script.call_on_every_bar
@@ -730,7 +900,7 @@ mod tests {
         let (h, _) = host();
         let c = Rc::new(h.compile_source(Path::new("s.rhai"), src)?);
         let params = merge_params(&c, &toml::Table::new()).unwrap();
-        let mut s = h.bind(c, params);
+        let mut s = h.bind(c, params)?;
         let mut out = vec![];
         s.on_bar(9, &mut out)?;
         Ok(out)
@@ -807,7 +977,9 @@ mod tests {
         );
         let (h, _) = host();
         let c = Rc::new(h.compile_source(Path::new("s.rhai"), "fn on_bar(t, p) { if this.n == () { this.n = 0; } this.n += 1; if this.n == 3 { #{ side: \"BUY\", anchor_a: 1.0, anchor_b: 2.0 } } }").unwrap());
-        let mut s = h.bind(c.clone(), merge_params(&c, &toml::Table::new()).unwrap());
+        let mut s = h
+            .bind(c.clone(), merge_params(&c, &toml::Table::new()).unwrap())
+            .unwrap();
         let mut out = vec![];
         for t in 7..10 {
             s.on_bar(t, &mut out).unwrap();
@@ -836,5 +1008,37 @@ mod tests {
         assert!(merge_params(&c, &toml::from_str("z = 1").unwrap())
             .unwrap_err()
             .contains("unknown parameter `z`"));
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    fn bind(src: &str) -> Result<ScriptStrategy, StrategyError> {
+        let series = Rc::new(RefCell::new(BarSeries::with_capacity(64)));
+        let h = ScriptHost::new(series, ScriptLimits::default());
+        let c = Rc::new(h.compile_source(Path::new("s.rhai"), src)?);
+        let params = merge_params(&c, &toml::Table::new()).unwrap();
+        h.bind(c, params)
+    }
+
+    fn bind_err(src: &str) -> StrategyError {
+        match bind(src) {
+            Err(e) => e,
+            Ok(_) => panic!("expected an error for {src}"),
+        }
+    }
+
+    #[test]
+    fn scan_mistakes_are_located_in_the_script() {
+        let err = bind_err("fn scan(p) {\n  origins(10, 2)\n    .lowest_low(\"L\", \"orign\", 0, 5)\n}\nfn on_bar(t, p, v) {}");
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.message.contains("no mark named `orign`"), "{err}");
+        let err = bind_err("fn scan(p) { 5 }\nfn on_bar(t, p, v) {}");
+        assert!(err.message.contains("must return a scan"), "{err}");
+        let err = bind_err("fn scan(p) { origins(10, 2) }\nfn on_bar(t, p) {}");
+        assert!(err.message.contains("fn on_bar(t, p, found)"), "{err}");
+        assert!(bind("fn scan(p) { [origins(10, 2).named(\"a\"), origins(5, 1).level_at_low()] }\nfn on_bar(t, p, v) {}").is_ok());
     }
 }
