@@ -26,7 +26,7 @@ fn run(cfg: &Config, file: &Path) -> (Duration, usize, u64, u64) {
         start.elapsed(),
         bars.len(),
         engine.stats.signals,
-        engine.stats.script_calls,
+        engine.stats.strategy_calls,
     )
 }
 
@@ -67,7 +67,7 @@ fn main() {
     }
     let (bars, signals, calls) = check.expect("at least one round");
     let rate = |d: Duration| bars as f64 / d.as_secs_f64();
-    println!("replay bench: {} ({bars} bars, {calls} script calls, {signals} signals admitted), best of {rounds}", file.display());
+    println!("replay bench: {} ({bars} bars, {calls} eligible bars evaluated, {signals} signals admitted), best of {rounds}", file.display());
     println!(
         "  native reference   {:>8.3} s  {:>10.0} bars/s",
         best_n.as_secs_f64(),

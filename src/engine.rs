@@ -81,7 +81,7 @@ pub struct EngineStats {
     pub bars: u64,
     /// Bars rejected as invalid or not after the previous bar.
     pub bars_skipped: u64,
-    pub script_calls: u64,
+    pub strategy_calls: u64,
     pub signals: u64,
     pub rejections: u64,
     pub script_errors: u64,
@@ -416,7 +416,7 @@ impl Engine {
     ) {
         let mut proposals = std::mem::take(&mut self.proposals);
         proposals.clear();
-        self.stats.script_calls += 1;
+        self.stats.strategy_calls += 1;
         let result = self.slots[slot].strategy.on_bar(t, &mut proposals);
         if let Err(e) = result {
             self.script_error(slot, bar, e);

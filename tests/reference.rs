@@ -119,3 +119,46 @@ fn vreversal_script_matches_the_reference_on_every_real_bar_when_the_data_is_pre
     assert!(n > 10_000, "got {n}");
     eprintln!("{n} proposals, identical on all {} bars", file.bars.len());
 }
+
+#[test]
+fn the_readme_script_examples_compile_bind_and_run() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```rhai\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(
+        blocks.len() >= 2,
+        "the README shows at least a plain and a scan script"
+    );
+    let bars = generate(&SynthOptions {
+        days: 2,
+        ..Default::default()
+    });
+    for (n, src) in blocks.iter().enumerate() {
+        let series = Rc::new(RefCell::new(BarSeries::with_capacity(4096)));
+        let host = ScriptHost::new(series.clone(), ScriptLimits::default());
+        let compiled = Rc::new(
+            host.compile_source(Path::new(&format!("readme_{n}.rhai")), src)
+                .unwrap_or_else(|e| panic!("README example {n}: {e}")),
+        );
+        let params = merge_params(&compiled, &toml::Table::new()).unwrap();
+        let mut s = host
+            .bind(compiled, params)
+            .unwrap_or_else(|e| panic!("README example {n}: {e}"));
+        let mut out = vec![];
+        for bar in &bars {
+            let t = series.borrow_mut().push(bar);
+            if t >= 60 {
+                s.on_bar(t, &mut out)
+                    .unwrap_or_else(|e| panic!("README example {n}: {e}"));
+            }
+        }
+        assert!(
+            !out.is_empty(),
+            "README example {n} never proposes anything on synthetic V patterns"
+        );
+    }
+}
