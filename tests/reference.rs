@@ -8,21 +8,35 @@ use std::path::Path;
 use std::rc::Rc;
 use vrev::bar::{Bar, BarSeries};
 use vrev::strategy::native::{NativeKind, NativeStrategy, VParams};
-use vrev::strategy::script::{merge_params, ScriptHost, ScriptLimits};
+use vrev::strategy::script::{merge_params, ScriptHost, ScriptLimits, ScriptStrategy};
 use vrev::strategy::{Proposal, Strategy};
 use vrev::synth::{generate, SynthOptions};
+
+/// A script compiled and bound to `params` over a fresh series.
+fn bound(
+    path: &Path,
+    source: &str,
+    params: &toml::Table,
+) -> Result<(Rc<RefCell<BarSeries>>, ScriptStrategy), String> {
+    let series = Rc::new(RefCell::new(BarSeries::with_capacity(1 << 12)));
+    let host = ScriptHost::new(series.clone(), ScriptLimits::default());
+    let compiled = Rc::new(
+        host.compile_source(path, source)
+            .map_err(|e| e.to_string())?,
+    );
+    let merged = merge_params(&compiled, params)?;
+    let strategy = host.bind(compiled, merged).map_err(|e| e.to_string())?;
+    Ok((series, strategy))
+}
 
 /// Runs script and reference side by side over `bars`, on every bar; returns the number of
 /// proposals (all equal, or the test fails at the first difference).
 fn compare(bars: &[Bar], script: &str, kind: NativeKind, params: &toml::Table) -> usize {
-    let series = Rc::new(RefCell::new(BarSeries::with_capacity(1 << 12)));
-    let host = ScriptHost::new(series.clone(), ScriptLimits::default());
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("strategies")
         .join(script);
-    let compiled = Rc::new(host.compile_file(&path).unwrap());
-    let merged = merge_params(&compiled, params).unwrap();
-    let mut scripted = host.bind(compiled, merged).unwrap();
+    let source = std::fs::read_to_string(&path).unwrap();
+    let (series, mut scripted) = bound(&path, &source, params).unwrap();
     let mut native =
         NativeStrategy::new(series.clone(), kind, VParams::from_table(params).unwrap());
     let (mut a, mut b): (Vec<Proposal>, Vec<Proposal>) = (vec![], vec![]);
@@ -138,15 +152,8 @@ fn the_readme_script_examples_compile_bind_and_run() {
         ..Default::default()
     });
     for (n, src) in blocks.iter().enumerate() {
-        let series = Rc::new(RefCell::new(BarSeries::with_capacity(4096)));
-        let host = ScriptHost::new(series.clone(), ScriptLimits::default());
-        let compiled = Rc::new(
-            host.compile_source(Path::new(&format!("readme_{n}.rhai")), src)
-                .unwrap_or_else(|e| panic!("README example {n}: {e}")),
-        );
-        let params = merge_params(&compiled, &toml::Table::new()).unwrap();
-        let mut s = host
-            .bind(compiled, params)
+        let name = format!("readme_{n}.rhai");
+        let (series, mut s) = bound(Path::new(&name), src, &toml::Table::new())
             .unwrap_or_else(|e| panic!("README example {n}: {e}"));
         let mut out = vec![];
         for bar in &bars {
