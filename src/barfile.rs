@@ -397,10 +397,10 @@ fn parse_csv_line(
 
 /// Parses `2025-02-13T18:59:00Z`, `2025-02-13 13:59:00-05:00`, `2025-02-13 13:59:00` (naive) and
 /// the same with fractional seconds.
-pub fn parse_timestamp(
+fn parse_timestamp(
     stamp: &str,
     clock: &MarketClock,
-    cache: &mut impl LocalCacheLike,
+    cache: &mut LocalCache,
     previous: Option<i64>,
     basis: TimeBasis,
 ) -> Result<i64, String> {
@@ -426,39 +426,7 @@ pub fn parse_timestamp(
                 truncate(s, 40)
             )
         })?;
-    cache.convert(clock, naive, previous)
-}
-
-/// Lets [`parse_timestamp`] be used with or without the per-hour cache.
-pub trait LocalCacheLike {
-    fn convert(
-        &mut self,
-        clock: &MarketClock,
-        naive: NaiveDateTime,
-        previous: Option<i64>,
-    ) -> Result<i64, String>;
-}
-impl LocalCacheLike for LocalCache {
-    fn convert(
-        &mut self,
-        clock: &MarketClock,
-        naive: NaiveDateTime,
-        previous: Option<i64>,
-    ) -> Result<i64, String> {
-        local_to_utc(clock, self, naive, previous)
-    }
-}
-/// No caching.
-pub struct NoCache;
-impl LocalCacheLike for NoCache {
-    fn convert(
-        &mut self,
-        clock: &MarketClock,
-        naive: NaiveDateTime,
-        previous: Option<i64>,
-    ) -> Result<i64, String> {
-        clock.local_to_utc(naive, previous)
-    }
+    local_to_utc(clock, cache, naive, previous)
 }
 
 /// Splits the wall-time part from a trailing `Z` / `±HH:MM` offset.

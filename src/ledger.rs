@@ -8,14 +8,13 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Emitted IDs, in memory and (optionally) on disk.
 #[derive(Debug, Default)]
 pub struct Ledger {
     ids: HashSet<String>,
     file: Option<std::fs::File>,
-    path: Option<PathBuf>,
     fsync: bool,
 }
 
@@ -98,7 +97,6 @@ impl Ledger {
             Ledger {
                 ids,
                 file: Some(file),
-                path: Some(path),
                 fsync,
             },
             rec,
@@ -115,10 +113,6 @@ impl Ledger {
 
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
-    }
-
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
     }
 
     /// Records an emitted ID (after its signal file is in place).

@@ -2,8 +2,8 @@
 //! trading day that rolls at 18:00 ET, and half-open session windows evaluated on the bar close.
 
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Timelike, Utc, Weekday,
+    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
+    Weekday,
 };
 use chrono_tz::Tz;
 use std::cell::Cell;
@@ -193,11 +193,6 @@ pub fn format_utc(utc: i64) -> String {
     DateTime::<Utc>::from_timestamp(utc, 0)
         .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|| format!("@{utc}"))
-}
-
-/// Adds whole days to a date (used by callers that step trading days).
-pub fn add_days(d: NaiveDate, n: i64) -> NaiveDate {
-    d.checked_add_signed(Duration::days(n)).unwrap_or(d)
 }
 
 #[cfg(test)]

@@ -453,10 +453,6 @@ impl ScriptHost {
         }
     }
 
-    pub fn limits(&self) -> &ScriptLimits {
-        &self.limits
-    }
-
     /// Compiles a script file and checks its contract (`on_bar(t, p)` exists, `params()`
     /// returns a map, top-level code runs).
     pub fn compile_file(&self, path: &Path) -> Result<CompiledScript, StrategyError> {
@@ -666,10 +662,6 @@ pub struct ScriptStrategy {
 }
 
 impl ScriptStrategy {
-    pub fn script(&self) -> &Rc<CompiledScript> {
-        &self.script
-    }
-
     fn err(&self, message: String) -> StrategyError {
         StrategyError {
             file: self.file.clone(),
