@@ -49,6 +49,9 @@ pub struct EngineOptions {
     pub keep_events: bool,
     /// Name of the mode in the journal (`replay`, `run`, ...). Default "replay".
     pub mode: String,
+    /// With [`Outputs::Memory`]: signal IDs an earlier run already emitted (as a restart would
+    /// find them in the ledger). Default: none.
+    pub emitted_before: Vec<String>,
 }
 
 impl Default for EngineOptions {
@@ -61,6 +64,7 @@ impl Default for EngineOptions {
             journal: None,
             keep_events: false,
             mode: "replay".into(),
+            emitted_before: Vec::new(),
         }
     }
 }
@@ -229,7 +233,7 @@ impl Engine {
             .map(|(i, _)| i)
             .collect();
         let (ledger, recovery, journal, signals_dir) = match opts.outputs {
-            Outputs::Memory => (Ledger::in_memory(), Recovery::default(), None, None),
+            Outputs::Memory => (Ledger::with_ids(opts.emitted_before.iter().cloned()), Recovery::default(), None, None),
             Outputs::Files => {
                 let signals_dir = opts
                     .signals_dir
