@@ -317,87 +317,84 @@ mod tests {
         (closed, b)
     }
 
-    #[test]
-    fn fill_rule_cases() {
-        // (name, side, bars after the signal bar, expected (entry, exit, reason))
-        type Expected = Option<(f64, f64, ExitReason)>;
-        let cases: Vec<(&str, Side, Vec<Bar>, Expected)> = vec![
-            (
-                "next open entry with slippage, no exit",
-                Side::Buy,
-                vec![bar(1, 100.0, 101.0, 99.0, 100.5)],
-                None,
-            ),
-            (
-                "gap through the stop exits at the open",
-                Side::Buy,
-                vec![bar(1, 94.0, 96.0, 93.0, 95.0)],
-                Some((94.25, 93.75, ExitReason::StopGap)),
-            ),
-            (
-                "stop hit",
-                Side::Buy,
-                vec![
-                    bar(1, 100.0, 101.0, 99.0, 100.0),
-                    bar(2, 100.0, 100.0, 95.0, 96.0),
-                ],
-                Some((100.25, 94.75, ExitReason::Stop)),
-            ),
-            (
-                "target touched is not filled",
-                Side::Buy,
-                vec![bar(1, 100.0, 105.0, 99.0, 104.0)],
-                None,
-            ),
-            (
-                "target traded through by a tick",
-                Side::Buy,
-                vec![bar(1, 100.0, 105.25, 99.0, 104.0)],
-                Some((100.25, 105.0, ExitReason::Target)),
-            ),
-            (
-                "stop and target in one bar: stop wins",
-                Side::Buy,
-                vec![bar(1, 100.0, 106.0, 94.0, 100.0)],
-                Some((100.25, 94.75, ExitReason::Stop)),
-            ),
-            (
-                "sell stop hit",
-                Side::Sell,
-                vec![bar(1, 100.0, 105.0, 99.0, 104.0)],
-                Some((99.75, 105.25, ExitReason::Stop)),
-            ),
-            (
-                "sell target through by a tick",
-                Side::Sell,
-                vec![bar(1, 100.0, 101.0, 94.75, 96.0)],
-                Some((99.75, 95.0, ExitReason::Target)),
-            ),
-        ];
-        for (name, side, bars, expected) in cases {
-            let (stop, target) = if side == Side::Buy {
-                (95.0, 105.0)
-            } else {
-                (105.0, 95.0)
-            };
-            let (closed, book) = run(side, stop, target, &bars);
-            let got = closed.first().map(|t| {
-                (
-                    t.entry_price.unwrap(),
-                    t.exit_price.unwrap(),
-                    t.exit_reason.unwrap(),
-                )
-            });
-            assert_eq!(got, expected, "{name}");
-            if expected.is_none() {
-                assert_eq!(
-                    book.open_trades()[0].entry_price,
-                    Some(if side == Side::Buy { 100.25 } else { 99.75 }),
-                    "{name}"
-                );
+    /// One test per fill rule: a trade signalled at bar 0 (BUY: stop 95, target 105; SELL: stop
+    /// 105, target 95; 1 contract, 25 min) meets the hand-made bars; expected (entry, exit, reason)
+    /// of the first exit, or `None` while it stays open.
+    macro_rules! fill_rule {
+        ($name:ident, $side:expr, [$($bar:expr),* $(,)?], $expected:expr) => {
+            #[test]
+            fn $name() {
+                let side: Side = $side;
+                let (stop, target) = if side == Side::Buy { (95.0, 105.0) } else { (105.0, 95.0) };
+                let (closed, book) = run(side, stop, target, &[$($bar),*]);
+                let got = closed.first().map(|t| (t.entry_price.unwrap(), t.exit_price.unwrap(), t.exit_reason.unwrap()));
+                let expected: Option<(f64, f64, ExitReason)> = $expected;
+                assert_eq!(got, expected);
+                if expected.is_none() {
+                    let entry = if side == Side::Buy { 100.25 } else { 99.75 };
+                    assert_eq!(book.open_trades()[0].entry_price, Some(entry), "entered at the next open with one tick of slippage");
+                }
             }
-        }
+        };
     }
+
+    fill_rule!(
+        entry_is_the_next_open_with_slippage,
+        Side::Buy,
+        [bar(1, 100.0, 101.0, 99.0, 100.5)],
+        None
+    );
+    fill_rule!(
+        gap_through_the_stop_exits_at_the_open_with_slippage,
+        Side::Buy,
+        [bar(1, 94.0, 96.0, 93.0, 95.0)],
+        Some((94.25, 93.75, ExitReason::StopGap))
+    );
+    fill_rule!(
+        stop_hit_exits_at_the_stop_with_slippage,
+        Side::Buy,
+        [
+            bar(1, 100.0, 101.0, 99.0, 100.0),
+            bar(2, 100.0, 100.0, 95.0, 96.0)
+        ],
+        Some((100.25, 94.75, ExitReason::Stop))
+    );
+    fill_rule!(
+        target_touched_is_not_filled,
+        Side::Buy,
+        [bar(1, 100.0, 105.0, 99.0, 104.0)],
+        None
+    );
+    fill_rule!(
+        target_traded_through_by_a_tick_fills_at_the_target,
+        Side::Buy,
+        [bar(1, 100.0, 105.25, 99.0, 104.0)],
+        Some((100.25, 105.0, ExitReason::Target))
+    );
+    fill_rule!(
+        stop_and_target_in_one_bar_the_stop_wins,
+        Side::Buy,
+        [bar(1, 100.0, 106.0, 94.0, 100.0)],
+        Some((100.25, 94.75, ExitReason::Stop))
+    );
+    fill_rule!(
+        sell_stop_hit_exits_above_the_stop,
+        Side::Sell,
+        [bar(1, 100.0, 105.0, 99.0, 104.0)],
+        Some((99.75, 105.25, ExitReason::Stop))
+    );
+    fill_rule!(
+        sell_gap_through_the_stop_exits_at_the_open,
+        Side::Sell,
+        [bar(1, 106.0, 107.0, 105.5, 106.0)],
+        Some((105.75, 106.25, ExitReason::StopGap))
+    );
+    fill_rule!(
+        sell_target_traded_through_by_a_tick,
+        Side::Sell,
+        [bar(1, 100.0, 101.0, 94.75, 96.0)],
+        Some((99.75, 95.0, ExitReason::Target))
+    );
 
     #[test]
     fn max_hold_counts_from_the_entry_bar_open_also_across_a_gap() {

@@ -21,6 +21,9 @@ pub enum Command {
     /// Push the bars of a file through the engine exactly as live bars, writing signal files,
     /// the journal and the ledger.
     Replay(ReplayArgs),
+    /// Backtest on the same engine that trades live, with conservative fills; print statistics
+    /// overall, per side and per window, followed by the fill assumptions.
+    Backtest(BacktestArgs),
     /// Compile every strategy and validate the config; print each problem as file:line:column.
     Check(CheckArgs),
     /// Write deterministic synthetic bars (NinjaTrader export format) with a V-reversal in
@@ -114,4 +117,31 @@ pub struct SynthArgs {
     /// First trading day.
     #[arg(long, value_name = "YYYY-MM-DD", default_value = "2025-02-10")]
     pub start: chrono::NaiveDate,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Bar file(s): NinjaTrader export or CSV, plain or .gz. Several are merged in time order.
+    #[arg(required = true, value_name = "BARS_FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub bars: BarFileArgs,
+    /// Write summary.json, trades.csv, daily.csv and report.html (sweep.csv with --sweep) here.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Print the summary as one JSON object on stdout (the sweep grid with --sweep).
+    #[arg(long)]
+    pub json: bool,
+    /// Sweep a config value over a list, e.g. --sweep profile.production.params.drop_threshold=3,4,5
+    /// (repeat for a grid; cells run in parallel on all cores).
+    #[arg(long = "sweep", value_name = "KEY=V1,V2,...")]
+    pub sweeps: Vec<String>,
+    /// Metric the sweep table is sorted by, best first.
+    #[arg(long, value_enum, default_value = "net-pnl")]
+    pub sort: crate::backtest::sweep::SortBy,
+    /// Worker threads for a sweep (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }

@@ -1,7 +1,9 @@
 //! What each command does. `main.rs` parses arguments ([`crate::cli`]) and calls [`run`].
 
 use crate::barfile::{read_files, BarFile, ReadOptions, TimeBasis};
-use crate::cli::{BarFileArgs, CheckArgs, Cli, Command, EngineArgs, ReplayArgs, SynthArgs};
+use crate::cli::{
+    BacktestArgs, BarFileArgs, CheckArgs, Cli, Command, EngineArgs, ReplayArgs, SynthArgs,
+};
 use crate::config::Config;
 use crate::engine::{Engine, EngineOptions, Outputs};
 use crate::price::Side;
@@ -17,6 +19,7 @@ use std::rc::Rc;
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Replay(a) => replay(a),
+        Command::Backtest(a) => backtest(a),
         Command::Check(a) => check(a),
         Command::Synth(a) => synth(a),
     }
@@ -79,8 +82,8 @@ fn replay(a: ReplayArgs) -> Result<()> {
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
         journal: a.journal.clone(),
-        keep_events: false,
         mode: "replay".into(),
+        ..EngineOptions::default()
     };
     // Config and scripts first: a typo is reported before a large bar file is read.
     let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
@@ -96,6 +99,116 @@ fn replay(a: ReplayArgs) -> Result<()> {
     }
     engine.finish(false);
     print_summary(&engine, &file, &cfg, &a);
+    Ok(())
+}
+
+fn backtest(a: BacktestArgs) -> Result<()> {
+    use crate::backtest::{report, run, sweep};
+    use std::io::IsTerminal;
+    let cfg = load_config(&a.engine)?;
+    let opts = EngineOptions {
+        forced_profile: a.engine.profile.clone(),
+        only_side: only_side(&a.engine),
+        mode: "backtest".into(),
+        ..EngineOptions::default()
+    };
+    // Config and scripts first: a typo is reported before a large bar file is read.
+    Engine::new(&cfg, opts.clone()).map_err(|e| anyhow!("{e}"))?;
+    let axes = a
+        .sweeps
+        .iter()
+        .map(|s| sweep::parse_axis(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow!(e))?;
+    let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
+    let bars = &file.bars;
+    let progress = |len: u64| {
+        let pb = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new(len)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb
+    };
+    let title = a
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ");
+
+    if !axes.is_empty() {
+        let grid = sweep::cells(&axes);
+        let threads = a.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        let pb = progress(grid.len() as u64);
+        pb.set_message("sweep cells");
+        let cells = sweep::run_grid(&cfg, &opts, bars, &grid, threads, &|| pb.inc(1));
+        pb.finish_and_clear();
+        if let Some(dir) = &a.report {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            std::fs::write(dir.join("sweep.csv"), sweep::csv(&axes, &cells))
+                .with_context(|| format!("{}: cannot write sweep.csv", dir.display()))?;
+        }
+        if a.json {
+            let rows: Vec<serde_json::Value> = cells
+                .iter()
+                .map(|c| match &c.result {
+                    Ok(s) => serde_json::json!({ "set": c.sets, "summary": s }),
+                    Err(e) => serde_json::json!({ "set": c.sets, "error": e }),
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({ "bars": bars.len(), "cells": rows })
+            );
+        } else {
+            println!(
+                "sweep: {} cells over {} bars, sorted by {:?} (best first)",
+                cells.len(),
+                bars.len(),
+                a.sort
+            );
+            print!("{}", sweep::table(&axes, &cells, a.sort));
+            if let Some(Ok(s)) = cells.first().map(|c| &c.result) {
+                println!("fill assumptions (DESIGN §10):");
+                for line in &s.assumptions {
+                    println!("  - {line}");
+                }
+            }
+        }
+        let failed = cells.iter().filter(|c| c.result.is_err()).count();
+        if failed > 0 {
+            bail!("{failed} sweep cell(s) could not run (see the table)");
+        }
+        return Ok(());
+    }
+
+    let pb = progress(bars.len() as u64);
+    pb.set_message("bars");
+    let bt = run(&cfg, opts, bars, |n| pb.set_position(n as u64)).map_err(|e| anyhow!("{e}"))?;
+    pb.finish_and_clear();
+    let summary = bt.summary();
+    if a.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        print!("{}", report::terminal(&summary));
+    }
+    if let Some(dir) = &a.report {
+        report::write_dir(dir, &bt, &summary, &title)
+            .with_context(|| format!("{}: cannot write the report", dir.display()))?;
+        if !a.json {
+            println!("report: {}", dir.join("report.html").display());
+        }
+    }
     Ok(())
 }
 

@@ -233,7 +233,12 @@ impl Engine {
             .map(|(i, _)| i)
             .collect();
         let (ledger, recovery, journal, signals_dir) = match opts.outputs {
-            Outputs::Memory => (Ledger::with_ids(opts.emitted_before.iter().cloned()), Recovery::default(), None, None),
+            Outputs::Memory => (
+                Ledger::with_ids(opts.emitted_before.iter().cloned()),
+                Recovery::default(),
+                None,
+                None,
+            ),
             Outputs::Files => {
                 let signals_dir = opts
                     .signals_dir

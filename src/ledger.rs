@@ -37,7 +37,10 @@ impl Ledger {
 
     /// An in-memory ledger that already holds `ids` (a restart, without files).
     pub fn with_ids(ids: impl IntoIterator<Item = String>) -> Self {
-        Ledger { ids: ids.into_iter().collect(), ..Ledger::default() }
+        Ledger {
+            ids: ids.into_iter().collect(),
+            ..Ledger::default()
+        }
     }
 
     /// Opens (or creates) `state_dir/ledger.txt` and reconciles it with `signals_dir`.

@@ -1,6 +1,7 @@
 //! vrev: a Rust host that feeds one-minute bars to Rhai pattern scripts and turns what they
 //! propose into NinjaTrader 8 signal files. See `src/README.md` for the module map.
 
+pub mod backtest;
 pub mod bar;
 pub mod barfile;
 pub mod book;
@@ -14,6 +15,7 @@ pub mod price;
 pub mod rules;
 pub mod scan;
 pub mod signal;
+pub mod stats;
 pub mod strategy;
 pub mod synth;
 pub mod time;

@@ -1,0 +1,208 @@
+//! Honest backtests (DESIGN §10): the bars go through the very `Engine::on_bar` that trades
+//! live, in memory; the shadow trades of its book are the trades; the statistics, report and
+//! sweeps are built from them. The fill assumptions are printed with every report.
+
+pub mod report;
+pub mod sweep;
+
+use crate::bar::Bar;
+use crate::book::{FillModel, Trade};
+use crate::config::Config;
+use crate::engine::{Engine, EngineError, EngineOptions};
+use crate::stats::Stats;
+use crate::time::MarketClock;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What one backtest produced.
+#[derive(Clone, Debug)]
+pub struct Backtest {
+    pub bars: usize,
+    /// Every trading day with at least one bar, in order.
+    pub trading_days: Vec<NaiveDate>,
+    pub signals: usize,
+    /// Closed shadow trades in exit order (open ones are closed at the end of data).
+    pub trades: Vec<Trade>,
+    pub fill: FillModel,
+    /// Window names in config order.
+    pub windows: Vec<String>,
+    pub script_errors: u64,
+}
+
+/// Runs the engine over `bars` in memory. `progress` is told how many bars are done.
+pub fn run(
+    cfg: &Config,
+    opts: EngineOptions,
+    bars: &[Bar],
+    mut progress: impl FnMut(usize),
+) -> Result<Backtest, EngineError> {
+    let mut engine = Engine::new(cfg, opts)?;
+    let clock = MarketClock::exchange();
+    let mut days: Vec<NaiveDate> = Vec::new();
+    for (n, bar) in bars.iter().enumerate() {
+        engine.on_bar(bar);
+        let day = clock.stamp(bar.close_time).trading_day;
+        if days.last() != Some(&day) {
+            days.push(day);
+        }
+        if n % 8192 == 8191 {
+            progress(n + 1);
+        }
+    }
+    engine.finish(true);
+    progress(bars.len());
+    days.dedup();
+    Ok(Backtest {
+        bars: bars.len(),
+        trading_days: days,
+        signals: engine.signals.len(),
+        trades: std::mem::take(&mut engine.trades),
+        fill: engine.book().fill.clone(),
+        windows: engine
+            .window_profiles()
+            .into_iter()
+            .map(|(w, _, _)| w)
+            .collect(),
+        script_errors: engine.stats.script_errors,
+    })
+}
+
+/// Statistics of one named group of trades.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Group {
+    pub name: String,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+/// Costs used, printed with the assumptions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Costs {
+    pub commission_per_contract_side: f64,
+    pub slippage_ticks: f64,
+    pub tick_size: f64,
+    pub point_value: f64,
+}
+
+/// The summary of a backtest: what the terminal, `--json` and `summary.json` show.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub bars: usize,
+    pub trading_days: usize,
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+    pub signals: usize,
+    pub script_errors: u64,
+    pub overall: Stats,
+    pub by_side: Vec<Group>,
+    pub by_window: Vec<Group>,
+    pub assumptions: Vec<String>,
+    pub costs: Costs,
+}
+
+impl Backtest {
+    /// P&L per trading day (every day with bars, zero days included) of the trades `keep` selects.
+    pub fn daily_pnl(&self, keep: impl Fn(&Trade) -> bool) -> Vec<f64> {
+        let mut by_day: BTreeMap<NaiveDate, f64> = BTreeMap::new();
+        for t in self.trades.iter().filter(|t| keep(t)) {
+            if let Some(d) = t.exit_trading_day {
+                *by_day.entry(d).or_default() += t.pnl.unwrap_or(0.0);
+            }
+        }
+        self.trading_days
+            .iter()
+            .map(|d| by_day.get(d).copied().unwrap_or(0.0))
+            .collect()
+    }
+
+    fn stats(&self, keep: impl Fn(&Trade) -> bool + Copy) -> Stats {
+        let pnls: Vec<f64> = self
+            .trades
+            .iter()
+            .filter(|t| keep(t))
+            .map(|t| t.pnl.unwrap_or(0.0))
+            .collect();
+        Stats::compute(&pnls, &self.daily_pnl(keep))
+    }
+
+    pub fn summary(&self) -> Summary {
+        use crate::price::Side;
+        let by_side = [Side::Buy, Side::Sell]
+            .iter()
+            .map(|&s| Group {
+                name: s.as_str().to_string(),
+                stats: self.stats(|t| t.side == s),
+            })
+            .collect();
+        let by_window = self
+            .windows
+            .iter()
+            .map(|w| Group {
+                name: w.clone(),
+                stats: self.stats(|t| &t.window == w),
+            })
+            .collect();
+        Summary {
+            bars: self.bars,
+            trading_days: self.trading_days.len(),
+            first_day: self.trading_days.first().copied(),
+            last_day: self.trading_days.last().copied(),
+            signals: self.signals,
+            script_errors: self.script_errors,
+            overall: self.stats(|_| true),
+            by_side,
+            by_window,
+            assumptions: self.fill.describe(),
+            costs: Costs {
+                commission_per_contract_side: self.fill.commission_per_contract_side,
+                slippage_ticks: self.fill.slippage_ticks,
+                tick_size: self.fill.tick_size,
+                point_value: self.fill.point_value,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_groups_by_side_and_window_and_counts_zero_days() {
+        let cfg = Config::from_text(
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml")).unwrap(),
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml")),
+        )
+        .unwrap();
+        let mut cfg = cfg;
+        cfg.apply_overrides(&[
+            "profile.production.strategy=builtin:bidirectional".into(),
+            "profile.production.direction=both".into(),
+        ])
+        .unwrap();
+        let bars = crate::synth::generate(&crate::synth::SynthOptions {
+            days: 4,
+            volatility_ticks: 3,
+            ..Default::default()
+        });
+        let bt = run(&cfg, EngineOptions::default(), &bars, |_| {}).unwrap();
+        let s = bt.summary();
+        assert_eq!(s.trading_days, 4);
+        assert_eq!(s.overall.trades, bt.trades.len());
+        assert!(s.overall.trades > 0);
+        assert_eq!(
+            s.by_side.iter().map(|g| g.stats.trades).sum::<usize>(),
+            s.overall.trades
+        );
+        assert_eq!(
+            s.by_window.iter().map(|g| g.stats.trades).sum::<usize>(),
+            s.overall.trades
+        );
+        assert!(
+            (s.by_side.iter().map(|g| g.stats.net_pnl).sum::<f64>() - s.overall.net_pnl).abs()
+                < 1e-6
+        );
+        assert_eq!(bt.daily_pnl(|_| true).len(), 4);
+    }
+}
