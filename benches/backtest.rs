@@ -39,9 +39,7 @@ fn main() {
     assert!(status.success() && bin.exists(), "release build of vrev");
 
     let dir = tempfile::tempdir().expect("temp dir");
-    for f in ["config.toml"] {
-        std::fs::copy(root.join(f), dir.path().join(f)).expect("config");
-    }
+    std::fs::copy(root.join("config.toml"), dir.path().join("config.toml")).expect("config");
     let run_cmd = |args: &[&str]| {
         let out = Command::new(&bin).args(args).current_dir(dir.path()).output().expect("vrev");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -90,6 +90,10 @@ pub struct ReplayArgs {
     /// Journal file (default: engine.journal of the config).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    /// Practice mode: feed the bars at X times real time (60 = one one-minute bar per second)
+    /// and take saved edits of the scripts and config.toml between bars, as `vrev run` does.
+    #[arg(long, value_name = "X")]
+    pub pace: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -94,8 +94,33 @@ fn replay(a: ReplayArgs) -> Result<()> {
             engine.recovery.from_files, engine.recovery.temp_files_removed
         );
     }
-    for bar in &file.bars {
-        engine.on_bar(bar);
+    match a.pace {
+        None => {
+            for bar in &file.bars {
+                engine.on_bar(bar);
+            }
+        }
+        Some(pace) => {
+            if !(pace > 0.0 && pace.is_finite()) {
+                bail!("--pace {pace}: must be a positive number (times real time)");
+            }
+            let mut reloader =
+                crate::reload::Reloader::watch(&a.engine.config, &cfg, a.engine.sets.clone())?;
+            eprintln!("practice: {} bars at {pace}x real time; saved edits to the scripts and {} take effect at the next bar", file.bars.len(), a.engine.config.display());
+            let interval = std::time::Duration::from_secs_f64(cfg.engine.bar_seconds as f64 / pace);
+            let start = std::time::Instant::now();
+            for (n, bar) in file.bars.iter().enumerate() {
+                // Between two bars: take any saved edit, then wait for this bar's moment.
+                reloader.apply(&mut engine);
+                if let Some(wait) = (start + interval.mul_f64(n as f64))
+                    .checked_duration_since(std::time::Instant::now())
+                {
+                    std::thread::sleep(wait);
+                }
+                reloader.apply(&mut engine);
+                engine.on_bar(bar);
+            }
+        }
     }
     engine.finish(false);
     print_summary(&engine, &file, &cfg, &a);

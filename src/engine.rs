@@ -7,16 +7,15 @@
 
 use crate::bar::{Bar, BarSeries};
 use crate::book::{Book, FillModel, Trade};
-use crate::config::{Config, ConfigError, Direction, Profile};
+use crate::config::{Config, ConfigError};
 use crate::journal::{Event, Journal};
 use crate::ledger::{Ledger, Recovery};
 use crate::price::{price_decimals, Side};
 use crate::rules::{admit, Context, Seen};
+use crate::sessions::Sessions;
 use crate::signal::{signal_id, write_atomic, Signal};
-use crate::strategy::native::{NativeStrategy, VParams};
-use crate::strategy::script::{merge_params, CompiledScript, ScriptHost, ScriptLimits};
-use crate::strategy::{Proposal, Strategy, StrategyError};
-use crate::time::{format_utc, parse_hhmm, EtStamp, MarketClock, SessionWindow, EXCHANGE_TZ};
+use crate::strategy::{Proposal, StrategyError};
+use crate::time::{format_utc, parse_hhmm, EtStamp, MarketClock, EXCHANGE_TZ};
 use chrono::NaiveTime;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -52,6 +51,9 @@ pub struct EngineOptions {
     /// With [`Outputs::Memory`]: signal IDs an earlier run already emitted (as a restart would
     /// find them in the ledger). Default: none.
     pub emitted_before: Vec<String>,
+    /// Live feeds: a signal whose EXPIRES is already past on the wall clock (a history bar) is
+    /// refused as `expired` instead of written (DESIGN §11). Default false (replay, backtest).
+    pub expire_by_wall_clock: bool,
 }
 
 impl Default for EngineOptions {
@@ -65,6 +67,7 @@ impl Default for EngineOptions {
             keep_events: false,
             mode: "replay".into(),
             emitted_before: Vec::new(),
+            expire_by_wall_clock: false,
         }
     }
 }
@@ -91,30 +94,16 @@ pub struct EngineStats {
     pub script_errors: u64,
 }
 
-struct Slot {
-    profile_name: String,
-    profile: Profile,
-    direction: Direction,
-    strategy: Box<dyn Strategy>,
-}
-
-struct WindowSlot {
-    name: String,
-    window: SessionWindow,
-    slot: usize,
-}
-
 /// The engine. Not `Send`: it lives on one thread (scripts share the bar history in place).
 pub struct Engine {
     clock: MarketClock,
     series: Rc<RefCell<BarSeries>>,
-    windows: Vec<WindowSlot>,
-    slots: Vec<Slot>,
-    every_bar_slots: Vec<usize>,
+    sessions: Sessions,
     book: Book,
     ledger: Ledger,
     emitted_this_run: HashSet<String>,
-    daily_counts: HashMap<usize, (chrono::NaiveDate, u32)>,
+    /// Admitted signals per profile on its latest trading day.
+    daily_counts: HashMap<String, (chrono::NaiveDate, u32)>,
     journal: Option<Journal>,
     signals_dir: Option<PathBuf>,
     fsync: bool,
@@ -133,105 +122,22 @@ pub struct Engine {
     /// Journal events, when `keep_events`.
     pub events: Vec<Event>,
     keep_events: bool,
+    expire_by_wall_clock: bool,
     pub stats: EngineStats,
     pub recovery: Recovery,
 }
 
-/// Strategies compiled for a config: one compiled script per file, bound per profile.
-pub fn build_strategy(
-    cfg: &Config,
-    profile_name: &str,
-    host: &ScriptHost,
-    series: &Rc<RefCell<BarSeries>>,
-    cache: &mut HashMap<PathBuf, Rc<CompiledScript>>,
-) -> Result<Box<dyn Strategy>, EngineError> {
-    let prof = &cfg.profile[profile_name];
-    if let Some(kind) = NativeStrategy::kind_from_spec(&prof.strategy) {
-        let params =
-            VParams::from_table(&prof.params).map_err(|m| located(cfg, profile_name, m))?;
-        return Ok(Box::new(NativeStrategy::new(series.clone(), kind, params)));
-    }
-    let path = cfg.resolve(Path::new(&prof.strategy));
-    let script = match cache.get(&path) {
-        Some(s) => s.clone(),
-        None => {
-            let s = Rc::new(host.compile_file(&path).map_err(EngineError::Script)?);
-            cache.insert(path.clone(), s.clone());
-            s
-        }
-    };
-    let params = merge_params(&script, &prof.params).map_err(|m| located(cfg, profile_name, m))?;
-    Ok(Box::new(
-        host.bind(script, params).map_err(EngineError::Script)?,
-    ))
-}
-
-fn located(cfg: &Config, profile: &str, message: String) -> EngineError {
-    // Point at the offending parameter when the message names one, else at `params`.
-    let param = message.split('`').nth(1).unwrap_or("");
-    let mut place = cfg.place_of(&["profile", profile, "params", param]);
-    if place.line.is_none() {
-        place = cfg.place_of(&["profile", profile, "params"]);
-    }
-    if place.line.is_none() {
-        place = cfg.place_of(&["profile", profile]);
-    }
-    place.message = format!("profile.{profile}.params: {message}");
-    EngineError::Config(place)
-}
-
 impl Engine {
     pub fn new(cfg: &Config, opts: EngineOptions) -> Result<Engine, EngineError> {
-        if let Some(p) = &opts.forced_profile {
-            if !cfg.profile.contains_key(p) {
-                let known: Vec<&str> = cfg.profile.keys().map(String::as_str).collect();
-                return Err(EngineError::Config(ConfigError {
-                    file: cfg.source.display().to_string(),
-                    line: None,
-                    column: None,
-                    message: format!(
-                        "--profile {p}: unknown profile (defined: {})",
-                        known.join(", ")
-                    ),
-                }));
-            }
-        }
         let series = Rc::new(RefCell::new(BarSeries::with_capacity(
             cfg.engine.history_bars,
         )));
-        let limits = ScriptLimits {
-            max_operations: cfg.engine.script_max_operations,
-            ..ScriptLimits::default()
-        };
-        let host = ScriptHost::new(series.clone(), limits);
-        let mut cache = HashMap::new();
-        let mut slots: Vec<Slot> = Vec::new();
-        let mut windows = Vec::new();
-        for (name, window, profile) in cfg.windows() {
-            let profile = opts.forced_profile.clone().unwrap_or(profile);
-            let slot = match slots.iter().position(|s| s.profile_name == profile) {
-                Some(i) => i,
-                None => {
-                    let prof = cfg.profile[&profile].clone();
-                    let direction = narrow(prof.direction, opts.only_side);
-                    let strategy = build_strategy(cfg, &profile, &host, &series, &mut cache)?;
-                    slots.push(Slot {
-                        profile_name: profile.clone(),
-                        profile: prof,
-                        direction,
-                        strategy,
-                    });
-                    slots.len() - 1
-                }
-            };
-            windows.push(WindowSlot { name, window, slot });
-        }
-        let every_bar_slots = slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.strategy.call_on_every_bar())
-            .map(|(i, _)| i)
-            .collect();
+        let sessions = Sessions::build(
+            cfg,
+            opts.forced_profile.clone(),
+            opts.only_side,
+            series.clone(),
+        )?;
         let (ledger, recovery, journal, signals_dir) = match opts.outputs {
             Outputs::Memory => (
                 Ledger::with_ids(opts.emitted_before.iter().cloned()),
@@ -266,9 +172,7 @@ impl Engine {
                 NaiveTime::from_hms_opt(day_start / 60, day_start % 60, 0).expect("validated"),
             ),
             series,
-            windows,
-            slots,
-            every_bar_slots,
+            sessions,
             book: Book::new(FillModel::from_config(cfg)),
             ledger,
             emitted_this_run: HashSet::new(),
@@ -288,6 +192,7 @@ impl Engine {
             trades: Vec::new(),
             events: Vec::new(),
             keep_events: opts.keep_events,
+            expire_by_wall_clock: opts.expire_by_wall_clock,
             stats: EngineStats::default(),
             recovery,
         };
@@ -295,11 +200,13 @@ impl Engine {
             mode: opts.mode.clone(),
             config: cfg.source.display().to_string(),
             profiles: engine
+                .sessions
                 .slots
                 .iter()
                 .map(|s| s.profile_name.clone())
                 .collect(),
             strategies: engine
+                .sessions
                 .slots
                 .iter()
                 .map(|s| s.strategy.version().to_string())
@@ -318,16 +225,146 @@ impl Engine {
 
     /// Which profile runs each window, in config order: (window, profile, strategy version).
     pub fn window_profiles(&self) -> Vec<(String, String, String)> {
-        self.windows
-            .iter()
-            .map(|w| {
-                (
-                    w.name.clone(),
-                    self.slots[w.slot].profile_name.clone(),
-                    self.slots[w.slot].strategy.version().to_string(),
-                )
-            })
-            .collect()
+        self.sessions.window_profiles()
+    }
+
+    /// The config currently in force (windows and profiles as last reloaded).
+    pub fn config(&self) -> &Config {
+        &self.sessions.cfg
+    }
+
+    /// Takes a new version of the script at `path` between two bars: compiled, bound to every
+    /// profile that uses it and tried on the latest bars; only if all of that works does it
+    /// replace the running version. Journals `reload` or `reload_failed`; returns whether the
+    /// new version is live.
+    pub fn reload_script(&mut self, path: &Path, source: &str) -> bool {
+        let hash = crate::strategy::content_hash(source.as_bytes());
+        let newest = self.series.borrow().last();
+        let at = self
+            .last_bar
+            .map(|(b, _)| format_utc(b.close_time))
+            .unwrap_or_default();
+        match self.sessions.reload_script(path, source, newest) {
+            Ok(r) => {
+                tracing::warn!(
+                    "reloaded {} ({} -> {}) for {}{}",
+                    r.file,
+                    r.old_hash.as_deref().unwrap_or("new"),
+                    r.new_hash,
+                    if r.profiles.is_empty() {
+                        "no profile yet".into()
+                    } else {
+                        format!("profile(s) {}", r.profiles.join(", "))
+                    },
+                    if r.state.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; state: {}", r.state)
+                    }
+                );
+                let ev = Event::Reload {
+                    after_bar: at,
+                    file: r.file,
+                    old_hash: r.old_hash,
+                    new_hash: r.new_hash,
+                    profiles: r.profiles,
+                    state: r.state,
+                    notes: vec![],
+                };
+                self.emit(ev);
+                true
+            }
+            Err(e) => {
+                tracing::error!("reload refused, the running version stays: {e}");
+                let ev = Event::ReloadFailed {
+                    after_bar: at,
+                    file: e.file.clone(),
+                    hash,
+                    error: e.to_string(),
+                };
+                self.emit(ev);
+                false
+            }
+        }
+    }
+
+    /// Takes a new config between two bars (windows remapped, profiles changed): checked and
+    /// built completely before it replaces the running one. Journals `reload`/`reload_failed`.
+    pub fn reload_config(&mut self, cfg: Config, text: &str) -> bool {
+        let hash = crate::strategy::content_hash(text.as_bytes());
+        let file = cfg.source.display().to_string();
+        let newest = self.series.borrow().last();
+        let at = self
+            .last_bar
+            .map(|(b, _)| format_utc(b.close_time))
+            .unwrap_or_default();
+        let before: Vec<String> = self
+            .window_profiles()
+            .into_iter()
+            .map(|(w, p, _)| format!("{w}={p}"))
+            .collect();
+        match self.sessions.reload_config(cfg, newest) {
+            Ok(notes) => {
+                let after: Vec<String> = self
+                    .window_profiles()
+                    .into_iter()
+                    .map(|(w, p, _)| format!("{w}={p}"))
+                    .collect();
+                tracing::warn!(
+                    "reloaded {file}: windows {}{}",
+                    after.join(", "),
+                    notes.iter().map(|n| format!("; {n}")).collect::<String>()
+                );
+                let state = if before == after {
+                    "windows unchanged".to_string()
+                } else {
+                    format!("windows {} -> {}", before.join(", "), after.join(", "))
+                };
+                let ev = Event::Reload {
+                    after_bar: at,
+                    file,
+                    old_hash: None,
+                    new_hash: hash,
+                    profiles: self
+                        .sessions
+                        .slots
+                        .iter()
+                        .map(|s| s.profile_name.clone())
+                        .collect(),
+                    state,
+                    notes,
+                };
+                self.emit(ev);
+                true
+            }
+            Err(e) => {
+                tracing::error!("config reload refused, the running config stays: {e}");
+                let ev = Event::ReloadFailed {
+                    after_bar: at,
+                    file,
+                    hash,
+                    error: e.to_string(),
+                };
+                self.emit(ev);
+                false
+            }
+        }
+    }
+
+    /// Journals a reload that could not even be attempted (unreadable file, config syntax).
+    pub fn reload_refused(&mut self, file: &Path, text: &str, error: String) {
+        tracing::error!("reload refused, the running version stays: {error}");
+        let at = self
+            .last_bar
+            .map(|(b, _)| format_utc(b.close_time))
+            .unwrap_or_default();
+        let ev = Event::ReloadFailed {
+            after_bar: at,
+            file: file.display().to_string(),
+            hash: crate::strategy::content_hash(text.as_bytes()),
+            error,
+        };
+        self.emit(ev);
     }
 
     pub fn clock(&self) -> &MarketClock {
@@ -376,16 +413,16 @@ impl Engine {
         }
 
         // 2. Clock: the active window and its profile.
-        let active = self.windows.iter().position(|w| w.window.contains(&stamp));
+        let active = self.sessions.active(&stamp);
 
         // 3–5. Strategy, rules, sinks.
         if let Some(w) = active {
-            let slot = self.windows[w].slot;
+            let slot = self.sessions.windows[w].slot;
             self.run_slot(slot, Some(w), t, bar, &stamp, arrived);
         }
-        for n in 0..self.every_bar_slots.len() {
-            let slot = self.every_bar_slots[n];
-            if active.map(|w| self.windows[w].slot) != Some(slot) {
+        for n in 0..self.sessions.every_bar.len() {
+            let slot = self.sessions.every_bar[n];
+            if active.map(|w| self.sessions.windows[w].slot) != Some(slot) {
                 self.run_slot(slot, None, t, bar, &stamp, arrived);
             }
         }
@@ -426,7 +463,7 @@ impl Engine {
         let mut proposals = std::mem::take(&mut self.proposals);
         proposals.clear();
         self.stats.strategy_calls += 1;
-        let result = self.slots[slot].strategy.on_bar(t, &mut proposals);
+        let result = self.sessions.slots[slot].strategy.on_bar(t, &mut proposals);
         if let Err(e) = result {
             self.script_error(slot, bar, e);
         }
@@ -440,7 +477,7 @@ impl Engine {
 
     fn script_error(&mut self, slot: usize, bar: &Bar, e: StrategyError) {
         self.stats.script_errors += 1;
-        let s = &self.slots[slot];
+        let s = &self.sessions.slots[slot];
         let text = e.to_string();
         if self.error_places_shown.insert(text.clone()) {
             tracing::warn!(
@@ -475,13 +512,16 @@ impl Engine {
             Seen::Never
         };
         let day = stamp.trading_day;
-        let admitted_today = match self.daily_counts.get(&slot) {
+        let admitted_today = match self
+            .daily_counts
+            .get(&self.sessions.slots[slot].profile_name)
+        {
             Some((d, n)) if *d == day => *n,
             _ => 0,
         };
-        let s = &self.slots[slot];
+        let s = &self.sessions.slots[slot];
         let window_name = window
-            .map(|w| self.windows[w].name.clone())
+            .map(|w| self.sessions.windows[w].name.clone())
             .unwrap_or_default();
         let cx = Context {
             profile_name: &s.profile_name,
@@ -556,6 +596,29 @@ impl Engine {
             return;
         }
 
+        if self.expire_by_wall_clock {
+            let now = chrono::Utc::now().timestamp();
+            if now > signal.expires {
+                // History warming the strategy up: the moment for this signal has passed.
+                self.stats.rejections += 1;
+                let ev = Event::Rejected {
+                    bar_time: format_utc(bar.close_time),
+                    signal_id: id,
+                    side: p.side.as_str().into(),
+                    profile: signal.profile.clone(),
+                    strategy: signal.strategy.clone(),
+                    reason: "expired".into(),
+                    detail: format!(
+                        "EXPIRES {} is past (now {}): a history bar, not written",
+                        format_utc(signal.expires),
+                        format_utc(now)
+                    ),
+                };
+                self.emit(ev);
+                return;
+            }
+        }
+
         let mut file = String::new();
         if let Some(dir) = &self.signals_dir {
             let written = std::fs::create_dir_all(dir).and_then(|_| {
@@ -605,7 +668,8 @@ impl Engine {
 
     fn commit(&mut self, slot: usize, day: chrono::NaiveDate, id: &str, trade: Trade) {
         self.emitted_this_run.insert(id.to_string());
-        let e = self.daily_counts.entry(slot).or_insert((day, 0));
+        let profile = self.sessions.slots[slot].profile_name.clone();
+        let e = self.daily_counts.entry(profile).or_insert((day, 0));
         if e.0 != day {
             *e = (day, 0);
         }
@@ -636,15 +700,56 @@ impl Engine {
     }
 }
 
-fn narrow(d: Direction, only: Option<Side>) -> Direction {
-    match (d, only) {
-        (d, None) => d,
-        (Direction::Neither, _) => Direction::Neither,
-        (Direction::Both | Direction::Long, Some(Side::Buy)) => Direction::Long,
-        (Direction::Both | Direction::Short, Some(Side::Sell)) => Direction::Short,
-        // The profile does not trade the requested side at all: nothing passes rule 2.
-        (Direction::Long, Some(Side::Sell)) | (Direction::Short, Some(Side::Buy)) => {
-            Direction::Neither
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        Config::load(&path).unwrap()
+    }
+
+    #[test]
+    fn live_history_signals_past_their_expiry_are_refused_not_written() {
+        let bars = crate::synth::generate(&crate::synth::SynthOptions {
+            days: 1,
+            ..Default::default()
+        });
+        let run = |expire: bool| {
+            let mut e = Engine::new(
+                &config(),
+                EngineOptions {
+                    keep_events: true,
+                    expire_by_wall_clock: expire,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            for b in &bars {
+                e.on_bar(b);
+            }
+            e
+        };
+        let replay = run(false);
+        assert!(!replay.signals.is_empty());
+        let live = run(true);
+        assert!(live.signals.is_empty(), "2025 bars are history today");
+        let expired = live
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::Rejected { reason, .. } if reason == "expired"))
+            .count();
+        // Expired signals open no shadow trade, so proposals that the replay refused for an open
+        // position reach the expiry check too.
+        assert!(
+            expired >= replay.signals.len(),
+            "{expired} < {}",
+            replay.signals.len()
+        );
+        assert_eq!(
+            live.book().open_count(),
+            0,
+            "an expired signal opens no shadow trade"
+        );
     }
 }

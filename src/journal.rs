@@ -64,6 +64,24 @@ pub enum Event {
         reason: String,
         pnl: f64,
     },
+    /// A new script or config version went live after the bar `after_bar`.
+    Reload {
+        after_bar: String,
+        file: String,
+        old_hash: Option<String>,
+        new_hash: String,
+        profiles: Vec<String>,
+        /// What happened to script state, or to the window→profile map.
+        state: String,
+        notes: Vec<String>,
+    },
+    /// A new version was refused; the running one stays.
+    ReloadFailed {
+        after_bar: String,
+        file: String,
+        hash: String,
+        error: String,
+    },
     BarRejected {
         bar_time: String,
         reason: String,

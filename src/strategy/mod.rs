@@ -102,4 +102,9 @@ pub trait Strategy {
     fn version(&self) -> &StrategyVersion;
     /// Name used as the default `PATTERN_TYPE`.
     fn pattern_name(&self) -> &str;
+    /// The state a script keeps between calls (`this`), if any: carried across reloads.
+    fn state(&self) -> Option<rhai::Dynamic> {
+        None
+    }
+    fn set_state(&mut self, _state: rhai::Dynamic) {}
 }

@@ -342,6 +342,9 @@ pub struct CompiledScript {
     /// Declared parameters and their defaults, from `fn params()`.
     pub defaults: Map,
     pub call_on_every_bar: bool,
+    /// `const KEEP_STATE_ON_RELOAD = true;`: a new version takes over the running version's
+    /// `this` state when its `init_state()` has the same shape (keys and value types).
+    pub keep_state_on_reload: bool,
     /// The script declares `fn scan(p)`: the host runs it natively and calls
     /// `on_bar(t, p, found)` only with what it found.
     pub has_scan: bool,
@@ -524,6 +527,11 @@ impl ScriptHost {
         } else {
             Map::new()
         };
+        let keep_state_on_reload =
+            ast.iter_literal_variables(true, false)
+                .any(|(name, _, value)| {
+                    name == "KEEP_STATE_ON_RELOAD" && value.as_bool().unwrap_or(false)
+                });
         let call_on_every_bar = ast
             .iter_literal_variables(true, false)
             .any(|(name, _, value)| {
@@ -546,6 +554,7 @@ impl ScriptHost {
             ast,
             defaults,
             call_on_every_bar,
+            keep_state_on_reload,
             has_scan,
             stem,
         })
@@ -576,6 +585,27 @@ impl ScriptHost {
                 scans.push(s);
             }
         }
+        let state = if script
+            .ast
+            .iter_functions()
+            .any(|f| f.name == "init_state" && f.params.is_empty())
+        {
+            let v: Dynamic = self
+                .engine
+                .call_fn(&mut Scope::new(), &script.ast, "init_state", ())
+                .map_err(|e| runtime_error(&file, &e, self.limits.max_operations))?;
+            if !v.is_map() {
+                return Err(StrategyError {
+                    file: file.clone(),
+                    line: None,
+                    column: None,
+                    message: "`init_state()` must return a map (the script's `this`)".into(),
+                });
+            }
+            v
+        } else {
+            Dynamic::from_map(Map::new())
+        };
         Ok(ScriptStrategy {
             engine: self.engine.clone(),
             series: self.series.clone(),
@@ -583,7 +613,7 @@ impl ScriptHost {
             script,
             params,
             scans,
-            state: Dynamic::from_map(Map::new()),
+            state,
             scope: Scope::new(),
             max_operations: self.limits.max_operations,
             locator: self.locator.clone(),
@@ -796,7 +826,26 @@ impl ScriptStrategy {
     }
 }
 
+/// Keys and value types of a state map, the "shape" compared across reloads.
+fn shape(state: &Dynamic) -> Vec<(String, &'static str)> {
+    let mut v: Vec<(String, &'static str)> = state
+        .read_lock::<Map>()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.to_string(), v.type_name()))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
 impl ScriptStrategy {
+    /// Whether `old` (a running version's state) has the shape of this version's fresh state.
+    pub fn state_shape_matches(&self, old: &Dynamic) -> bool {
+        shape(&self.state) == shape(old)
+    }
+
     /// Calls `on_bar` with `args`; errors carry the script's line (found by re-running the call
     /// on the diagnostic engine when Rhai gives none).
     fn invoke(
@@ -857,6 +906,12 @@ impl Strategy for ScriptStrategy {
     }
     fn call_on_every_bar(&self) -> bool {
         self.script.call_on_every_bar
+    }
+    fn state(&self) -> Option<Dynamic> {
+        Some(self.state.clone())
+    }
+    fn set_state(&mut self, state: Dynamic) {
+        self.state = state;
     }
     fn version(&self) -> &StrategyVersion {
         &self.script.version
