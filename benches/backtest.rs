@@ -27,22 +27,39 @@ fn best_of(n: usize, mut f: impl FnMut() -> Duration) -> Duration {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let file = std::env::var_os("VREV_BENCH_FILE").map(PathBuf::from).unwrap_or_else(|| root.join("../shared/data/es-1m-2021-2022.nt.txt.gz"));
+    let file = std::env::var_os("VREV_BENCH_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/data/es-1m-2021-2022.nt.txt.gz"));
     if !file.exists() {
-        println!("backtest bench skipped: {} not found (set VREV_BENCH_FILE)", file.display());
+        println!(
+            "backtest bench skipped: {} not found (set VREV_BENCH_FILE)",
+            file.display()
+        );
         return;
     }
     let file = file.canonicalize().expect("bench file path");
     // The release binary this bench was built with.
     let bin = root.join("target/release/vrev");
-    let status = Command::new("cargo").args(["build", "--release", "--quiet"]).current_dir(root).status().expect("cargo");
+    let status = Command::new("cargo")
+        .args(["build", "--release", "--quiet"])
+        .current_dir(root)
+        .status()
+        .expect("cargo");
     assert!(status.success() && bin.exists(), "release build of vrev");
 
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::copy(root.join("config.toml"), dir.path().join("config.toml")).expect("config");
     let run_cmd = |args: &[&str]| {
-        let out = Command::new(&bin).args(args).current_dir(dir.path()).output().expect("vrev");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(&bin)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("vrev");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let strategies = root.join("strategies");
     let _ = std::os::unix::fs::symlink(&strategies, dir.path().join("strategies"));
@@ -52,15 +69,30 @@ fn main() {
         let _ = std::fs::remove_dir_all(dir.path().join("state"));
         time(|| run_cmd(&["replay", f]))
     });
-    let backtest = best_of(3, || time(|| run_cmd(&["backtest", f, "--report", "report"])));
+    let backtest = best_of(3, || {
+        time(|| run_cmd(&["backtest", f, "--report", "report"]))
+    });
     println!("backtest bench: {} (best of 3 each)", file.display());
-    println!("  vrev replay (signal files, fsync)   {:>7.3} s", replay.as_secs_f64());
-    println!("  vrev backtest --report             {:>7.3} s", backtest.as_secs_f64());
-    println!("  backtest / replay: {:.2}x  (target <= 1.2x)", backtest.as_secs_f64() / replay.as_secs_f64());
+    println!(
+        "  vrev replay (signal files, fsync)   {:>7.3} s",
+        replay.as_secs_f64()
+    );
+    println!(
+        "  vrev backtest --report             {:>7.3} s",
+        backtest.as_secs_f64()
+    );
+    println!(
+        "  backtest / replay: {:.2}x  (target <= 1.2x)",
+        backtest.as_secs_f64() / replay.as_secs_f64()
+    );
 
     let cfg = Config::load(&root.join("config.toml")).expect("config");
-    let bars = read_file(&file, &ReadOptions::default()).expect("bars").bars;
-    let engine_only = best_of(3, || time(|| drop(run(&cfg, EngineOptions::default(), &bars, |_| {}).expect("run"))));
+    let bars = read_file(&file, &ReadOptions::default())
+        .expect("bars")
+        .bars;
+    let engine_only = best_of(3, || {
+        time(|| drop(run(&cfg, EngineOptions::default(), &bars, |_| {}).expect("run")))
+    });
     let with_report = best_of(3, || {
         time(|| {
             let bt = run(&cfg, EngineOptions::default(), &bars, |_| {}).expect("run");
@@ -68,19 +100,36 @@ fn main() {
             report::write_dir(&dir.path().join("r2"), &bt, &s, "bench").expect("report");
         })
     });
-    println!("  in memory: engine {:.3} s, engine + statistics + report files {:.3} s ({:.2}x)", engine_only.as_secs_f64(), with_report.as_secs_f64(), with_report.as_secs_f64() / engine_only.as_secs_f64());
+    println!(
+        "  in memory: engine {:.3} s, engine + statistics + report files {:.3} s ({:.2}x)",
+        engine_only.as_secs_f64(),
+        with_report.as_secs_f64(),
+        with_report.as_secs_f64() / engine_only.as_secs_f64()
+    );
 
     let axes = vec![
         sweep::parse_axis("profile.production.params.drop_threshold=3,4,5,6").expect("axis"),
         sweep::parse_axis("profile.production.stop_pct=0.05,0.1,0.15,0.2").expect("axis"),
     ];
     let grid = sweep::cells(&axes);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let opts = EngineOptions::default();
     let sequential = time(|| drop(sweep::run_grid(&cfg, &opts, &bars, &grid, 1, &|| {})));
     let parallel = time(|| drop(sweep::run_grid(&cfg, &opts, &bars, &grid, cores, &|| {})));
-    println!("sweep bench: 4x4 = {} cells on {} bars", grid.len(), bars.len());
+    println!(
+        "sweep bench: 4x4 = {} cells on {} bars",
+        grid.len(),
+        bars.len()
+    );
     println!("  one after another  {:>7.3} s", sequential.as_secs_f64());
-    println!("  parallel ({cores} threads) {:>7.3} s", parallel.as_secs_f64());
-    println!("  parallel / sequential: {:.2}x  (target <= 0.65x)", parallel.as_secs_f64() / sequential.as_secs_f64());
+    println!(
+        "  parallel ({cores} threads) {:>7.3} s",
+        parallel.as_secs_f64()
+    );
+    println!(
+        "  parallel / sequential: {:.2}x  (target <= 0.65x)",
+        parallel.as_secs_f64() / sequential.as_secs_f64()
+    );
 }
