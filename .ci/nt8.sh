@@ -87,6 +87,20 @@ done
 echo "each file compiles on its own"
 
 # ---------------------------------------------------------------- 3. unit tests
+step "signal files from the Rust engine for the contract test"
+# vrev replays synthetic bars (long and short Vs) in a scratch project; the C# tests then parse
+# every file it wrote, field by field, under a comma-decimal culture.
+VREV_BIN="${VREV_BIN:-$ROOT/target/debug/vrev}"
+if [ ! -x "$VREV_BIN" ]; then cargo build --quiet; fi
+PROJ="$BUILD/proj"
+mkdir -p "$PROJ"
+cp "$ROOT/config.toml" "$PROJ/" && cp -r "$ROOT/strategies" "$PROJ/"
+(cd "$PROJ" && "$VREV_BIN" synth --out bars.txt --days 5 >/dev/null \
+  && "$VREV_BIN" replay bars.txt >/dev/null \
+  && "$VREV_BIN" replay bars.txt --profile bidirectional --set profile.bidirectional.params.rise_threshold=2.0 >/dev/null)
+echo "vrev wrote $(ls "$PROJ/signals" | wc -l) signal files ($(grep -l '^ACTION=SELL' "$PROJ"/signals/*.txt | wc -l) SELL)"
+export VREV_RUST_SIGNALS="$PROJ/signals"
+
 step "unit tests (mono Tests.exe)"
 # shellcheck disable=SC2086
 mcs -langversion:7.2 -warnaserror $REFS -r:"$BUILD/VrevNt8.dll" -out:"$BUILD/Tests.exe" "$NT8/tests/Tests.cs"

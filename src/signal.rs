@@ -239,6 +239,40 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_sell_with_integer_extras_renders_like_the_fixture() {
+        let s = Signal {
+            id: signal_id("20250714_095000", 6290.0, 6301.25, 2),
+            side: Side::Sell,
+            entry: 6290.25,
+            stop: 6296.5,
+            target: 6287.25,
+            quantity: 1,
+            signal_time: 1752501000,
+            signal_time_et: "2025-07-14 09:50:00".into(),
+            expires: 1752501090,
+            profile: "bidirectional".into(),
+            strategy: "bidirectional.rhai@0a1b2c3d4e5f".into(),
+            pattern: "v_reversal_short".into(),
+            confidence: Some(70),
+            extra: vec![
+                ("rise".into(), ExtraValue::Float(11.25)),
+                ("break_bars".into(), ExtraValue::Int(4)),
+            ],
+            ..fixture_signal()
+        };
+        let fixture = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/signals/vreversal_20250714_095000_6290.00_6301.25.txt"
+        ))
+        .unwrap();
+        assert_eq!(s.render(), fixture);
+        assert_eq!(
+            s.file_name(),
+            "vreversal_20250714_095000_6290.00_6301.25.txt"
+        );
+    }
+
+    #[test]
     fn atomic_write_leaves_no_temp_file_and_reads_back() {
         let dir = tempfile::tempdir().unwrap();
         let s = fixture_signal();

@@ -27,8 +27,12 @@ public static class Tests
 	public static int Main(string[] args)
 	{
 		repoRoot = args.Length > 0 ? args[0] : ".";
-		Run("fixtures parse (invariant culture)", () => FixturesParse(CultureInfo.InvariantCulture));
-		Run("fixtures parse (de-DE culture)", () => FixturesParse(new CultureInfo("de-DE")));
+		Run("fixtures parse (invariant culture)", () => FixturesParse(CultureInfo.InvariantCulture, FixtureDir(), 3));
+		Run("fixtures parse (de-DE culture)", () => FixturesParse(new CultureInfo("de-DE"), FixtureDir(), 3));
+		// Contract: files the Rust engine just wrote (CI sets VREV_RUST_SIGNALS after a replay).
+		string rustSignals = Environment.GetEnvironmentVariable("VREV_RUST_SIGNALS");
+		if (!string.IsNullOrEmpty(rustSignals))
+			Run("signal files written by vrev replay parse (de-DE culture)", () => FixturesParse(new CultureInfo("de-DE"), rustSignals, 10));
 
 		// Everything below runs with a German culture on every thread: numbers must still use '.'.
 		CultureInfo de = new CultureInfo("de-DE");
@@ -153,14 +157,14 @@ public static class Tests
 
 	// ------------------------------------------------------------------ signal files
 
-	private static void FixturesParse(CultureInfo culture)
+	private static void FixturesParse(CultureInfo culture, string dir, int atLeast)
 	{
 		CultureInfo saved = Thread.CurrentThread.CurrentCulture;
 		Thread.CurrentThread.CurrentCulture = culture;
 		try
 		{
-			string[] files = Directory.GetFiles(FixtureDir(), "*.txt");
-			Check("at least 3 fixtures in " + FixtureDir(), files.Length >= 3);
+			string[] files = Directory.GetFiles(dir, "*.txt");
+			Check("at least " + atLeast + " signal files in " + dir, files.Length >= atLeast);
 			foreach (string path in files)
 			{
 				string name = Path.GetFileName(path);
