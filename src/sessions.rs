@@ -97,20 +97,6 @@ impl Sessions {
         only_side: Option<Side>,
         series: Rc<RefCell<BarSeries>>,
     ) -> Result<Sessions, EngineError> {
-        if let Some(p) = &forced_profile {
-            if !cfg.profile.contains_key(p) {
-                let known: Vec<&str> = cfg.profile.keys().map(String::as_str).collect();
-                return Err(EngineError::Config(ConfigError {
-                    file: cfg.source.display().to_string(),
-                    line: None,
-                    column: None,
-                    message: format!(
-                        "--profile {p}: unknown profile (defined: {})",
-                        known.join(", ")
-                    ),
-                }));
-            }
-        }
         let limits = ScriptLimits {
             max_operations: cfg.engine.script_max_operations,
             ..ScriptLimits::default()
@@ -174,6 +160,21 @@ impl Sessions {
         enum Source {
             Old(usize),
             New(Box<Slot>),
+        }
+        if let Some(p) = self
+            .forced_profile
+            .as_ref()
+            .filter(|p| !cfg.profile.contains_key(*p))
+        {
+            return Err(EngineError::Config(ConfigError {
+                file: cfg.source.display().to_string(),
+                line: None,
+                column: None,
+                message: format!(
+                    "--profile {p}: unknown profile (defined: {})",
+                    cfg.profile.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            }));
         }
         let mut plan: Vec<(String, Source)> = Vec::new();
         let mut windows = Vec::new();

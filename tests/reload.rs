@@ -376,3 +376,38 @@ fn script_state_is_kept_only_when_asked_for_and_compatible() {
         ]
     );
 }
+
+/// Regression: a config reload that drops the profile forced with `--profile` was an index
+/// panic; it is refused and the running line-up stays.
+#[test]
+fn reload_dropping_the_forced_profile_is_refused_not_a_panic() {
+    use vrev::engine::{Engine, EngineOptions};
+    let p = project(0);
+    let cfg = vrev::config::Config::load(&p.path("config.toml")).unwrap();
+    let mut e = Engine::new(
+        &cfg,
+        EngineOptions {
+            forced_profile: Some("p2".into()),
+            keep_events: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let text = config("p1").replace("[profile.p2]", "[profile.p3]");
+    let new = vrev::config::Config::from_text(&text, &p.path("config.toml")).unwrap();
+    assert!(!e.reload_config(new, &text));
+    assert_eq!(e.window_profiles()[0].1, "p2");
+    let err = e.events.iter().find_map(|ev| match ev {
+        vrev::journal::Event::ReloadFailed { error, .. } => Some(error.clone()),
+        _ => None,
+    });
+    assert!(err.unwrap().contains("--profile p2: unknown profile"));
+    assert!(Engine::new(
+        &cfg,
+        EngineOptions {
+            forced_profile: Some("nope".into()),
+            ..Default::default()
+        }
+    )
+    .is_err());
+}
