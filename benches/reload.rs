@@ -34,7 +34,7 @@ fn main() {
     let config_path = dir.path().join("config.toml");
     let cfg = Config::load(&config_path).expect("config");
     let mut engine = Engine::new(&cfg, EngineOptions::default()).expect("engine");
-    let mut reloader = Reloader::watch(&config_path, &cfg, vec![]).expect("watch");
+    let mut reloader = Reloader::watch(&config_path, &cfg, vec![], None).expect("watch");
     let bars = vrev::synth::generate(&vrev::synth::SynthOptions {
         days: 12,
         ..Default::default()

@@ -26,6 +26,9 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// Compile every strategy and validate the config; print each problem as file:line:column.
     Check(CheckArgs),
+    /// Run scripted scenarios: small files that pin what a pattern and the host rules do.
+    /// Prints one line per scenario and `N passed, M failed`; exit 1 if any failed.
+    Test(TestArgs),
     /// Write deterministic synthetic bars (NinjaTrader export format) with a V-reversal in
     /// every default window, for trying vrev without market data.
     Synth(SynthArgs),
@@ -121,6 +124,19 @@ pub struct SynthArgs {
     /// First trading day.
     #[arg(long, value_name = "YYYY-MM-DD", default_value = "2025-02-10")]
     pub start: chrono::NaiveDate,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Scenario files or folders (default: tests/scenarios/).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Run only the scenarios whose name contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Config the scenarios start from (each scenario may change values).
+    #[arg(long, default_value = "config.toml")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Backtest(a) => backtest(a),
         Command::Check(a) => check(a),
         Command::Synth(a) => synth(a),
+        Command::Test(a) => crate::scenario::run_command(a),
     }
 }
 
@@ -104,8 +105,12 @@ fn replay(a: ReplayArgs) -> Result<()> {
             if !(pace > 0.0 && pace.is_finite()) {
                 bail!("--pace {pace}: must be a positive number (times real time)");
             }
-            let mut reloader =
-                crate::reload::Reloader::watch(&a.engine.config, &cfg, a.engine.sets.clone())?;
+            let mut reloader = crate::reload::Reloader::watch(
+                &a.engine.config,
+                &cfg,
+                a.engine.sets.clone(),
+                reload_gate(&a.engine.config, &cfg),
+            )?;
             eprintln!("practice: {} bars at {pace}x real time; saved edits to the scripts and {} take effect at the next bar", file.bars.len(), a.engine.config.display());
             let interval = std::time::Duration::from_secs_f64(cfg.engine.bar_seconds as f64 / pace);
             let start = std::time::Instant::now();
@@ -125,6 +130,21 @@ fn replay(a: ReplayArgs) -> Result<()> {
     engine.finish(false);
     print_summary(&engine, &file, &cfg, &a);
     Ok(())
+}
+
+/// The `[reload] gate` of the config, for the file watcher: with `scenarios`, a changed script
+/// goes live only if the scenarios that use it pass with the new text.
+pub fn reload_gate(config_path: &Path, cfg: &Config) -> Option<crate::reload::Gate> {
+    match cfg.reload.gate {
+        crate::config::Gate::None => None,
+        crate::config::Gate::Scenarios => {
+            let config_path = config_path.to_path_buf();
+            let dir = cfg.resolve(&cfg.reload.scenarios);
+            Some(Box::new(move |script: &Path, text: &str| {
+                crate::scenario::gate(&config_path, &dir, script, text).map(|_| ())
+            }))
+        }
+    }
 }
 
 fn backtest(a: BacktestArgs) -> Result<()> {

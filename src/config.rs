@@ -110,6 +110,36 @@ impl Default for Backtest {
     }
 }
 
+/// What a changed strategy must pass before it goes live.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    /// Compile, bind and a trial run on the latest bars (always done).
+    #[default]
+    None,
+    /// Also every scenario in `scenarios` that uses the script must pass.
+    Scenarios,
+}
+
+/// `[reload]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reload {
+    /// Default "none".
+    pub gate: Gate,
+    /// Scenario folder for the gate, relative to the config. Default "tests/scenarios".
+    pub scenarios: PathBuf,
+}
+
+impl Default for Reload {
+    fn default() -> Self {
+        Reload {
+            gate: Gate::None,
+            scenarios: "tests/scenarios".into(),
+        }
+    }
+}
+
 /// `[[session]]`: a window of ET wall-clock time that runs one profile.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -194,6 +224,8 @@ pub struct Config {
     pub feed: Feed,
     #[serde(default)]
     pub backtest: Backtest,
+    #[serde(default)]
+    pub reload: Reload,
     #[serde(default)]
     pub session: Vec<Session>,
     #[serde(default)]

@@ -15,6 +15,7 @@ pub mod price;
 pub mod reload;
 pub mod rules;
 pub mod scan;
+pub mod scenario;
 pub mod sessions;
 pub mod signal;
 pub mod stats;

@@ -24,9 +24,25 @@ pub const DEBOUNCE: Duration = Duration::from_millis(60);
 /// A new version of a watched file, read in full.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    Script { path: PathBuf, text: String },
-    Config { path: PathBuf, text: String },
+    Script {
+        path: PathBuf,
+        text: String,
+    },
+    Config {
+        path: PathBuf,
+        text: String,
+    },
+    /// A script version the gate refused (e.g. a scenario failed), with the reason.
+    Refused {
+        path: PathBuf,
+        text: String,
+        error: String,
+    },
 }
+
+/// A check a new script version must pass before it is handed to the engine, run on the
+/// watcher's thread so the bars never wait for it: `Err(reason)` refuses the version.
+pub type Gate = Box<dyn Fn(&Path, &str) -> Result<(), String> + Send>;
 
 /// Watches the files and queues their new versions for the engine thread.
 pub struct Reloader {
@@ -49,7 +65,12 @@ impl Reloader {
     /// Starts watching `config_path`, the folder of every script the config names, and the
     /// `strategies/` folder beside the config. `sets` are the `--set` overrides to re-apply to
     /// every new config version.
-    pub fn watch(config_path: &Path, cfg: &Config, sets: Vec<String>) -> anyhow::Result<Reloader> {
+    pub fn watch(
+        config_path: &Path,
+        cfg: &Config,
+        sets: Vec<String>,
+        gate: Option<Gate>,
+    ) -> anyhow::Result<Reloader> {
         let config_path = canonical(config_path);
         let config_dir = config_path
             .parent()
@@ -101,7 +122,7 @@ impl Reloader {
         let cfg_path = config_path.clone();
         std::thread::Builder::new()
             .name("vrev-reload".into())
-            .spawn(move || debounce(raw_rx, tx, cfg_path, known))?;
+            .spawn(move || debounce(raw_rx, tx, cfg_path, known, gate))?;
         Ok(Reloader {
             changes: rx,
             config_path,
@@ -119,6 +140,13 @@ impl Reloader {
             match change {
                 Change::Script { path, text } => {
                     engine.reload_script(&path, &text);
+                }
+                Change::Refused { path, text, error } => {
+                    let shown = std::env::current_dir()
+                        .ok()
+                        .and_then(|d| path.strip_prefix(d).ok().map(Path::to_path_buf))
+                        .unwrap_or(path);
+                    engine.reload_refused(&shown, &text, error);
                 }
                 Change::Config { path, text } => {
                     // Scripts are named relative to the config as the user wrote it.
@@ -163,6 +191,7 @@ fn debounce(
     out: Sender<Change>,
     config_path: PathBuf,
     mut known: HashMap<PathBuf, String>,
+    gate: Option<Gate>,
 ) {
     let mut pending: HashMap<PathBuf, Instant> = HashMap::new();
     loop {
@@ -198,7 +227,14 @@ fn debounce(
             let change = if p == config_path {
                 Change::Config { path: p, text }
             } else {
-                Change::Script { path: p, text }
+                match gate.as_ref().map(|g| g(&p, &text)) {
+                    Some(Err(error)) => Change::Refused {
+                        path: p,
+                        text,
+                        error,
+                    },
+                    _ => Change::Script { path: p, text },
+                }
             };
             if out.send(change).is_err() {
                 return;

@@ -411,3 +411,51 @@ fn reload_dropping_the_forced_profile_is_refused_not_a_panic() {
     )
     .is_err());
 }
+
+/// `[reload] gate = "scenarios"`: a changed strategy goes live only if the scenarios that use it
+/// pass with the new text; otherwise it is refused with the failing scenario named.
+#[test]
+fn the_scenario_gate_lets_a_passing_version_in_and_refuses_one_that_breaks_a_scenario() {
+    let p = project(400);
+    p.write(
+        "config.toml",
+        &format!(
+            "[reload]\ngate = \"scenarios\"\nscenarios = \"scenarios\"\n\n{}",
+            config("p1")
+        ),
+    );
+    // Pins the IDs the script makes (anchor_a = 1000 + bar index).
+    p.write(
+        "scenarios/every_bar.toml",
+        "name = \"every bar proposes with anchor 1000 + t\"\ndate = 2025-02-10\nbars = '''\n00:01 5000 5001 4999 5000.5\n00:02 5000 5001 4999 5000.5\n'''\n\n[[signal]]\ntime = \"00:01\"\nid = \"20250210_000100_1000.00_900.00\"\n\n[[signal]]\ntime = \"00:02\"\nid = \"20250210_000200_1001.00_900.00\"\n",
+    );
+    // A scenario that does not use the script is not run by the gate (it would fail).
+    p.write("scenarios/other.toml", "name = \"other strategy\"\ndate = 2025-02-10\nstrategy = \"strategies/missing.rhai\"\nbars = '''\n00:01 5000 5001 4999 5000.5\n'''\nno_signal = true\n");
+    let child = start(&p);
+    wait_signals(&p, 20);
+    let same_ids = EVERY_BAR.replace("\"v1\"", "\"v2\"");
+    p.write("strategies/every.rhai", &same_ids);
+    settle();
+    settle();
+    let other_ids = same_ids.replace("1000.0 + t", "2000.0 + t");
+    p.write("strategies/every.rhai", &other_ids);
+    settle();
+    settle();
+    finish(child);
+    let reloads = events(&p, "reload");
+    assert_eq!(reloads.len(), 1, "{reloads:?}");
+    assert_eq!(reloads[0]["new_hash"], hash(&same_ids).as_str());
+    let failed = events(&p, "reload_failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let error = failed[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("refused by the scenario gate")
+            && error.contains("every bar proposes with anchor 1000 + t"),
+        "{error}"
+    );
+    assert_eq!(failed[0]["hash"], hash(&other_ids).as_str());
+    assert!(
+        events(&p, "signal").last().unwrap()["strategy"]
+            == format!("every.rhai@{}", hash(&same_ids))
+    );
+}
