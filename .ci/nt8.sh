@@ -120,4 +120,32 @@ rc=$?
 set -e
 [ "$rc" = 0 ] || fail "feed harness: exit code $rc (number of failed checks, 124 = timeout)"
 
+# ---------------------------------------------------------------- 5. interop with the Rust client
+step "interop: vrev record against the C# publisher under mono (history, live, publisher restart)"
+# Publisher 1: 10 history bars (18:50-18:59 UTC), then one live bar a second for 4 s; it then
+# exits, dropping the connection. Publisher 2 on the same port: the same history, live bars from
+# 19:00 for 8 s. vrev must reconnect, ask only for the bars after its last one, and record every
+# bar 18:50-19:07 exactly once with its exact UTC time and prices.
+PORT=$(( 20000 + RANDOM % 20000 ))
+(cd "$BUILD" && timeout 30 mono FeedHarness.exe --serve "$PORT" 4 > serve1.log 2>&1) &
+S1=$!
+sleep 1.5
+"$VREV_BIN" record --url "ws://127.0.0.1:$PORT" --out "$BUILD/rec.csv" > "$BUILD/record.log" 2>&1 &
+REC=$!
+wait "$S1" || fail "publisher 1 (see $BUILD/serve1.log)"
+(cd "$BUILD" && timeout 30 mono FeedHarness.exe --serve "$PORT" 8 > serve2.log 2>&1) &
+S2=$!
+wait "$S2" || fail "publisher 2"
+sleep 1
+kill -INT "$REC"
+wait "$REC" || { cat "$BUILD/record.log"; fail "vrev record did not stop cleanly"; }
+EXPECTED="$BUILD/expected.csv"
+echo "timestamp,open,high,low,close,volume" > "$EXPECTED"
+for i in $(seq 0 17); do
+  printf '2025-02-13T%02d:%02d:00+00:00,%d,%d,%d,%d.25,%d\n' $(( 18 + (50 + i) / 60 )) $(( (50 + i) % 60 )) $(( 6100 + i )) $(( 6101 + i )) $(( 6099 + i )) $(( 6100 + i )) $(( 100 + i )) >> "$EXPECTED"
+done
+if ! diff -u "$EXPECTED" "$BUILD/rec.csv"; then cat "$BUILD/record.log"; fail "recorded bars differ from the published ones"; fi
+grep -q "connects 2" "$BUILD/record.log" || { cat "$BUILD/record.log"; fail "expected exactly one reconnect"; }
+echo "vrev recorded all 18 bars exactly once across a publisher restart: $(grep -o 'already had [0-9]*' "$BUILD/record.log" | tail -1) re-sent bars skipped"
+
 step "all checks passed in $((SECONDS - START)) s"

@@ -21,6 +21,17 @@ pub enum Command {
     /// Push the bars of a file through the engine exactly as live bars, writing signal files,
     /// the journal and the ledger.
     Replay(ReplayArgs),
+    /// Trade live: connect to a bar publisher (NinjaTrader's VrevPublisher or the older Python
+    /// publisher), warm up on its history, evaluate live bars, write signal files.
+    Run(RunArgs),
+    /// Publish a bar file over WebSocket like NinjaTrader does: history on connect, then the
+    /// rest as live bars at a chosen speed (both protocols; binds 127.0.0.1 by default).
+    Serve(ServeArgs),
+    /// Record a publisher's bars to CSV (UTC with offset, one row per bar, no duplicates).
+    Record(RecordArgs),
+    /// The whole live path on one machine without NinjaTrader: a synthetic day served in-process,
+    /// the engine against it, signal files in a demo folder, and a summary.
+    Demo(DemoArgs),
     /// Backtest on the same engine that trades live, with conservative fills; print statistics
     /// overall, per side and per window, followed by the fill assumptions.
     Backtest(BacktestArgs),
@@ -164,4 +175,105 @@ pub struct BacktestArgs {
     /// Worker threads for a sweep (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Publisher to connect to (default: feed.url of the config).
+    #[arg(long, value_name = "ws://HOST:PORT")]
+    pub url: Option<String>,
+    /// Signal folder (default: engine.signals_dir of the config).
+    #[arg(long, value_name = "DIR")]
+    pub signals: Option<PathBuf>,
+    /// Journal file (default: engine.journal of the config).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Seconds between status lines on stderr (0 = none).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub status_every: f64,
+    /// Report a feed without a bar for this many seconds while the clock is inside a window
+    /// (0 = never).
+    #[arg(long, default_value_t = 150.0, value_name = "SECONDS")]
+    pub silent_after: f64,
+    /// Longest wait between reconnection attempts (the wait doubles from 0.25 s up to this).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub reconnect_max: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Bar file to publish (NinjaTrader export or CSV, plain or .gz).
+    #[arg(value_name = "BARS_FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub bars: BarFileArgs,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    #[arg(long, default_value_t = 6789)]
+    pub port: u16,
+    /// Live pace: X times real time (60 = one one-minute bar per second) or `max`.
+    #[arg(long, default_value = "1", value_name = "X|max")]
+    pub speed: String,
+    /// Bars sent as history on connect before the live ones (default: 1440).
+    #[arg(long, value_name = "N")]
+    pub history: Option<usize>,
+    /// Speak the older Python publisher's protocol (no hello, local time with a false `Z`, text
+    /// ping that must be answered within 20 s).
+    #[arg(long)]
+    pub legacy: bool,
+    /// Instrument name sent in the messages.
+    #[arg(long, default_value = "ES")]
+    pub symbol: String,
+    /// Zone of the legacy timestamps (with --legacy).
+    #[arg(long, default_value = "America/New_York", value_name = "ZONE")]
+    pub legacy_tz: String,
+    /// Seconds between text `ping` messages.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub ping_every: f64,
+    /// Drop a client that leaves a ping unanswered this long (default: 20 legacy, 30 vrev).
+    #[arg(long, value_name = "SECONDS")]
+    pub pong_timeout: Option<f64>,
+    /// Drop a client that falls this many published bars behind (finite speeds).
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub max_behind: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Publisher to connect to.
+    #[arg(
+        long,
+        default_value = "ws://127.0.0.1:6789",
+        value_name = "ws://HOST:PORT"
+    )]
+    pub url: String,
+    /// CSV file for the bars (appended to, after its last row, if it exists).
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: PathBuf,
+    /// CSV file for ticks, if the publisher sends them.
+    #[arg(long, value_name = "FILE.csv")]
+    pub ticks: Option<PathBuf>,
+    /// Zone of the legacy publisher's false-UTC timestamps.
+    #[arg(long, default_value = "America/New_York", value_name = "ZONE")]
+    pub legacy_tz: String,
+    /// Seconds between status lines on stderr (0 = none).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub status_every: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo's bars, signals, journal and ledger (its signals/ and state/ are
+    /// emptied first).
+    #[arg(long, default_value = "demo", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Config to run (its windows and profiles; paths are redirected into --dir).
+    #[arg(long, default_value = "config.toml")]
+    pub config: PathBuf,
+    /// Random seed of the synthetic day.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }

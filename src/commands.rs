@@ -19,6 +19,10 @@ use std::rc::Rc;
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Replay(a) => replay(a),
+        Command::Run(a) => crate::feed::run_command(a),
+        Command::Serve(a) => crate::feed::serve_command(a),
+        Command::Record(a) => crate::feed::record_command(a),
+        Command::Demo(a) => crate::feed::demo_command(a),
         Command::Backtest(a) => backtest(a),
         Command::Check(a) => check(a),
         Command::Synth(a) => synth(a),

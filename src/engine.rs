@@ -51,9 +51,11 @@ pub struct EngineOptions {
     /// With [`Outputs::Memory`]: signal IDs an earlier run already emitted (as a restart would
     /// find them in the ledger). Default: none.
     pub emitted_before: Vec<String>,
-    /// Live feeds: a signal whose EXPIRES is already past on the wall clock (a history bar) is
-    /// refused as `expired` instead of written (DESIGN §11). Default false (replay, backtest).
-    pub expire_by_wall_clock: bool,
+    /// Live feeds: a signal from a *history* bar ([`Engine::on_history_bar`]) whose EXPIRES is
+    /// already past on the wall clock is refused as `expired` instead of written (DESIGN §11).
+    /// Live bars are never expired by the host: the auto-trader checks EXPIRES against data
+    /// time, which is what makes NinjaTrader Playback work. Default false (replay, backtest).
+    pub expire_history_by_wall_clock: bool,
 }
 
 impl Default for EngineOptions {
@@ -67,7 +69,7 @@ impl Default for EngineOptions {
             keep_events: false,
             mode: "replay".into(),
             emitted_before: Vec::new(),
-            expire_by_wall_clock: false,
+            expire_history_by_wall_clock: false,
         }
     }
 }
@@ -122,7 +124,9 @@ pub struct Engine {
     /// Journal events, when `keep_events`.
     pub events: Vec<Event>,
     keep_events: bool,
-    expire_by_wall_clock: bool,
+    expire_history_by_wall_clock: bool,
+    /// The bar being processed came in a history batch.
+    history_bar: bool,
     pub stats: EngineStats,
     pub recovery: Recovery,
 }
@@ -192,7 +196,8 @@ impl Engine {
             trades: Vec::new(),
             events: Vec::new(),
             keep_events: opts.keep_events,
-            expire_by_wall_clock: opts.expire_by_wall_clock,
+            expire_history_by_wall_clock: opts.expire_history_by_wall_clock,
+            history_bar: false,
             stats: EngineStats::default(),
             recovery,
         };
@@ -380,6 +385,25 @@ impl Engine {
         if self.keep_events {
             self.events.push(event);
         }
+    }
+
+    /// Feeds one bar of a live feed's history batch: it warms the strategies up exactly like a
+    /// live bar, but a signal it produces is written only if its EXPIRES is still ahead on the
+    /// wall clock (with `expire_history_by_wall_clock`).
+    pub fn on_history_bar(&mut self, bar: &Bar) {
+        self.history_bar = true;
+        self.on_bar(bar);
+        self.history_bar = false;
+    }
+
+    /// Journals a feed event (connect, disconnect, silence) through the engine's journal.
+    pub fn journal_feed(&mut self, state: &str, detail: &str) {
+        let ev = Event::Feed {
+            state: state.to_string(),
+            detail: detail.to_string(),
+            time: format_utc(chrono::Utc::now().timestamp()),
+        };
+        self.emit(ev);
     }
 
     /// Feeds one bar through the engine. Invalid bars and bars not after the previous one are
@@ -596,7 +620,7 @@ impl Engine {
             return;
         }
 
-        if self.expire_by_wall_clock {
+        if self.expire_history_by_wall_clock && self.history_bar {
             let now = chrono::Utc::now().timestamp();
             if now > signal.expires {
                 // History warming the strategy up: the moment for this signal has passed.
@@ -720,20 +744,23 @@ mod tests {
                 &config(),
                 EngineOptions {
                     keep_events: true,
-                    expire_by_wall_clock: expire,
+                    expire_history_by_wall_clock: expire,
                     ..Default::default()
                 },
             )
             .unwrap();
             for b in &bars {
-                e.on_bar(b);
+                e.on_history_bar(b);
             }
             e
         };
         let replay = run(false);
         assert!(!replay.signals.is_empty());
         let live = run(true);
-        assert!(live.signals.is_empty(), "2025 bars are history today");
+        assert!(
+            live.signals.is_empty(),
+            "2025 history bars are past their expiry today"
+        );
         let expired = live
             .events
             .iter()

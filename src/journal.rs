@@ -82,6 +82,13 @@ pub enum Event {
         hash: String,
         error: String,
     },
+    /// The live feed's connection: connected, disconnected, silent, stopped.
+    Feed {
+        state: String,
+        detail: String,
+        /// Wall-clock time of the event.
+        time: String,
+    },
     BarRejected {
         bar_time: String,
         reason: String,

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod feed;
 pub mod journal;
 pub mod ledger;
 pub mod price;

@@ -1,0 +1,354 @@
+//! The live path's speed on loopback (issue 6): prints figures, asserts nothing.
+//!
+//! 1. History ingest over the socket: `vrev serve`'s publisher (its own thread) sends 1,100,000
+//!    synthetic bars as history; the client (this thread) receives, parses, dedupes and
+//!    (a) only counts them, (b) feeds the engine with the default config, as `vrev run` does,
+//!    (c) the same from a legacy publisher (local wall-clock timestamps).
+//! 2. Live latency: a publisher sends future-dated synthetic days live; before each bar that
+//!    produces a signal it waits until the client has processed every earlier bar, plus 1 ms, so
+//!    the bar meets an idle client. Measured per signal:
+//!    frame read by the client → signal file renamed into place (`on_bar` returned), and the
+//!    publisher's send → renamed (one-way loopback included). With the default config
+//!    (`engine.fsync = true`: the file, the rename and the ledger line are fsynced) and with
+//!    `engine.fsync = false`, with the signal folder on the temp dir's disk and on tmpfs
+//!    (`/dev/shm`, where the file system costs next to nothing).
+//!
+//! Run: `cargo bench --bench live`; smaller: `VREV_BENCH_BARS=300000 VREV_BENCH_LIVE_DAYS=40`.
+
+use futures_util::{SinkExt, StreamExt};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+use vrev::bar::Bar;
+use vrev::config::Config;
+use vrev::engine::{Engine, EngineOptions, Outputs};
+use vrev::feed::client::{Client, ClientOptions, Flow, Sink};
+use vrev::feed::protocol::{self, Msg};
+use vrev::feed::run::EngineSink;
+use vrev::feed::server::{serve, ServeOptions};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn config() -> Config {
+    Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml")).expect("config.toml")
+}
+
+/// Counts bars; stops at the last one.
+struct Count {
+    n: u64,
+    last: i64,
+}
+
+impl Sink for Count {
+    fn bar(&mut self, bar: &Bar, _: bool, _: Instant) -> Flow {
+        self.n += 1;
+        if bar.close_time >= self.last {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
+    }
+}
+
+/// Starts the publisher on its own thread; returns its URL.
+fn publish(bars: Arc<Vec<Bar>>, legacy: bool) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let n = bars.len();
+    std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let mut opts = ServeOptions::new(legacy, n, None);
+            opts.quiet = true;
+            serve(TcpListener::from_std(listener).unwrap(), bars, opts).await
+        })
+    });
+    url
+}
+
+fn client_opts(url: &str) -> ClientOptions {
+    let mut o = ClientOptions::new(url, chrono_tz::America::New_York, "bench");
+    o.quiet = true;
+    o
+}
+
+fn ingest(bars: &Arc<Vec<Bar>>, legacy: bool, engine: bool) -> (f64, u64) {
+    let url = publish(bars.clone(), legacy);
+    let last = bars.last().unwrap().close_time;
+    let rt = runtime();
+    let start = Instant::now();
+    let n = if engine {
+        let cfg = config();
+        let e = Engine::new(
+            &cfg,
+            EngineOptions {
+                mode: "bench".into(),
+                expire_history_by_wall_clock: true,
+                ..EngineOptions::default()
+            },
+        )
+        .unwrap();
+        let mut sink = EngineSink::new(e);
+        sink.announce = false;
+        sink.stop_after = Some(last);
+        rt.block_on(async {
+            let mut c = Client::new(client_opts(&url), &mut sink, None);
+            c.run(std::future::pending()).await;
+            c.counters.bars()
+        })
+    } else {
+        let mut sink = Count { n: 0, last };
+        rt.block_on(async {
+            let mut c = Client::new(client_opts(&url), &mut sink, None);
+            c.run(std::future::pending()).await;
+        });
+        sink.n
+    };
+    (start.elapsed().as_secs_f64(), n)
+}
+
+/// Wraps the engine sink: records when each signal bar's file is in place, and publishes how
+/// far the client is (so the publisher can send each signal bar to an idle client).
+struct Timed {
+    inner: EngineSink,
+    done: HashMap<i64, Instant>,
+    progress: Arc<AtomicI64>,
+}
+
+impl Sink for Timed {
+    fn bar(&mut self, bar: &Bar, history: bool, arrived: Instant) -> Flow {
+        let before = self.inner.engine.signals.len();
+        let flow = self.inner.bar(bar, history, arrived);
+        if self.inner.engine.signals.len() > before {
+            self.done.insert(bar.close_time, Instant::now());
+        }
+        self.progress.store(bar.close_time, Ordering::Release);
+        flow
+    }
+}
+
+fn percentiles(mut v: Vec<u64>) -> String {
+    if v.is_empty() {
+        return "no samples".into();
+    }
+    v.sort_unstable();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    format!(
+        "p50 {} µs, p99 {} µs, max {} µs (n={})",
+        at(0.5),
+        at(0.99),
+        v[v.len() - 1],
+        v.len()
+    )
+}
+
+fn live_latency(bars: Arc<Vec<Bar>>, signal_times: Arc<Vec<i64>>, fsync: bool, root: &Path) {
+    const HISTORY: usize = 1000;
+    let sent: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
+    let progress = Arc::new(AtomicI64::new(i64::MIN));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    {
+        let (bars, signal_times, sent) = (bars.clone(), signal_times.clone(), sent.clone());
+        let progress = progress.clone();
+        std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let listener = TcpListener::from_std(listener).unwrap();
+                let (sock, _) = listener.accept().await.unwrap();
+                sock.set_nodelay(true).unwrap();
+                let mut ws = tokio_tungstenite::accept_async(sock).await.unwrap();
+                let sym = "\"ES\"";
+                ws.send(Message::text(protocol::encode_hello("ES", 60, 0.25, 50.0)))
+                    .await
+                    .unwrap();
+                while let Some(Ok(m)) = ws.next().await {
+                    if let Message::Text(t) = m {
+                        if matches!(protocol::parse(t.as_str()), Ok(Msg::Subscribe { .. })) {
+                            break;
+                        }
+                    }
+                }
+                ws.feed(Message::text(protocol::encode_historical_start(HISTORY)))
+                    .await
+                    .unwrap();
+                for b in &bars[..HISTORY] {
+                    ws.feed(Message::text(protocol::encode_bar(
+                        true,
+                        sym,
+                        b.close_time,
+                        b,
+                    )))
+                    .await
+                    .unwrap();
+                }
+                ws.send(Message::text(protocol::encode_historical_end(HISTORY)))
+                    .await
+                    .unwrap();
+                let is_signal: std::collections::HashSet<i64> =
+                    signal_times.iter().copied().collect();
+                for (k, b) in bars[HISTORY..].iter().enumerate() {
+                    let frame = Message::text(protocol::encode_bar(false, sym, b.close_time, b));
+                    if is_signal.contains(&b.close_time) {
+                        // Wait until the client has processed every earlier bar and sits idle.
+                        ws.flush().await.unwrap();
+                        let prev = bars[HISTORY + k - 1].close_time;
+                        let t0 = Instant::now();
+                        while progress.load(Ordering::Acquire) < prev
+                            && t0.elapsed() < Duration::from_secs(5)
+                        {
+                            tokio::time::sleep(Duration::from_micros(200)).await;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        let t = Instant::now();
+                        ws.send(frame).await.unwrap();
+                        sent.lock().unwrap().insert(b.close_time, t);
+                    } else if k % 64 == 0 {
+                        ws.send(frame).await.unwrap();
+                    } else {
+                        ws.feed(frame).await.unwrap();
+                    }
+                }
+                ws.flush().await.unwrap();
+                while let Some(Ok(_)) = ws.next().await {}
+            })
+        });
+    }
+    let dir = tempfile::tempdir_in(root).unwrap();
+    let mut cfg = config();
+    cfg.engine.signals_dir = dir.path().join("signals");
+    cfg.engine.state_dir = dir.path().join("state");
+    cfg.engine.journal = dir.path().join("state/journal.jsonl");
+    cfg.engine.fsync = fsync;
+    let engine = Engine::new(
+        &cfg,
+        EngineOptions {
+            outputs: Outputs::Files,
+            mode: "bench".into(),
+            expire_history_by_wall_clock: true,
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap();
+    let mut inner = EngineSink::new(engine);
+    inner.announce = false;
+    inner.stop_after = bars.last().map(|b| b.close_time);
+    let mut sink = Timed {
+        inner,
+        done: HashMap::new(),
+        progress,
+    };
+    runtime().block_on(async {
+        let mut c = Client::new(client_opts(&url), &mut sink, None);
+        c.run(std::future::pending()).await;
+    });
+    let sent = sent.lock().unwrap();
+    let one_way: Vec<u64> = sink
+        .done
+        .iter()
+        .filter_map(|(t, done)| {
+            sent.get(t)
+                .map(|s| done.duration_since(*s).as_micros() as u64)
+        })
+        .collect();
+    let files = std::fs::read_dir(dir.path().join("signals"))
+        .unwrap()
+        .count();
+    println!(
+        "  {} engine.fsync = {fsync}: {files} signal files",
+        root.display()
+    );
+    println!(
+        "    frame read by the client → file renamed: {}",
+        sink.inner.latency.describe()
+    );
+    println!(
+        "    publisher send → file renamed:           {}",
+        percentiles(one_way)
+    );
+}
+
+fn main() {
+    let n = env("VREV_BENCH_BARS", 1_100_000);
+    let days = (n as u32).div_ceil(1380);
+    let mut bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+        days,
+        ..Default::default()
+    });
+    bars.truncate(n);
+    let bars = Arc::new(bars);
+    println!(
+        "history ingest over loopback: {} bars ({days} synthetic days), publisher on its own thread",
+        bars.len()
+    );
+    for (label, legacy, engine) in [
+        ("vrev protocol, receive + parse + dedupe only", false, false),
+        (
+            "vrev protocol, into the engine (default config)",
+            false,
+            true,
+        ),
+        (
+            "legacy publisher, into the engine (default config)",
+            true,
+            true,
+        ),
+    ] {
+        let (secs, got) = ingest(&bars, legacy, engine);
+        assert_eq!(got, bars.len() as u64, "{label}: bars lost");
+        println!(
+            "  {label:<52} {:>6.2} s  {:>9.0} bars/s",
+            secs,
+            got as f64 / secs
+        );
+    }
+
+    let live_days = env("VREV_BENCH_LIVE_DAYS", 100) as u32;
+    let start = chrono::Utc::now().date_naive() + chrono::Duration::days(14);
+    let live = vrev::synth::generate(&vrev::synth::SynthOptions {
+        start,
+        days: live_days,
+        seed: 9,
+        ..Default::default()
+    });
+    // Which bars produce a signal (same engine, in memory).
+    let mut probe = Engine::new(&config(), EngineOptions::default()).unwrap();
+    for b in &live {
+        probe.on_bar(b);
+    }
+    let signal_times: Vec<i64> = probe.signals.iter().map(|s| s.signal_time).collect();
+    println!(
+        "live latency over loopback: {} future-dated bars ({live_days} days) sent live, {} of them produce a signal",
+        live.len(),
+        signal_times.len()
+    );
+    let live = Arc::new(live);
+    let signal_times = Arc::new(signal_times);
+    // The signal folder on the temp dir's disk, then on tmpfs (the code path without the
+    // file system's cost), each with and without fsync.
+    let mut roots = vec![std::env::temp_dir()];
+    if Path::new("/dev/shm").is_dir() {
+        roots.push("/dev/shm".into());
+    }
+    for root in &roots {
+        for fsync in [true, false] {
+            live_latency(live.clone(), signal_times.clone(), fsync, root);
+        }
+    }
+}

@@ -1,0 +1,902 @@
+//! The feed client shared by `vrev run`, `vrev record` and `vrev demo` (DESIGN §11).
+//!
+//! One loop, forever until stopped: connect (capped exponential backoff between attempts), tell
+//! the two publishers apart by the first frame (`hello` = vrev protocol: answer `subscribe`
+//! with the last bar we have, so a reconnect gets only the gap; anything else = legacy: its
+//! history is re-sent on every connect and its timestamps are local wall time), answer text
+//! `ping` with `pong`, and hand each new bar, in time order and exactly once, to a [`Sink`].
+//!
+//! Bars already processed (close time ≤ the last one handed on) are skipped and counted; bars
+//! that go backwards or repeat within one stream, malformed frames, unknown types, missing
+//! fields, invalid prices and oversized frames are logged and counted and never stop the loop.
+//! Live bars that arrive while a history batch is still coming are held (bounded) and handed on
+//! after `historical_end`, so history and live interleaving never loses a bar.
+
+use super::protocol::{self, FrameError, Hello, LegacyClock, Msg, WireBar, WireTick};
+use crate::bar::Bar;
+use crate::time::{MarketClock, SessionWindow};
+use chrono_tz::Tz;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+/// How the client behaves. [`ClientOptions::new`] gives the defaults used by the commands.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    pub url: String,
+    /// Zone of the legacy publisher's false-UTC timestamps.
+    pub legacy_tz: Tz,
+    /// First wait before reconnecting; doubled after each failed attempt up to `reconnect_max`.
+    pub reconnect_min: Duration,
+    pub reconnect_max: Duration,
+    /// Text frames longer than this are skipped and counted as oversized.
+    pub max_text: usize,
+    /// Messages longer than this are refused by the WebSocket layer (the connection is then
+    /// re-established).
+    pub max_message: usize,
+    /// Status line interval (None = no status lines).
+    pub status_every: Option<Duration>,
+    /// A feed without a bar for this long while the wall clock is inside a window is reported.
+    pub silent_after: Duration,
+    /// Session windows (name, window) for the silence report.
+    pub windows: Vec<(String, SessionWindow)>,
+    /// Nothing received for this long: send a WebSocket ping; nothing for twice this long:
+    /// reconnect (a half-open connection never ends by itself).
+    pub idle_timeout: Duration,
+    /// Live bars held while a history batch is in progress, at most.
+    pub held_live_max: usize,
+    /// Expected bar period and tick size (a `hello` that disagrees is reported).
+    pub bar_seconds: i64,
+    pub tick_size: Option<f64>,
+    /// No connection/status lines (benchmarks).
+    pub quiet: bool,
+    /// Prefix of the log lines (`run`, `record`, `demo`).
+    pub name: &'static str,
+}
+
+impl ClientOptions {
+    pub fn new(url: &str, legacy_tz: Tz, name: &'static str) -> Self {
+        ClientOptions {
+            url: url.to_string(),
+            legacy_tz,
+            reconnect_min: Duration::from_millis(250),
+            reconnect_max: Duration::from_secs(10),
+            max_text: 64 * 1024,
+            max_message: 1 << 20,
+            status_every: None,
+            silent_after: Duration::from_secs(150),
+            windows: Vec::new(),
+            idle_timeout: Duration::from_secs(45),
+            held_live_max: 100_000,
+            bar_seconds: 60,
+            tick_size: None,
+            quiet: false,
+            name,
+        }
+    }
+}
+
+/// Whether the client goes on after a bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Which publisher a connection speaks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Protocol {
+    Vrev(Hello),
+    Legacy,
+}
+
+impl Protocol {
+    pub fn describe(&self) -> String {
+        match self {
+            Protocol::Vrev(h) if h.instrument.is_empty() => format!("vrev {}", h.protocol),
+            Protocol::Vrev(h) => format!("vrev {}, {}", h.protocol, h.instrument),
+            Protocol::Legacy => "legacy".into(),
+        }
+    }
+}
+
+/// A last-trade update with its UTC time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tick {
+    pub time: i64,
+    pub price: f64,
+    pub volume: f64,
+}
+
+/// What the client feeds. Everything is called on the runtime thread, synchronously.
+pub trait Sink {
+    /// A new bar: valid, strictly after every bar handed on before, never twice.
+    fn bar(&mut self, bar: &Bar, history: bool, arrived: Instant) -> Flow;
+    /// A bar whose values are invalid (NaN, non-positive, high < low, ...): already counted and
+    /// logged by the client; the engine journals it.
+    fn rejected_bar(&mut self, _bar: &Bar, _reason: &str) {}
+    fn tick(&mut self, _tick: &Tick) {}
+    /// Feed events worth a journal line: `connected`, `disconnected`, `silent`.
+    fn feed_event(&mut self, _state: &str, _detail: &str) {}
+    /// Called about every 250 ms whatever the feed does (e.g. to apply saved edits promptly).
+    fn idle(&mut self) {}
+    /// The sink's part of the status line.
+    fn status(&self) -> String {
+        String::new()
+    }
+}
+
+/// Everything the client counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedCounters {
+    pub connects: u64,
+    pub disconnects: u64,
+    pub failed_connects: u64,
+    pub frames: u64,
+    /// Bars handed to the sink.
+    pub history_bars: u64,
+    pub live_bars: u64,
+    /// Bars we already had (history re-sent after a reconnect): skipped silently.
+    pub already_had: u64,
+    /// Same close time as the previous bar of the same stream on the connection.
+    pub duplicate: u64,
+    /// Earlier than the previous bar of the same stream on the connection.
+    pub out_of_order: u64,
+    /// Not JSON, wrong value types, bad timestamps, binary frames.
+    pub malformed: u64,
+    pub unknown_type: u64,
+    pub missing_field: u64,
+    /// NaN, zero or negative prices, high < low, ...
+    pub invalid_bar: u64,
+    pub oversized: u64,
+    pub ticks: u64,
+    pub pings: u64,
+}
+
+impl FeedCounters {
+    pub fn bars(&self) -> u64 {
+        self.history_bars + self.live_bars
+    }
+    /// Frames refused (logged and counted).
+    pub fn bad_frames(&self) -> u64 {
+        self.duplicate
+            + self.out_of_order
+            + self.malformed
+            + self.unknown_type
+            + self.missing_field
+            + self.invalid_bar
+            + self.oversized
+    }
+    /// `bars N (history H, live L) · skipped: ...` as in the status line and the summary.
+    pub fn describe(&self) -> String {
+        format!(
+            "bars {} (history {}, live {}) | already had {} | refused: duplicate {}, out of order {}, malformed {}, unknown type {}, missing field {}, invalid {}, oversized {} | connects {}",
+            self.bars(),
+            self.history_bars,
+            self.live_bars,
+            self.already_had,
+            self.duplicate,
+            self.out_of_order,
+            self.malformed,
+            self.unknown_type,
+            self.missing_field,
+            self.invalid_bar,
+            self.oversized,
+            self.connects
+        )
+    }
+}
+
+type Ws = WebSocketStream<TcpStream>;
+
+/// Why a connection ended.
+enum End {
+    Stop,
+    Lost(String),
+}
+
+/// The client: state that survives reconnects.
+pub struct Client<'a, S: Sink> {
+    opts: ClientOptions,
+    sink: &'a mut S,
+    pub counters: FeedCounters,
+    /// Close time of the last bar handed to the sink.
+    last: Option<i64>,
+    legacy: LegacyClock,
+    exchange: MarketClock,
+    complaints: u64,
+    connected: Option<(Instant, String)>,
+    last_bar_frame: Instant,
+    last_frame: Instant,
+    silent_reported: bool,
+    next_status: Option<Instant>,
+    idle_pinged: bool,
+}
+
+/// One connection's state.
+struct Conn {
+    protocol: Option<Protocol>,
+    in_history: bool,
+    history_count: Option<u64>,
+    history_received: u64,
+    held: VecDeque<(WireBar, Instant)>,
+    prev_history: Option<i64>,
+    prev_live: Option<i64>,
+    prev_tick: Option<i64>,
+    got_frames: bool,
+}
+
+impl Conn {
+    fn new() -> Self {
+        Conn {
+            protocol: None,
+            in_history: false,
+            history_count: None,
+            history_received: 0,
+            held: VecDeque::new(),
+            prev_history: None,
+            prev_live: None,
+            prev_tick: None,
+            got_frames: false,
+        }
+    }
+}
+
+/// Checks the URL once (a typo is an error, not a reason to retry forever).
+pub fn check_url(url: &str) -> anyhow::Result<()> {
+    let req = url
+        .into_client_request()
+        .map_err(|e| anyhow::anyhow!("--url {url}: {e}"))?;
+    match req.uri().scheme_str() {
+        Some("ws") => Ok(()),
+        Some("wss") => anyhow::bail!(
+            "--url {url}: wss:// is not supported (the publishers listen on plain ws:// on the local network)"
+        ),
+        _ => anyhow::bail!("--url {url}: expected ws://HOST:PORT"),
+    }
+}
+
+async fn connect(url: &str, max_message: usize) -> Result<Ws, String> {
+    let req = url.into_client_request().map_err(|e| e.to_string())?;
+    let host = req
+        .uri()
+        .host()
+        .unwrap_or("127.0.0.1")
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = req.uri().port_u16().unwrap_or(80);
+    let sock = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = sock.set_nodelay(true);
+    let cfg = WebSocketConfig::default()
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
+        .max_write_buffer_size(1 << 20);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(req, sock, Some(cfg))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ws)
+}
+
+fn excerpt(text: &str) -> String {
+    let mut s: String = text.chars().take(120).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s
+}
+
+impl<'a, S: Sink> Client<'a, S> {
+    /// `resume_after`: the last bar already recorded elsewhere (e.g. an existing CSV), or None.
+    pub fn new(opts: ClientOptions, sink: &'a mut S, resume_after: Option<i64>) -> Self {
+        let legacy = LegacyClock::new(opts.legacy_tz);
+        Client {
+            opts,
+            sink,
+            counters: FeedCounters::default(),
+            last: resume_after,
+            legacy,
+            exchange: MarketClock::exchange(),
+            complaints: 0,
+            connected: None,
+            last_bar_frame: Instant::now(),
+            last_frame: Instant::now(),
+            silent_reported: false,
+            next_status: None,
+            idle_pinged: false,
+        }
+    }
+
+    /// The close time of the last bar handed to the sink.
+    pub fn last_bar(&self) -> Option<i64> {
+        self.last
+    }
+
+    fn say(&self, line: &str) {
+        if !self.opts.quiet {
+            eprintln!("{}: {line}", self.opts.name);
+        }
+    }
+
+    fn complain(&mut self, what: &str, frame: &str) {
+        self.complaints += 1;
+        let n = self.complaints;
+        if n <= 50 || n % 1000 == 0 {
+            tracing::warn!(
+                "feed: {what} (frame: {}) [{n} refused so far]",
+                excerpt(frame)
+            );
+        }
+        if n == 50 {
+            tracing::warn!(
+                "feed: further refused frames are counted, and logged only every 1000th (see the status line)"
+            );
+        }
+    }
+
+    /// Runs until `stop` completes or the sink says stop. Reconnects forever.
+    pub async fn run<F: Future<Output = ()>>(&mut self, stop: F) {
+        let stop = std::pin::pin!(stop);
+        let mut stop: Pin<&mut F> = stop;
+        let mut delay = self.opts.reconnect_min;
+        let mut last_error = String::new();
+        if let Some(every) = self.opts.status_every {
+            self.next_status = Some(Instant::now() + every);
+        }
+        loop {
+            let attempt = tokio::select! {
+                biased;
+                _ = stop.as_mut() => break,
+                r = tokio::time::timeout(Duration::from_secs(5), connect(&self.opts.url, self.opts.max_message)) => r,
+            };
+            let ws = match attempt {
+                Ok(Ok(ws)) => Some(ws),
+                Ok(Err(e)) => {
+                    self.counters.failed_connects += 1;
+                    if e != last_error || self.counters.failed_connects % 30 == 0 {
+                        self.say(&format!(
+                            "cannot connect to {}: {e} (retrying, backoff up to {} s)",
+                            self.opts.url,
+                            self.opts.reconnect_max.as_secs_f64()
+                        ));
+                        last_error = e;
+                    }
+                    None
+                }
+                Err(_) => {
+                    self.counters.failed_connects += 1;
+                    self.say(&format!(
+                        "connect to {} timed out (retrying)",
+                        self.opts.url
+                    ));
+                    None
+                }
+            };
+            if let Some(ws) = ws {
+                last_error.clear();
+                self.counters.connects += 1;
+                let mut conn = Conn::new();
+                let end = self.session(ws, &mut conn, stop.as_mut()).await;
+                if conn.got_frames {
+                    delay = self.opts.reconnect_min;
+                }
+                self.connected = None;
+                match end {
+                    End::Stop => break,
+                    End::Lost(reason) => {
+                        self.counters.disconnects += 1;
+                        self.say(&format!(
+                            "disconnected: {reason}; reconnecting in {:.2} s",
+                            delay.as_secs_f64()
+                        ));
+                        self.sink.feed_event("disconnected", &reason);
+                    }
+                }
+            }
+            // Back off, still reporting status and silence.
+            let until = tokio::time::Instant::now() + delay;
+            let stopped = loop {
+                tokio::select! {
+                    biased;
+                    _ = stop.as_mut() => break true,
+                    _ = tokio::time::sleep_until(until) => break false,
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => self.periodic(),
+                }
+            };
+            if stopped {
+                break;
+            }
+            delay = (delay * 2).min(self.opts.reconnect_max);
+        }
+    }
+
+    async fn session<F: Future<Output = ()>>(
+        &mut self,
+        mut ws: Ws,
+        conn: &mut Conn,
+        mut stop: Pin<&mut F>,
+    ) -> End {
+        self.connected = Some((Instant::now(), "connected".into()));
+        self.last_frame = Instant::now();
+        self.idle_pinged = false;
+        let mut ticker = tokio::time::interval(Duration::from_millis(250));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let end = loop {
+            let first = tokio::select! {
+                biased;
+                _ = stop.as_mut() => break End::Stop,
+                m = ws.next() => m,
+                _ = ticker.tick() => {
+                    self.periodic();
+                    if let Some(end) = self.idle_check(&mut ws).await {
+                        break end;
+                    }
+                    continue;
+                }
+            };
+            // Drain what is already buffered without going back through select!.
+            let mut next = first;
+            let mut handled = 0;
+            let stop_now = loop {
+                let item = match next {
+                    None => break Some(End::Lost("connection closed".into())),
+                    Some(Err(e)) => break Some(self.ws_error(e)),
+                    Some(Ok(m)) => m,
+                };
+                match self.message(item, conn, &mut ws).await {
+                    Ok(Flow::Continue) => {}
+                    Ok(Flow::Stop) => break Some(End::Stop),
+                    Err(end) => break Some(end),
+                }
+                handled += 1;
+                if handled >= 512 {
+                    break None;
+                }
+                match ws.next().now_or_never() {
+                    Some(m) => next = m,
+                    None => break None,
+                }
+            };
+            if let Some(end) = stop_now {
+                break end;
+            }
+        };
+        if matches!(end, End::Stop) {
+            // Say goodbye; never wait long for it.
+            let _ = tokio::time::timeout(Duration::from_millis(500), ws.close(None)).await;
+        }
+        end
+    }
+
+    fn ws_error(&mut self, e: WsError) -> End {
+        match e {
+            WsError::Capacity(c) => {
+                self.counters.oversized += 1;
+                self.complain(&format!("oversized frame refused: {c}"), "");
+                End::Lost(format!("oversized frame ({c})"))
+            }
+            WsError::ConnectionClosed | WsError::AlreadyClosed => {
+                End::Lost("connection closed".into())
+            }
+            other => End::Lost(other.to_string()),
+        }
+    }
+
+    async fn idle_check(&mut self, ws: &mut Ws) -> Option<End> {
+        let idle = self.last_frame.elapsed();
+        if idle >= self.opts.idle_timeout * 2 {
+            return Some(End::Lost(format!(
+                "nothing received for {} s (not even a ping)",
+                idle.as_secs()
+            )));
+        }
+        if idle >= self.opts.idle_timeout && !self.idle_pinged {
+            self.idle_pinged = true;
+            if let Err(e) = ws.send(Message::Ping(Default::default())).await {
+                return Some(self.ws_error(e));
+            }
+        }
+        None
+    }
+
+    /// Status line, silence report.
+    fn periodic(&mut self) {
+        self.sink.idle();
+        let now = Instant::now();
+        if let (Some(at), Some(every)) = (self.next_status, self.opts.status_every) {
+            if now >= at {
+                self.next_status = Some(now + every);
+                let line = self.status_line();
+                self.say(&line);
+            }
+        }
+        let silent = self.last_bar_frame.elapsed();
+        if silent >= self.opts.silent_after && !self.silent_reported {
+            let wall = self.exchange.stamp(chrono::Utc::now().timestamp());
+            if let Some((name, _)) = self.opts.windows.iter().find(|(_, w)| w.contains(&wall)) {
+                self.silent_reported = true;
+                let last = self
+                    .last
+                    .map(|t| format!("last bar {} ET", self.exchange.stamp(t).format()))
+                    .unwrap_or_else(|| "no bar yet".into());
+                let state = if self.connected.is_some() {
+                    "connected"
+                } else {
+                    "disconnected"
+                };
+                let detail = format!(
+                    "no bar for {} s inside window `{name}` ({state}, {last})",
+                    silent.as_secs()
+                );
+                tracing::warn!("feed silent: {detail}");
+                self.sink.feed_event("silent", &detail);
+            }
+        }
+    }
+
+    /// The status line: connection, bars, what the sink adds (last bar ET, signals, profiles,
+    /// latency), refused frames.
+    pub fn status_line(&self) -> String {
+        let conn = match &self.connected {
+            Some((since, proto)) => format!("connected ({proto}) {} s", since.elapsed().as_secs()),
+            None => "DISCONNECTED (reconnecting)".into(),
+        };
+        let c = &self.counters;
+        let sink = self.sink.status();
+        format!(
+            "status: {conn} | bars {} (history {}, live {}) | {sink}| frames {}, already had {}, refused {} | reconnects {}",
+            c.bars(),
+            c.history_bars,
+            c.live_bars,
+            c.frames,
+            c.already_had,
+            c.bad_frames(),
+            c.connects.saturating_sub(1)
+        )
+    }
+
+    async fn message(&mut self, m: Message, conn: &mut Conn, ws: &mut Ws) -> Result<Flow, End> {
+        let arrived = Instant::now();
+        self.last_frame = arrived;
+        self.idle_pinged = false;
+        conn.got_frames = true;
+        self.counters.frames += 1;
+        let text = match m {
+            Message::Text(t) => t,
+            Message::Binary(b) => {
+                self.counters.malformed += 1;
+                self.complain(
+                    &format!("binary frame of {} bytes (expected JSON text)", b.len()),
+                    "",
+                );
+                return Ok(Flow::Continue);
+            }
+            Message::Close(_) => return Err(End::Lost("closed by the publisher".into())),
+            // RFC 6455 ping/pong are answered by the WebSocket layer.
+            _ => return Ok(Flow::Continue),
+        };
+        let text = text.as_str();
+        if text.len() > self.opts.max_text {
+            self.counters.oversized += 1;
+            self.complain(
+                &format!(
+                    "oversized frame of {} bytes skipped (limit {})",
+                    text.len(),
+                    self.opts.max_text
+                ),
+                text,
+            );
+            return Ok(Flow::Continue);
+        }
+        if text.trim() == "ping" {
+            self.counters.pings += 1;
+            if let Err(e) = ws.send(Message::text("pong")).await {
+                return Err(self.ws_error(e));
+            }
+            return Ok(Flow::Continue);
+        }
+        let msg = match protocol::parse(text) {
+            Ok(m) => m,
+            Err(e) => {
+                self.refuse(&e, text);
+                if conn.protocol.is_none() {
+                    conn.protocol = Some(Protocol::Legacy);
+                    self.on_protocol(conn);
+                }
+                return Ok(Flow::Continue);
+            }
+        };
+        if conn.protocol.is_none() {
+            conn.protocol = Some(match &msg {
+                Msg::Hello(h) => Protocol::Vrev(h.clone()),
+                _ => Protocol::Legacy,
+            });
+            self.on_protocol(conn);
+            if let Msg::Hello(h) = &msg {
+                self.check_hello(h);
+                let sub = protocol::encode_subscribe(self.last);
+                if let Err(e) = ws.send(Message::text(sub)).await {
+                    return Err(self.ws_error(e));
+                }
+                return Ok(Flow::Continue);
+            }
+        }
+        Ok(self.dispatch(msg, conn, arrived, text))
+    }
+
+    fn on_protocol(&mut self, conn: &Conn) {
+        let proto = conn
+            .protocol
+            .as_ref()
+            .map(Protocol::describe)
+            .unwrap_or_default();
+        let resume = match (&conn.protocol, self.last) {
+            (Some(Protocol::Vrev(_)), Some(t)) => {
+                format!(", resuming after {}", protocol::utc_text(t))
+            }
+            (Some(Protocol::Legacy), Some(_)) => {
+                ", legacy publisher: its re-sent history is skipped up to the last bar we have"
+                    .into()
+            }
+            _ => String::new(),
+        };
+        self.say(&format!("connected to {} ({proto}{resume})", self.opts.url));
+        if let Some(c) = &mut self.connected {
+            c.1 = proto.clone();
+        }
+        self.sink
+            .feed_event("connected", &format!("{} ({proto})", self.opts.url));
+    }
+
+    fn check_hello(&mut self, h: &Hello) {
+        if h.protocol != protocol::PROTOCOL {
+            tracing::warn!(
+                "feed: publisher speaks protocol {} (this vrev speaks {}); going on",
+                h.protocol,
+                protocol::PROTOCOL
+            );
+        }
+        if h.bar_period_seconds != 0 && h.bar_period_seconds != self.opts.bar_seconds {
+            tracing::warn!(
+                "feed: publisher sends {}-second bars, the config expects {} s (engine.bar_seconds)",
+                h.bar_period_seconds,
+                self.opts.bar_seconds
+            );
+        }
+        if h.bar_period_seconds == 0 {
+            tracing::warn!(
+                "feed: publisher sends non-time bars; windows and IDs use their close times"
+            );
+        }
+        if let (Some(a), Some(b)) = (h.tick_size, self.opts.tick_size) {
+            if (a - b).abs() > 1e-9 {
+                tracing::warn!(
+                    "feed: publisher's tick size {a} differs from instrument.tick_size {b}"
+                );
+            }
+        }
+    }
+
+    fn refuse(&mut self, e: &FrameError, text: &str) {
+        match e.kind() {
+            "unknown type" => self.counters.unknown_type += 1,
+            "missing field" => self.counters.missing_field += 1,
+            _ => self.counters.malformed += 1,
+        }
+        self.complain(&e.to_string(), text);
+    }
+
+    fn dispatch(&mut self, msg: Msg, conn: &mut Conn, arrived: Instant, text: &str) -> Flow {
+        match msg {
+            Msg::Hello(_) => {
+                // A second hello on the same connection: nothing to do.
+                Flow::Continue
+            }
+            Msg::Subscribe { .. } => {
+                self.counters.unknown_type += 1;
+                self.complain("`subscribe` is a client message", text);
+                Flow::Continue
+            }
+            Msg::HistoricalStart { count } => {
+                conn.in_history = true;
+                conn.history_count = count;
+                conn.history_received = 0;
+                conn.prev_history = None;
+                Flow::Continue
+            }
+            Msg::HistoricalEnd { sent } => {
+                let expected = sent.or(conn.history_count);
+                if let Some(n) = expected {
+                    if n != conn.history_received {
+                        tracing::warn!(
+                            "feed: history announced {n} bars, {} arrived",
+                            conn.history_received
+                        );
+                    }
+                }
+                conn.in_history = false;
+                self.say(&format!(
+                    "history received: {} bars ({} new); last bar {}",
+                    conn.history_received,
+                    self.counters.history_bars,
+                    self.last
+                        .map(|t| format!("{} ET", self.exchange.stamp(t).format()))
+                        .unwrap_or_else(|| "none".into())
+                ));
+                while let Some((bar, at)) = conn.held.pop_front() {
+                    if self.bar(bar, false, conn, at, "(live bar held during history)")
+                        == Flow::Stop
+                    {
+                        return Flow::Stop;
+                    }
+                }
+                Flow::Continue
+            }
+            Msg::Bar { history: true, bar } => {
+                conn.history_received += 1;
+                self.bar(bar, true, conn, arrived, text)
+            }
+            Msg::Bar {
+                history: false,
+                bar,
+            } => {
+                if conn.in_history {
+                    if conn.held.len() >= self.opts.held_live_max {
+                        tracing::warn!(
+                            "feed: {} live bars arrived during history; handing on the oldest now",
+                            conn.held.len()
+                        );
+                        if let Some((b, at)) = conn.held.pop_front() {
+                            if self.bar(b, false, conn, at, "(live bar held during history)")
+                                == Flow::Stop
+                            {
+                                return Flow::Stop;
+                            }
+                        }
+                    }
+                    conn.held.push_back((bar, arrived));
+                    return Flow::Continue;
+                }
+                self.bar(bar, false, conn, arrived, text)
+            }
+            Msg::Tick(t) => {
+                self.tick(t, conn, text);
+                Flow::Continue
+            }
+        }
+    }
+
+    fn utc_of(&mut self, conn: &Conn, time: protocol::WireTime) -> Result<i64, String> {
+        match conn.protocol {
+            Some(Protocol::Vrev(_)) => Ok(time.utc()),
+            _ => self.legacy.to_utc(time.wall, self.last),
+        }
+    }
+
+    fn tick(&mut self, t: WireTick, conn: &mut Conn, text: &str) {
+        let time = match self.utc_of(conn, t.time) {
+            Ok(u) => u,
+            Err(e) => {
+                self.counters.malformed += 1;
+                self.complain(&format!("tick: {e}"), text);
+                return;
+            }
+        };
+        if !t.price.is_finite() || t.price <= 0.0 || !t.volume.is_finite() || t.volume < 0.0 {
+            self.counters.invalid_bar += 1;
+            self.complain("tick with an invalid price or volume", text);
+            return;
+        }
+        if conn.prev_tick.is_some_and(|p| time < p) {
+            self.counters.out_of_order += 1;
+            self.complain("tick earlier than the previous tick", text);
+            return;
+        }
+        conn.prev_tick = Some(time);
+        self.counters.ticks += 1;
+        self.sink.tick(&Tick {
+            time,
+            price: t.price,
+            volume: t.volume,
+        });
+    }
+
+    fn bar(
+        &mut self,
+        wb: WireBar,
+        history: bool,
+        conn: &mut Conn,
+        arrived: Instant,
+        text: &str,
+    ) -> Flow {
+        self.last_bar_frame = Instant::now();
+        self.silent_reported = false;
+        let utc = match self.utc_of(conn, wb.time) {
+            Ok(u) => u,
+            Err(e) => {
+                self.counters.malformed += 1;
+                self.complain(&format!("bar timestamp: {e}"), text);
+                return Flow::Continue;
+            }
+        };
+        let bar = wb.to_bar(utc);
+        if let Some(reason) = bar.invalid_reason() {
+            self.counters.invalid_bar += 1;
+            self.complain(&format!("invalid bar: {reason}"), text);
+            self.sink.rejected_bar(&bar, reason);
+            return Flow::Continue;
+        }
+        let prev = if history {
+            &mut conn.prev_history
+        } else {
+            &mut conn.prev_live
+        };
+        if let Some(p) = *prev {
+            if utc == p {
+                self.counters.duplicate += 1;
+                self.complain("duplicate bar (same close time as the previous one)", text);
+                return Flow::Continue;
+            }
+            if utc < p {
+                self.counters.out_of_order += 1;
+                self.complain("bar out of order (earlier than the previous one)", text);
+                return Flow::Continue;
+            }
+        }
+        *prev = Some(utc);
+        if self.last.is_some_and(|l| utc <= l) {
+            self.counters.already_had += 1;
+            return Flow::Continue;
+        }
+        self.last = Some(utc);
+        if history {
+            self.counters.history_bars += 1;
+        } else {
+            self.counters.live_bars += 1;
+        }
+        self.sink.bar(&bar, history, arrived)
+    }
+}
+
+/// Recent latencies (µs), bounded, with percentiles.
+#[derive(Clone, Debug, Default)]
+pub struct Latencies {
+    recent: VecDeque<u64>,
+    pub count: u64,
+}
+
+impl Latencies {
+    const KEEP: usize = 4096;
+    pub fn push(&mut self, us: u64) {
+        if self.recent.len() == Self::KEEP {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(us);
+        self.count += 1;
+    }
+    /// (p50, p99) of the recent values, in µs.
+    pub fn percentiles(&self) -> Option<(u64, u64)> {
+        if self.recent.is_empty() {
+            return None;
+        }
+        let mut v: Vec<u64> = self.recent.iter().copied().collect();
+        v.sort_unstable();
+        let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+        Some((at(0.50), at(0.99)))
+    }
+    pub fn describe(&self) -> String {
+        match self.percentiles() {
+            Some((p50, p99)) => format!("p50 {p50} µs, p99 {p99} µs (n={})", self.count),
+            None => "n/a (no signal yet)".into(),
+        }
+    }
+}

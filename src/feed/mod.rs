@@ -1,0 +1,309 @@
+//! Live bars over WebSocket (DESIGN §11, `docs/protocol.md` §2, `docs/live.md`).
+//!
+//! - [`protocol`]: the frames of both publishers and their timestamps;
+//! - [`client`]: connect, tell the publishers apart, resume, reconnect with backoff, ping/pong,
+//!   hand each bar on once and in order, status line, silence report;
+//! - [`run`]: the engine behind the client (`vrev run`);
+//! - [`record`]: the CSV recorder behind the client (`vrev record`);
+//! - [`server`]: the replay publisher (`vrev serve`);
+//! - [`demo`]: the whole path in one process (`vrev demo`).
+//!
+//! Everything runs on one current-thread tokio runtime: the engine is not `Send` and processes
+//! each bar inline as it arrives.
+
+pub mod client;
+pub mod demo;
+pub mod protocol;
+pub mod record;
+pub mod run;
+pub mod server;
+
+use crate::cli::{DemoArgs, EngineArgs, RecordArgs, RunArgs, ServeArgs};
+use crate::config::Config;
+use crate::engine::{Engine, EngineOptions, Outputs};
+use crate::price::Side;
+use anyhow::{anyhow, Context as _, Result};
+use chrono_tz::Tz;
+use client::{check_url, Client, ClientOptions};
+use std::time::Duration;
+
+/// The runtime every feed command uses.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Completes on Ctrl+C (and SIGTERM on Unix). Never completes if no handler can be installed.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate());
+        let int = tokio::signal::ctrl_c();
+        match term {
+            Ok(mut term) => {
+                tokio::select! {
+                    r = int => if r.is_err() { std::future::pending::<()>().await },
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                if int.await.is_err() {
+                    std::future::pending::<()>().await
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await
+        }
+    }
+}
+
+fn zone(name: &str, what: &str) -> Result<Tz> {
+    name.parse()
+        .map_err(|_| anyhow!("{what} {name}: unknown time zone (e.g. America/New_York)"))
+}
+
+fn seconds(s: f64) -> Option<Duration> {
+    (s.is_finite() && s > 0.0).then(|| Duration::from_secs_f64(s))
+}
+
+/// Client options from the config: windows for the silence report, bar period, tick size.
+pub fn client_options(cfg: &Config, url: &str, name: &'static str) -> Result<ClientOptions> {
+    let mut o = ClientOptions::new(
+        url,
+        zone(&cfg.feed.legacy_time_zone, "feed.legacy_time_zone")?,
+        name,
+    );
+    o.windows = cfg.windows().into_iter().map(|(n, w, _)| (n, w)).collect();
+    o.bar_seconds = cfg.engine.bar_seconds;
+    o.tick_size = Some(cfg.instrument.tick_size);
+    Ok(o)
+}
+
+fn only_side(args: &EngineArgs) -> Option<Side> {
+    match (args.buy_only, args.sell_only) {
+        (true, _) => Some(Side::Buy),
+        (_, true) => Some(Side::Sell),
+        _ => None,
+    }
+}
+
+fn duration_text(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h {:02}m", s / 3600, s / 60 % 60)
+    } else if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+pub fn run_command(a: RunArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let cfg = crate::commands::load_config(&a.engine)?;
+    let url = a.url.clone().unwrap_or_else(|| cfg.feed.url.clone());
+    check_url(&url)?;
+    let mut copts = client_options(&cfg, &url, "run")?;
+    copts.status_every = seconds(a.status_every);
+    copts.silent_after = seconds(a.silent_after).unwrap_or(Duration::MAX);
+    if let Some(m) = seconds(a.reconnect_max) {
+        copts.reconnect_max = m.max(copts.reconnect_min);
+    }
+    let journal = a
+        .journal
+        .clone()
+        .unwrap_or_else(|| cfg.resolve(&cfg.engine.journal));
+    let signals = a
+        .signals
+        .clone()
+        .unwrap_or_else(|| cfg.resolve(&cfg.engine.signals_dir));
+    let opts = EngineOptions {
+        forced_profile: a.engine.profile.clone(),
+        only_side: only_side(&a.engine),
+        outputs: Outputs::Files,
+        signals_dir: a.signals.clone(),
+        journal: a.journal.clone(),
+        mode: "run".into(),
+        // History warms up and emits only while still unexpired (DESIGN §11); live bars are
+        // left to the auto-trader's data-time check, so NinjaTrader Playback works.
+        expire_history_by_wall_clock: true,
+        ..EngineOptions::default()
+    };
+    let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
+    if engine.recovery.from_files > 0 || engine.recovery.temp_files_removed > 0 {
+        eprintln!(
+            "recovered after an interrupted run: {} signal ID(s) found only as files, {} unfinished temporary file(s) removed",
+            engine.recovery.from_files, engine.recovery.temp_files_removed
+        );
+    }
+    let profiles: Vec<String> = engine
+        .window_profiles()
+        .iter()
+        .map(|(w, p, v)| format!("{w}={p} ({v})"))
+        .collect();
+    eprintln!(
+        "run: {} → signals in {}, journal {}; windows: {}",
+        url,
+        signals.display(),
+        journal.display(),
+        profiles.join(", ")
+    );
+    let mut sink = run::EngineSink::new(engine);
+    // Saved edits of the scripts and config.toml take effect between two bars (DESIGN §1).
+    match crate::reload::Reloader::watch(
+        &a.engine.config,
+        &cfg,
+        a.engine.sets.clone(),
+        crate::commands::reload_gate(&a.engine.config, &cfg),
+    ) {
+        Ok(r) => sink.reloader = Some(r),
+        Err(e) => tracing::warn!("cannot watch the scripts and config for edits: {e}"),
+    }
+    let rt = runtime()?;
+    let counters = rt.block_on(async {
+        let mut client = Client::new(copts, &mut sink, None);
+        client.run(shutdown_signal()).await;
+        client.counters.clone()
+    });
+    {
+        use client::Sink as _;
+        sink.feed_event("stopped", "shutdown requested");
+    }
+    sink.engine.finish(false);
+    // The summary.
+    let e = &sink.engine;
+    println!(
+        "run: stopped after {} — bars: {} (history {}, live {})",
+        duration_text(started.elapsed()),
+        counters.bars(),
+        counters.history_bars,
+        counters.live_bars
+    );
+    println!("feed: {}", counters.describe());
+    let by: Vec<String> = sink
+        .signals_by_window()
+        .iter()
+        .map(|(w, p, n)| format!("{w} {n} ({p})"))
+        .collect();
+    println!(
+        "signals: {} written to {} — by window: {}",
+        e.stats.signals,
+        signals.display(),
+        by.join(", ")
+    );
+    println!(
+        "rejected proposals: {} (reasons in the journal); bars refused by the engine: {}",
+        e.stats.rejections, e.stats.bars_skipped
+    );
+    println!(
+        "latency (bar frame → signal file renamed): {}",
+        sink.latency.describe()
+    );
+    println!("journal: {}", journal.display());
+    Ok(())
+}
+
+pub fn serve_command(a: ServeArgs) -> Result<()> {
+    let speed = server::parse_speed(&a.speed).map_err(|e| anyhow!(e))?;
+    let file = crate::commands::load_bars(std::slice::from_ref(&a.file), &a.bars, 60)?;
+    let bars = file.bars;
+    if bars.is_empty() {
+        anyhow::bail!("{}: no bars to serve", a.file.display());
+    }
+    let n = bars.len();
+    let history = a.history.unwrap_or(1440).min(n);
+    let mut opts = server::ServeOptions::new(a.legacy, history, speed);
+    opts.symbol = a.symbol.clone();
+    opts.legacy_tz = zone(&a.legacy_tz, "--legacy-tz")?;
+    if let Some(p) = seconds(a.ping_every) {
+        opts.ping_every = p;
+    }
+    if let Some(t) = a.pong_timeout.and_then(seconds) {
+        opts.pong_timeout = t;
+    }
+    opts.max_behind = a.max_behind;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind((a.bind.as_str(), a.port))
+            .await
+            .with_context(|| format!("cannot listen on {}:{}", a.bind, a.port))?;
+        let addr = listener.local_addr()?;
+        if !addr.ip().is_loopback() {
+            eprintln!(
+                "serve: WARNING listening on {} — reachable from other machines",
+                addr.ip()
+            );
+        }
+        let clock = crate::time::MarketClock::exchange();
+        let et = |i: usize| clock.stamp(bars[i].close_time).format();
+        let pace = match speed {
+            None => "as fast as each client reads".to_string(),
+            Some(x) => format!("at {x}× real time (one bar every {:.3} s)", 60.0 / x),
+        };
+        println!(
+            "serving {} bars of {} on ws://{addr} ({}): history {} bars{}, then {} live bars {pace}; the live clock starts when the first client has its history. Ctrl+C stops.",
+            n,
+            a.file.display(),
+            if a.legacy { "legacy publisher" } else { "vrev protocol 1" },
+            history,
+            if history > 0 { format!(" ({} .. {} ET)", et(0), et(history - 1)) } else { String::new() },
+            n - history,
+        );
+        tokio::select! {
+            _ = server::serve(listener, std::sync::Arc::new(bars), opts) => {},
+            _ = shutdown_signal() => eprintln!("serve: stopped"),
+        }
+        Ok(())
+    })
+}
+
+pub fn record_command(a: RecordArgs) -> Result<()> {
+    check_url(&a.url)?;
+    let (mut sink, resume) = record::RecordSink::open(&a.out, a.ticks.as_deref())?;
+    let mut copts = ClientOptions::new(&a.url, zone(&a.legacy_tz, "--legacy-tz")?, "record");
+    copts.status_every = seconds(a.status_every);
+    copts.silent_after = Duration::MAX;
+    if let Some(t) = resume {
+        eprintln!(
+            "record: {} has bars up to {}; resuming after it",
+            a.out.display(),
+            protocol::utc_text(t)
+        );
+    }
+    let rt = runtime()?;
+    let counters = rt.block_on(async {
+        let mut client = Client::new(copts, &mut sink, resume);
+        client.run(shutdown_signal()).await;
+        client.counters.clone()
+    });
+    let failed = sink.finish();
+    let clock = crate::time::MarketClock::exchange();
+    let span = match (sink.first, sink.last) {
+        (Some(f), Some(l)) if sink.rows > 0 => format!(
+            " ({} .. {} ET)",
+            clock.stamp(f).format(),
+            clock.stamp(l).format()
+        ),
+        _ => String::new(),
+    };
+    println!("recorded {} bars{span} to {}", sink.rows, a.out.display());
+    if let Some(t) = &a.ticks {
+        println!("recorded {} ticks to {}", sink.tick_rows, t.display());
+    }
+    println!("feed: {}", counters.describe());
+    if let Some(e) = failed {
+        anyhow::bail!("recording stopped: {e}");
+    }
+    Ok(())
+}
+
+pub fn demo_command(a: DemoArgs) -> Result<()> {
+    demo::run(a)
+}

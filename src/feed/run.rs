@@ -1,0 +1,146 @@
+//! `vrev run`: the feed client driving the engine. Bars go through `Engine::on_bar` inline, on
+//! the runtime thread, as they arrive; signals are written by the engine as in `replay`.
+
+use super::client::{Flow, Latencies, Sink};
+use crate::bar::Bar;
+use crate::engine::Engine;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Instant;
+
+/// The engine as a feed sink.
+pub struct EngineSink {
+    pub engine: Engine,
+    /// Frame arrival → signal file renamed into place, per signal.
+    pub latency: Latencies,
+    /// Stop once a bar closing at or after this time has been processed (the demo).
+    pub stop_after: Option<i64>,
+    /// Print one line per signal on stderr.
+    pub announce: bool,
+    /// Saved edits of the scripts and the config, applied between two bars (`vrev run`).
+    pub reloader: Option<crate::reload::Reloader>,
+    last: Option<i64>,
+}
+
+impl EngineSink {
+    pub fn new(engine: Engine) -> Self {
+        EngineSink {
+            engine,
+            latency: Latencies::default(),
+            stop_after: None,
+            announce: true,
+            reloader: None,
+            last: None,
+        }
+    }
+
+    /// Signals admitted per window, in config order.
+    pub fn signals_by_window(&self) -> Vec<(String, String, usize)> {
+        let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in &self.engine.signals {
+            *by.entry(s.window.as_str()).or_default() += 1;
+        }
+        self.engine
+            .window_profiles()
+            .into_iter()
+            .map(|(w, p, _)| {
+                let n = by.get(w.as_str()).copied().unwrap_or(0);
+                (w, p, n)
+            })
+            .collect()
+    }
+}
+
+impl Sink for EngineSink {
+    fn bar(&mut self, bar: &Bar, history: bool, arrived: Instant) -> Flow {
+        if let Some(r) = &mut self.reloader {
+            // Between two bars: any saved edit takes effect for this bar.
+            r.apply(&mut self.engine);
+        }
+        let before = self.engine.signals.len();
+        if history {
+            self.engine.on_history_bar(bar);
+        } else {
+            self.engine.on_bar(bar);
+        }
+        let after = self.engine.signals.len();
+        if after > before {
+            // The files are in place once on_bar returns.
+            let us = arrived.elapsed().as_micros() as u64;
+            for _ in before..after {
+                self.latency.push(us);
+            }
+            if self.announce {
+                let mut lines = String::new();
+                for s in &self.engine.signals[before..after] {
+                    lines.push_str(&format!(
+                        "signal: {} {} {} ({} / {}) entry {} stop {} target {} qty {} — written in {us} µs\n",
+                        s.signal_time_et,
+                        s.side.as_str(),
+                        s.id,
+                        s.window,
+                        s.profile,
+                        s.entry,
+                        s.stop,
+                        s.target,
+                        s.quantity
+                    ));
+                }
+                // One write: stderr is unbuffered.
+                let _ = std::io::stderr().write_all(lines.as_bytes());
+            }
+        }
+        self.last = Some(bar.close_time);
+        match self.stop_after {
+            Some(t) if bar.close_time >= t => Flow::Stop,
+            _ => Flow::Continue,
+        }
+    }
+
+    fn idle(&mut self) {
+        if let Some(r) = &mut self.reloader {
+            r.apply(&mut self.engine);
+        }
+    }
+
+    fn rejected_bar(&mut self, bar: &Bar, _reason: &str) {
+        // The engine refuses it again and journals it as `bar_rejected`.
+        self.engine.on_bar(bar);
+    }
+
+    fn feed_event(&mut self, state: &str, detail: &str) {
+        self.engine.journal_feed(state, detail);
+    }
+
+    fn status(&self) -> String {
+        let clock = self.engine.clock();
+        let (last, today) = match self.last {
+            Some(t) => {
+                let day = clock.stamp(t).trading_day;
+                let today = self
+                    .engine
+                    .signals
+                    .iter()
+                    .filter(|s| clock.stamp(s.signal_time).trading_day == day)
+                    .count();
+                (format!("{} ET", clock.stamp(t).format()), today)
+            }
+            None => ("none".into(), 0),
+        };
+        let profiles: Vec<String> = self
+            .engine
+            .window_profiles()
+            .iter()
+            .map(|(w, p, _)| format!("{w}={p}"))
+            .collect();
+        format!(
+            "last bar {last} | signals today {today} (run {}) | {} | latency {} ",
+            self.engine.stats.signals,
+            profiles.join(" "),
+            match self.latency.percentiles() {
+                Some((a, b)) => format!("p50 {a} µs p99 {b} µs"),
+                None => "n/a".into(),
+            }
+        )
+    }
+}
