@@ -90,7 +90,7 @@ echo "each file compiles on its own"
 step "signal files from the Rust engine for the contract test"
 # vrev replays synthetic bars (long and short Vs) in a scratch project; the C# tests then parse
 # every file it wrote, field by field, under a comma-decimal culture.
-VREV_BIN="${VREV_BIN:-$ROOT/target/debug/vrev}"
+VREV_BIN="${VREV_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/vrev}"
 if [ ! -x "$VREV_BIN" ]; then cargo build --quiet; fi
 PROJ="$BUILD/proj"
 mkdir -p "$PROJ"
