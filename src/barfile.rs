@@ -307,7 +307,8 @@ fn local_to_utc(
     Ok(utc)
 }
 
-fn digits(b: &[u8]) -> Option<u32> {
+/// The value of a run of ASCII digits; `None` if any byte is not a digit.
+pub(crate) fn digits(b: &[u8]) -> Option<u32> {
     let mut v = 0u32;
     for &c in b {
         if !c.is_ascii_digit() {

@@ -38,7 +38,8 @@ pub fn load_config(args: &EngineArgs) -> Result<Config> {
     Ok(cfg)
 }
 
-fn only_side(args: &EngineArgs) -> Option<Side> {
+/// `--buy-only` / `--sell-only` as the side every profile is narrowed to.
+pub fn only_side(args: &EngineArgs) -> Option<Side> {
     match (args.buy_only, args.sell_only) {
         (true, _) => Some(Side::Buy),
         (_, true) => Some(Side::Sell),

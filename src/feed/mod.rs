@@ -18,10 +18,9 @@ pub mod record;
 pub mod run;
 pub mod server;
 
-use crate::cli::{DemoArgs, EngineArgs, RecordArgs, RunArgs, ServeArgs};
+use crate::cli::{DemoArgs, RecordArgs, RunArgs, ServeArgs};
 use crate::config::Config;
 use crate::engine::{Engine, EngineOptions, Outputs};
-use crate::price::Side;
 use anyhow::{anyhow, Context as _, Result};
 use chrono_tz::Tz;
 use client::{check_url, Client, ClientOptions};
@@ -86,14 +85,6 @@ pub fn client_options(cfg: &Config, url: &str, name: &'static str) -> Result<Cli
     Ok(o)
 }
 
-fn only_side(args: &EngineArgs) -> Option<Side> {
-    match (args.buy_only, args.sell_only) {
-        (true, _) => Some(Side::Buy),
-        (_, true) => Some(Side::Sell),
-        _ => None,
-    }
-}
-
 fn duration_text(d: Duration) -> String {
     let s = d.as_secs();
     if s >= 3600 {
@@ -126,7 +117,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         .unwrap_or_else(|| cfg.resolve(&cfg.engine.signals_dir));
     let opts = EngineOptions {
         forced_profile: a.engine.profile.clone(),
-        only_side: only_side(&a.engine),
+        only_side: crate::commands::only_side(&a.engine),
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
         journal: a.journal.clone(),

@@ -10,6 +10,7 @@
 //! Parsing never panics: every bad frame becomes a [`FrameError`] that names what is wrong.
 
 use crate::bar::Bar;
+use crate::barfile::digits;
 use crate::time::MarketClock;
 use chrono::{LocalResult, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
@@ -263,17 +264,6 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn digits(b: &[u8]) -> Option<u32> {
-    let mut v = 0u32;
-    for &c in b {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + (c - b'0') as u32;
-    }
-    Some(v)
 }
 
 /// Parses `yyyy-MM-ddTHH:mm:ss` (a space instead of `T` is accepted), optional fraction
