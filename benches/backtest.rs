@@ -1,6 +1,6 @@
 //! Backtest speed, measured side by side in one run on the real 2021–2022 file:
 //! 1. `vrev backtest FILE --report DIR` vs `vrev replay FILE` (the real binary, as a user runs
-//!    them; replay writes and fsyncs every signal file) — target: backtest ≤ 1.2× replay;
+//!    them; replay writes every signal file) — target: backtest ≤ 1.2× replay;
 //!    also in memory: the engine alone vs engine + statistics + report files.
 //! 2. A 4×4 sweep run in parallel on all cores vs the same 16 cells one after another —
 //!    target: parallel wall time ≤ 0.65× sequential.
@@ -74,7 +74,7 @@ fn main() {
     });
     println!("backtest bench: {} (best of 3 each)", file.display());
     println!(
-        "  vrev replay (signal files, fsync)   {:>7.3} s",
+        "  vrev replay (signal files)          {:>7.3} s",
         replay.as_secs_f64()
     );
     println!(
