@@ -372,6 +372,11 @@ impl Engine {
         self.emit(ev);
     }
 
+    /// The CME trading day of the newest bar accepted, if any.
+    pub fn last_trading_day(&self) -> Option<chrono::NaiveDate> {
+        self.last_bar.map(|(_, stamp)| stamp.trading_day)
+    }
+
     pub fn clock(&self) -> &MarketClock {
         &self.clock
     }
@@ -562,17 +567,7 @@ impl Engine {
         let bracket = match admit(p, &cx) {
             Ok(b) => b,
             Err(r) => {
-                self.stats.rejections += 1;
-                let ev = Event::Rejected {
-                    bar_time: format_utc(bar.close_time),
-                    signal_id: id,
-                    side: p.side.as_str().into(),
-                    profile: s.profile_name.clone(),
-                    strategy: s.strategy.version().to_string(),
-                    reason: r.reason.as_str().into(),
-                    detail: r.detail,
-                };
-                self.emit(ev);
+                self.reject(slot, bar, id, p, r.reason.as_str(), r.detail);
                 return;
             }
         };
@@ -605,18 +600,9 @@ impl Engine {
 
         if seen == Seen::EarlierRun {
             // Emitted before a restart: not written again, but it counts exactly as it did.
-            self.stats.rejections += 1;
-            let ev = Event::Rejected {
-                bar_time: format_utc(bar.close_time),
-                signal_id: id.clone(),
-                side: p.side.as_str().into(),
-                profile: s.profile_name.clone(),
-                strategy: s.strategy.version().to_string(),
-                reason: "duplicate".into(),
-                detail: "emitted before this run (ledger): not written again; counted toward today's limit and as an open position".into(),
-            };
             self.commit(slot, day, &id, trade);
-            self.emit(ev);
+            let detail = "emitted before this run (ledger): not written again; counted toward today's limit and as an open position";
+            self.reject(slot, bar, id, p, "duplicate", detail.into());
             return;
         }
 
@@ -624,21 +610,12 @@ impl Engine {
             let now = chrono::Utc::now().timestamp();
             if now > signal.expires {
                 // History warming the strategy up: the moment for this signal has passed.
-                self.stats.rejections += 1;
-                let ev = Event::Rejected {
-                    bar_time: format_utc(bar.close_time),
-                    signal_id: id,
-                    side: p.side.as_str().into(),
-                    profile: signal.profile.clone(),
-                    strategy: signal.strategy.clone(),
-                    reason: "expired".into(),
-                    detail: format!(
-                        "EXPIRES {} is past (now {}): a history bar, not written",
-                        format_utc(signal.expires),
-                        format_utc(now)
-                    ),
-                };
-                self.emit(ev);
+                let detail = format!(
+                    "EXPIRES {} is past (now {}): a history bar, not written",
+                    format_utc(signal.expires),
+                    format_utc(now)
+                );
+                self.reject(slot, bar, id, p, "expired", detail);
                 return;
             }
         }
@@ -687,6 +664,30 @@ impl Engine {
         };
         self.commit(slot, day, &id, trade);
         self.signals.push(signal);
+        self.emit(ev);
+    }
+
+    /// Journals a refused proposal (never silent) and counts it.
+    fn reject(
+        &mut self,
+        slot: usize,
+        bar: &Bar,
+        signal_id: String,
+        p: &Proposal,
+        reason: &str,
+        detail: String,
+    ) {
+        self.stats.rejections += 1;
+        let s = &self.sessions.slots[slot];
+        let ev = Event::Rejected {
+            bar_time: format_utc(bar.close_time),
+            signal_id,
+            side: p.side.as_str().into(),
+            profile: s.profile_name.clone(),
+            strategy: s.strategy.version().to_string(),
+            reason: reason.into(),
+            detail,
+        };
         self.emit(ev);
     }
 

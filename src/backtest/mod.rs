@@ -10,7 +10,6 @@ use crate::book::{FillModel, Trade};
 use crate::config::Config;
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::stats::Stats;
-use crate::time::MarketClock;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -38,12 +37,11 @@ pub fn run(
     mut progress: impl FnMut(usize),
 ) -> Result<Backtest, EngineError> {
     let mut engine = Engine::new(cfg, opts)?;
-    let clock = MarketClock::exchange();
     let mut days: Vec<NaiveDate> = Vec::new();
     for (n, bar) in bars.iter().enumerate() {
         engine.on_bar(bar);
-        let day = clock.stamp(bar.close_time).trading_day;
-        if days.last() != Some(&day) {
+        // The engine has just stamped the bar; a rejected bar leaves the previous day.
+        if let Some(day) = engine.last_trading_day().filter(|d| days.last() != Some(d)) {
             days.push(day);
         }
         if n % 8192 == 8191 {
