@@ -99,7 +99,7 @@ fn ingest(bars: &Arc<Vec<Bar>>, legacy: bool, engine: bool) -> (f64, u64) {
             &cfg,
             EngineOptions {
                 mode: "bench".into(),
-                expire_history_by_wall_clock: true,
+                wall_clock: true,
                 ..EngineOptions::default()
             },
         )
@@ -241,7 +241,7 @@ fn live_latency(bars: Arc<Vec<Bar>>, signal_times: Arc<Vec<i64>>, fsync: bool, r
         EngineOptions {
             outputs: Outputs::Files,
             mode: "bench".into(),
-            expire_history_by_wall_clock: true,
+            wall_clock: true,
             ..EngineOptions::default()
         },
     )

@@ -8,8 +8,12 @@
 //!   [`TimeBasis::IgnoreOffset`] reads the older Python client's files, whose `+00:00` suffix is
 //!   really NinjaTrader local time.
 //!
-//! Every problem names `file:line`. Bars that are not after the previous accepted bar are skipped
-//! and counted (DESIGN §10a), never silently dropped.
+//! Every problem names `file:line`. Rows out of time order are re-sorted and counted; rows
+//! repeating a close time are dropped (the first one in the file stays) and counted, never
+//! silently. Re-sorting rather than skipping means one row stamped far in the future cannot make
+//! every later row "out of order"; the engine then refuses such a row as implausible
+//! ([`crate::plausibility`]). A line longer than [`MAX_LINE_BYTES`] is a line error: a corrupt
+//! file cannot drive memory up.
 
 use crate::bar::Bar;
 use crate::time::MarketClock;
@@ -89,12 +93,17 @@ pub enum ReadError {
     Empty(PathBuf),
 }
 
-/// Bars read from files, with what was skipped.
+/// Longest line of a bar file (a bar is under 100 bytes).
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// Bars read from files, in time order, with what was re-sorted or dropped.
 #[derive(Debug, Default)]
 pub struct BarFile {
     pub bars: Vec<Bar>,
-    /// Bars at or before the previous accepted bar (duplicates, out of order).
-    pub skipped_out_of_order: usize,
+    /// Rows dropped because an earlier row has the same close time.
+    pub duplicates: usize,
+    /// Rows that came earlier than the row before them in the file (now in time order).
+    pub reordered: usize,
     /// Malformed lines skipped under `skip_bad_lines`, each with its place.
     pub bad_lines: Vec<LineError>,
 }
@@ -129,7 +138,8 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<BarFile, Read
     let mut all = BarFile::default();
     for p in paths {
         let f = read_file(p, opts)?;
-        all.skipped_out_of_order += f.skipped_out_of_order;
+        all.duplicates += f.duplicates;
+        all.reordered += f.reordered;
         all.bad_lines.extend(f.bad_lines);
         all.bars.extend(f.bars);
     }
@@ -137,7 +147,7 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<BarFile, Read
         all.bars.sort_by_key(|b| b.close_time); // stable: earlier files win ties
         let before = all.bars.len();
         all.bars.dedup_by_key(|b| b.close_time);
-        all.skipped_out_of_order += before - all.bars.len();
+        all.duplicates += before - all.bars.len();
     }
     Ok(all)
 }
@@ -169,16 +179,34 @@ pub fn read_from(
         BarTime::Close => 0,
         BarTime::Start => opts.bar_seconds,
     };
+    let io = |e: std::io::Error| ReadError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
     loop {
         line.clear();
-        let n = reader.read_line(&mut line).map_err(|e| ReadError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let n = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_line(&mut line)
+            .map_err(io)?;
         if n == 0 {
             break;
         }
         line_no += 1;
+        if n > MAX_LINE_BYTES && !line.ends_with('\n') {
+            // Skip the rest of the line without holding it in memory.
+            reader.skip_until(b'\n').map_err(io)?;
+            let err = LineError {
+                file: path.to_path_buf(),
+                line: line_no,
+                message: format!("line longer than {MAX_LINE_BYTES} bytes (not a bar)"),
+            };
+            if opts.skip_bad_lines {
+                out.bad_lines.push(err);
+                continue;
+            }
+            return Err(ReadError::Line(err));
+        }
         let text = line.trim_end_matches(['\n', '\r']);
         let text = if line_no == 1 {
             text.trim_start_matches('\u{feff}')
@@ -231,15 +259,18 @@ pub fn read_from(
             }
         };
         bar.close_time += offset;
-        if let Some(prev) = last_time {
-            if bar.close_time <= prev {
-                out.skipped_out_of_order += 1;
-                continue;
-            }
+        if last_time.is_some_and(|prev| bar.close_time < prev) {
+            out.reordered += 1;
         }
+        // The previous row, for reading an ambiguous fall-back time in order.
         last_time = Some(bar.close_time);
         out.bars.push(bar);
     }
+    // Stable: among rows with the same close time the first in the file stays.
+    out.bars.sort_by_key(|b| b.close_time);
+    let rows = out.bars.len();
+    out.bars.dedup_by_key(|b| b.close_time);
+    out.duplicates = rows - out.bars.len();
     if out.bars.is_empty() && out.bad_lines.is_empty() {
         return Err(ReadError::Empty(path.to_path_buf()));
     }
@@ -552,10 +583,51 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_and_out_of_order_bars_are_skipped_and_counted() {
-        let f = read("20250213 135900;1;2;1;2;3\n20250213 135900;1;2;1;2;3\n20250213 135800;1;2;1;2;3\n20250213 140000;1;2;1;2;3\n", &ReadOptions::default()).unwrap();
-        assert_eq!(f.bars.len(), 2);
-        assert_eq!(f.skipped_out_of_order, 2);
+    fn out_of_order_rows_are_resorted_and_duplicates_dropped_and_counted() {
+        let f = read("20250213 135900;1;2;1;2;3\n20250213 135900;1;3;1;2;3\n20250213 135800;1;2;1;2;3\n20250213 140000;1;2;1;2;3\n", &ReadOptions::default()).unwrap();
+        let times: Vec<i64> = f.bars.iter().map(|b| b.close_time).collect();
+        assert_eq!(
+            times,
+            vec![
+                utc("2025-02-13T18:58:00Z"),
+                utc("2025-02-13T18:59:00Z"),
+                utc("2025-02-13T19:00:00Z")
+            ]
+        );
+        assert_eq!(
+            f.bars[1].high, 2.0,
+            "the first row of a repeated time stays"
+        );
+        assert_eq!((f.duplicates, f.reordered), (1, 1));
+    }
+
+    #[test]
+    fn a_row_stamped_far_in_the_future_does_not_swallow_the_rows_after_it() {
+        let f = read("20250213 135800;1;2;1;2;3\n29990101 000000;1;2;1;2;3\n20250213 135900;1;2;1;2;3\n20250213 140000;1;2;1;2;3\n", &ReadOptions::default()).unwrap();
+        assert_eq!(f.bars.len(), 4, "every row is kept, in time order");
+        assert_eq!(f.bars[3].close_time, utc("2999-01-01T05:00:00Z"));
+    }
+
+    #[test]
+    fn an_endless_line_is_a_line_error_not_a_memory_blow_up() {
+        let long = format!(
+            "20250213 135800;1;2;1;2;3\n{}\n20250213 135900;1;2;1;2;3\n",
+            "9".repeat(10 * MAX_LINE_BYTES)
+        );
+        let err = read(&long, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":2: line longer than 4096 bytes"), "{err}");
+        let f = read(
+            &long,
+            &ReadOptions {
+                skip_bad_lines: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((f.bars.len(), f.bad_lines.len()), (2, 1));
+        assert_eq!(f.bad_lines[0].line, 2);
     }
 
     #[test]
@@ -571,6 +643,6 @@ mod tests {
                 utc("2025-11-02T06:30:00Z")
             ]
         );
-        assert_eq!(f.skipped_out_of_order, 0);
+        assert_eq!((f.duplicates, f.reordered), (0, 0));
     }
 }

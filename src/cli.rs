@@ -106,7 +106,7 @@ pub struct ReplayArgs {
     pub journal: Option<PathBuf>,
     /// Practice mode: feed the bars at X times real time (60 = one one-minute bar per second)
     /// and take saved edits of the scripts and config.toml between bars, as `vrev run` does.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = factor_arg)]
     pub pace: Option<f64>,
 }
 
@@ -191,14 +191,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
     /// Seconds between status lines on stderr (0 = none).
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = seconds_arg)]
     pub status_every: f64,
     /// Report a feed without a bar for this many seconds while the clock is inside a window
     /// (0 = never).
-    #[arg(long, default_value_t = 150.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 150.0, value_name = "SECONDS", value_parser = seconds_arg)]
     pub silent_after: f64,
+    /// NinjaTrader Playback: live bars are old by design, so their signals are written however
+    /// far behind the wall clock they are (the auto-trader checks EXPIRES against data time).
+    /// Without it, a bar whose signal has already expired on the wall clock is history.
+    #[arg(long)]
+    pub playback: bool,
     /// Longest wait between reconnection attempts (the wait doubles from 0.25 s up to this).
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = seconds_arg)]
     pub reconnect_max: f64,
 }
 
@@ -231,10 +236,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "America/New_York", value_name = "ZONE")]
     pub legacy_tz: String,
     /// Seconds between text `ping` messages.
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = seconds_arg)]
     pub ping_every: f64,
     /// Drop a client that leaves a ping unanswered this long (default: 20 legacy, 30 vrev).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds_arg)]
     pub pong_timeout: Option<f64>,
     /// Drop a client that falls this many published bars behind (finite speeds).
     #[arg(long, default_value_t = 20_000, value_name = "N")]
@@ -260,7 +265,7 @@ pub struct RecordArgs {
     #[arg(long, default_value = "America/New_York", value_name = "ZONE")]
     pub legacy_tz: String,
     /// Seconds between status lines on stderr (0 = none).
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = seconds_arg)]
     pub status_every: f64,
 }
 
@@ -276,4 +281,67 @@ pub struct DemoArgs {
     /// Random seed of the synthetic day.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+/// Longest duration a `SECONDS` flag accepts: 30 days.
+pub const MAX_FLAG_SECONDS: f64 = 30.0 * 86_400.0;
+
+/// Largest speed-up a `--pace`/`--speed` accepts.
+pub const MAX_FACTOR: f64 = 1_000_000.0;
+
+/// A `SECONDS` flag: a finite number from 0 to [`MAX_FLAG_SECONDS`] (a huge value would overflow
+/// the timer it sets).
+pub fn seconds_arg(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !v.is_finite() || !(0.0..=MAX_FLAG_SECONDS).contains(&v) {
+        return Err(format!(
+            "{s} seconds: expected a number from 0 to {MAX_FLAG_SECONDS} (30 days)"
+        ));
+    }
+    Ok(v)
+}
+
+/// A speed-up factor (`--pace`): finite, above 0, at most [`MAX_FACTOR`].
+pub fn factor_arg(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number (60 = one one-minute bar per second)"))?;
+    if !v.is_finite() || v <= 0.0 || v > MAX_FACTOR {
+        return Err(format!(
+            "{s}: expected a number above 0 and at most {MAX_FACTOR} (60 = one one-minute bar per second)"
+        ));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duration_and_factor_flags_refuse_what_would_overflow_a_timer() {
+        // (text, seconds_arg accepts, factor_arg accepts)
+        let cases = [
+            ("10", true, true),
+            ("0", true, false),
+            ("0.25", true, true),
+            ("-1", false, false),
+            ("1e300", false, false),
+            ("inf", false, false),
+            ("NaN", false, false),
+            ("2592000", true, false),
+            ("2592001", false, false),
+            ("1000000", true, true),
+            ("1000001", true, false),
+            ("ten", false, false),
+        ];
+        for (text, secs, factor) in cases {
+            assert_eq!(seconds_arg(text).is_ok(), secs, "seconds {text}");
+            assert_eq!(factor_arg(text).is_ok(), factor, "factor {text}");
+        }
+    }
 }

@@ -68,7 +68,7 @@ pub fn load_bars(files: &[PathBuf], args: &BarFileArgs, bar_seconds: i64) -> Res
     };
     let mut file = read_files(files, &opts).map_err(|e| anyhow!("{e}"))?;
     for bad in &file.bad_lines {
-        eprintln!("skipped {bad}");
+        crate::errln!("skipped {bad}");
     }
     if args.from.is_some() || args.to.is_some() {
         let clock = MarketClock::exchange();
@@ -95,7 +95,7 @@ fn replay(a: ReplayArgs) -> Result<()> {
     let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
     let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
     if engine.recovery.from_files > 0 || engine.recovery.temp_files_removed > 0 {
-        eprintln!(
+        crate::errln!(
             "recovered after an interrupted run: {} signal ID(s) found only as files, {} unfinished temporary file(s) removed",
             engine.recovery.from_files, engine.recovery.temp_files_removed
         );
@@ -116,7 +116,7 @@ fn replay(a: ReplayArgs) -> Result<()> {
                 a.engine.sets.clone(),
                 reload_gate(&a.engine.config, &cfg),
             )?;
-            eprintln!("practice: {} bars at {pace}x real time; saved edits to the scripts and {} take effect at the next bar", file.bars.len(), a.engine.config.display());
+            crate::errln!("practice: {} bars at {pace}x real time; saved edits to the scripts and {} take effect at the next bar", file.bars.len(), a.engine.config.display());
             let interval = std::time::Duration::from_secs_f64(cfg.engine.bar_seconds as f64 / pace);
             let start = std::time::Instant::now();
             for (n, bar) in file.bars.iter().enumerate() {
@@ -134,7 +134,7 @@ fn replay(a: ReplayArgs) -> Result<()> {
     }
     engine.finish(false);
     print_summary(&engine, &file, &cfg, &a);
-    Ok(())
+    crate::run_summary::faults(&engine)
 }
 
 /// The `[reload] gate` of the config, for the file watcher: with `scenarios`, a changed script
@@ -216,22 +216,22 @@ fn backtest(a: BacktestArgs) -> Result<()> {
                     Err(e) => serde_json::json!({ "set": c.sets, "error": e }),
                 })
                 .collect();
-            println!(
+            crate::outln!(
                 "{}",
                 serde_json::json!({ "bars": bars.len(), "cells": rows })
             );
         } else {
-            println!(
+            crate::outln!(
                 "sweep: {} cells over {} bars, sorted by {:?} (best first)",
                 cells.len(),
                 bars.len(),
                 a.sort
             );
-            print!("{}", sweep::table(&axes, &cells, a.sort));
+            crate::out!("{}", sweep::table(&axes, &cells, a.sort));
             if let Some(Ok(s)) = cells.first().map(|c| &c.result) {
-                println!("fill assumptions (DESIGN §10):");
+                crate::outln!("fill assumptions (DESIGN §10):");
                 for line in &s.assumptions {
-                    println!("  - {line}");
+                    crate::outln!("  - {line}");
                 }
             }
         }
@@ -248,15 +248,15 @@ fn backtest(a: BacktestArgs) -> Result<()> {
     pb.finish_and_clear();
     let summary = bt.summary();
     if a.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        crate::outln!("{}", serde_json::to_string(&summary)?);
     } else {
-        print!("{}", report::terminal(&summary));
+        crate::out!("{}", report::terminal(&summary));
     }
     if let Some(dir) = &a.report {
         report::write_dir(dir, &bt, &summary, &title)
             .with_context(|| format!("{}: cannot write the report", dir.display()))?;
         if !a.json {
-            println!("report: {}", dir.join("report.html").display());
+            crate::outln!("report: {}", dir.join("report.html").display());
         }
     }
     Ok(())
@@ -271,18 +271,21 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
         .collect();
     let s = &engine.stats;
     match (days.first(), days.last()) {
-        (Some(f), Some(l)) => println!(
+        (Some(f), Some(l)) => crate::outln!(
             "bars: {} over {} trading days ({f} .. {l})",
             s.bars,
             days.len()
         ),
-        _ => println!("bars: 0"),
+        _ => crate::outln!("bars: 0"),
     }
-    if file.skipped_out_of_order > 0 || s.bars_skipped > 0 {
-        println!(
-            "skipped bars: {} duplicate/out of order in the file, {} rejected by the engine",
-            file.skipped_out_of_order, s.bars_skipped
+    if file.reordered > 0 || file.duplicates > 0 {
+        crate::outln!(
+            "file rows: {} out of time order (re-sorted), {} repeating an earlier close time (dropped)",
+            file.reordered, file.duplicates
         );
+    }
+    if s.bars_skipped > 0 {
+        crate::outln!("{}", crate::run_summary::refused_bars(engine));
     }
     let mut by_window: BTreeMap<&str, usize> = BTreeMap::new();
     for sig in &engine.signals {
@@ -302,18 +305,15 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
         .signals
         .clone()
         .unwrap_or_else(|| cfg.resolve(&cfg.engine.signals_dir));
-    println!(
+    crate::outln!(
         "signals: {} written to {} — by window: {}",
         s.signals,
         dir.display(),
         windows.join(", ")
     );
-    println!(
-        "rejected proposals: {} (reasons in the journal)",
-        s.rejections
-    );
+    crate::outln!("{}", crate::run_summary::refusals(engine));
     if s.script_errors > 0 {
-        println!(
+        crate::outln!(
             "script errors: {} (each in the journal; the bars got no signal)",
             s.script_errors
         );
@@ -322,7 +322,7 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
         .journal
         .clone()
         .unwrap_or_else(|| cfg.resolve(&cfg.engine.journal));
-    println!("journal: {}", journal.display());
+    crate::outln!("journal: {}", journal.display());
 }
 
 fn check(a: CheckArgs) -> Result<()> {
@@ -365,10 +365,10 @@ fn check(a: CheckArgs) -> Result<()> {
     let host = ScriptHost::new(series, ScriptLimits::default());
     for s in &scripts {
         match host.compile_file(s) {
-            Ok(c) => println!("ok      {} ({})", s.display(), c.version),
+            Ok(c) => crate::outln!("ok      {} ({})", s.display(), c.version),
             Err(e) => {
                 problems += 1;
-                println!("error   {e}");
+                crate::outln!("error   {e}");
             }
         }
     }
@@ -377,7 +377,7 @@ fn check(a: CheckArgs) -> Result<()> {
             Ok(cfg) => cfg,
             Err(e) => {
                 problems += 1;
-                println!("error   {e}");
+                crate::outln!("error   {e}");
                 continue;
             }
         };
@@ -401,19 +401,19 @@ fn check(a: CheckArgs) -> Result<()> {
                             place = cfg.place_of(&["profile", name, "params"]);
                         }
                         place.message = format!("profile.{name}.params: {m}");
-                        println!("error   {place}");
+                        crate::outln!("error   {place}");
                     }
                 }
                 Err(e) => {
                     profile_problems += 1;
                     let place = cfg.place_of(&["profile", name, "strategy"]);
-                    println!("error   {place}: profile `{name}` uses a script that does not compile: {e}");
+                    crate::outln!("error   {place}: profile `{name}` uses a script that does not compile: {e}");
                 }
             }
         }
         problems += profile_problems;
         if profile_problems == 0 {
-            println!(
+            crate::outln!(
                 "ok      {} ({} windows, {} profiles)",
                 c.display(),
                 cfg.session.len(),
@@ -444,7 +444,7 @@ fn synth(a: SynthArgs) -> Result<()> {
     crate::synth::write_ninjatrader(&bars, &mut w)
         .and_then(|_| std::io::Write::flush(&mut w))
         .with_context(|| format!("{}: cannot write", a.out.display()))?;
-    println!(
+    crate::outln!(
         "wrote {} bars ({} trading days from {}) to {}",
         bars.len(),
         a.days,

@@ -52,6 +52,10 @@ pub struct EngineSection {
     pub bar_seconds: i64,
     /// Script operations per call before it is stopped. Default 200000.
     pub script_max_operations: u64,
+    /// Wall-clock milliseconds a script call may take before it is stopped (a few native
+    /// helpers on big arrays can stay under the operation limit and still take seconds).
+    /// Default 50.
+    pub script_max_call_ms: u64,
     /// fsync each signal file, its folder and the ledger line: survives power loss too, at 0.5–4
     /// ms per signal on a virtual disk. Without it, a crash of vrev itself (any instant, even
     /// SIGKILL) still loses and duplicates nothing. Default false.
@@ -69,6 +73,7 @@ impl Default for EngineSection {
             history_bars: crate::bar::DEFAULT_HISTORY_BARS,
             bar_seconds: 60,
             script_max_operations: 200_000,
+            script_max_call_ms: 50,
             fsync: false,
         }
     }
@@ -340,6 +345,50 @@ fn locate(text: &str, path: &[Seg]) -> Option<std::ops::Range<usize>> {
     span
 }
 
+/// Largest `engine.history_bars`: 2^22 bars (about 8 years of minutes, 200 MB of history).
+pub const MAX_HISTORY_BARS: usize = 1 << 22;
+
+/// Largest `contracts` of a profile: a typo such as `contracts = 3000` must not reach an order.
+pub const MAX_CONTRACTS: u32 = 1000;
+
+/// `Err(message)` unless `v` is a finite number in `lo..=hi`.
+fn within(v: f64, lo: f64, hi: f64, unit: &str) -> Result<(), String> {
+    if v.is_finite() && (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{v} is not a plausible value: expected {lo} to {hi} {unit}"
+        ))
+    }
+}
+
+/// A name that is written into signal files, the journal or the status line: one line, no `=`.
+fn text(s: &str) -> Result<(), String> {
+    match crate::signal::value_problem(s, 64) {
+        None => Ok(()),
+        Some(why) => Err(format!("{s:?} {why}")),
+    }
+}
+
+/// Every number in a profile's `params` is finite (`nan` and `inf` are valid TOML): `Err((key,
+/// message))` names the first that is not.
+fn finite_params(params: &toml::Table) -> Result<(), (String, String)> {
+    fn walk(v: &toml::Value) -> bool {
+        match v {
+            toml::Value::Float(f) => f.is_finite(),
+            toml::Value::Array(a) => a.iter().all(walk),
+            toml::Value::Table(t) => t.values().all(walk),
+            _ => true,
+        }
+    }
+    for (k, v) in params {
+        if !walk(v) {
+            return Err((k.clone(), format!("{v} is not a finite number")));
+        }
+    }
+    Ok(())
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -452,52 +501,45 @@ impl Config {
         Ok(())
     }
 
-    /// Semantic checks; the error carries the key path for locating it.
+    /// Semantic checks; the error carries the key path for locating it. Every number must be
+    /// finite and inside a plausible range (DESIGN §14): a NaN, an infinity or an absurd value
+    /// would otherwise surface later as a panic, an endless loop or an enormous allocation.
     fn validate(&self) -> Result<(), (Vec<Seg>, String)> {
         let i = &self.instrument;
-        if !(i.tick_size > 0.0 && i.tick_size.is_finite()) {
+        let at2 = |a: &str, b: &str| vec![key(a), key(b)];
+        within(i.tick_size, 1e-6, 10_000.0, "price units")
+            .map_err(|m| (at2("instrument", "tick_size"), m))?;
+        if crate::price::price_decimals(i.tick_size) > 8 {
             return Err((
-                vec![key("instrument"), key("tick_size")],
-                "must be a positive number".into(),
+                at2("instrument", "tick_size"),
+                format!("{} has more than 8 decimals", i.tick_size),
             ));
         }
-        if !(i.point_value > 0.0 && i.point_value.is_finite()) {
-            return Err((
-                vec![key("instrument"), key("point_value")],
-                "must be a positive number".into(),
-            ));
-        }
+        within(i.point_value, 1e-6, 1e7, "dollars per point")
+            .map_err(|m| (at2("instrument", "point_value"), m))?;
+        text(&i.symbol).map_err(|m| (at2("instrument", "symbol"), m))?;
         let e = &self.engine;
         if parse_hhmm(&e.trading_day_start).is_none() {
             return Err((
-                vec![key("engine"), key("trading_day_start")],
+                at2("engine", "trading_day_start"),
                 format!("`{}` is not HH:MM", e.trading_day_start),
             ));
         }
-        if e.signal_ttl_seconds <= 0 {
-            return Err((
-                vec![key("engine"), key("signal_ttl_seconds")],
-                "must be positive".into(),
-            ));
-        }
-        if e.bar_seconds <= 0 {
-            return Err((
-                vec![key("engine"), key("bar_seconds")],
-                "must be positive".into(),
-            ));
-        }
-        if e.history_bars < 100 {
-            return Err((
-                vec![key("engine"), key("history_bars")],
-                "must be at least 100".into(),
-            ));
-        }
-        if e.script_max_operations < 1000 {
-            return Err((
-                vec![key("engine"), key("script_max_operations")],
-                "must be at least 1000".into(),
-            ));
-        }
+        within(e.signal_ttl_seconds as f64, 1.0, 86_400.0, "seconds")
+            .map_err(|m| (at2("engine", "signal_ttl_seconds"), m))?;
+        within(e.bar_seconds as f64, 1.0, 86_400.0, "seconds")
+            .map_err(|m| (at2("engine", "bar_seconds"), m))?;
+        within(
+            e.history_bars as f64,
+            100.0,
+            MAX_HISTORY_BARS as f64,
+            "bars",
+        )
+        .map_err(|m| (at2("engine", "history_bars"), m))?;
+        within(e.script_max_operations as f64, 1000.0, 1e9, "operations")
+            .map_err(|m| (at2("engine", "script_max_operations"), m))?;
+        within(e.script_max_call_ms as f64, 1.0, 60_000.0, "milliseconds")
+            .map_err(|m| (at2("engine", "script_max_call_ms"), m))?;
         if self.feed.legacy_time_zone.parse::<chrono_tz::Tz>().is_err() {
             return Err((
                 vec![key("feed"), key("legacy_time_zone")],
@@ -505,58 +547,60 @@ impl Config {
             ));
         }
         let b = &self.backtest;
-        if b.commission_per_contract_side.is_nan() || b.commission_per_contract_side < 0.0 {
-            return Err((
-                vec![key("backtest"), key("commission_per_contract_side")],
-                "must be zero or positive".into(),
-            ));
-        }
-        if b.slippage_ticks.is_nan() || b.slippage_ticks < 0.0 {
-            return Err((
-                vec![key("backtest"), key("slippage_ticks")],
-                "must be zero or positive".into(),
-            ));
-        }
+        within(b.commission_per_contract_side, 0.0, 1000.0, "dollars")
+            .map_err(|m| (at2("backtest", "commission_per_contract_side"), m))?;
+        within(b.slippage_ticks, 0.0, 1000.0, "ticks")
+            .map_err(|m| (at2("backtest", "slippage_ticks"), m))?;
         for (name, p) in &self.profile {
             let at = |k: &str| vec![key("profile"), key(name), key(k)];
-            if p.contracts == 0 {
-                return Err((at("contracts"), "must be at least 1".into()));
+            if let Err(m) = text(name) {
+                return Err((vec![key("profile"), key(name)], format!("profile name {m}")));
             }
+            within(p.contracts as f64, 1.0, MAX_CONTRACTS as f64, "contracts")
+                .map_err(|m| (at("contracts"), m))?;
             if !(p.stop_pct > 0.0 && p.stop_pct < 100.0) {
                 return Err((
                     at("stop_pct"),
                     "must be between 0 and 100 (percent of entry)".into(),
                 ));
             }
-            if !(p.target_points > 0.0 && p.target_points.is_finite()) {
-                return Err((
-                    at("target_points"),
-                    "must be a positive number of points".into(),
-                ));
-            }
-            if p.max_hold_minutes == 0 {
-                return Err((at("max_hold_minutes"), "must be at least 1".into()));
-            }
+            within(p.target_points, 1e-9, 1e6, "points").map_err(|m| (at("target_points"), m))?;
+            within(p.max_hold_minutes as f64, 1.0, 100_000.0, "minutes")
+                .map_err(|m| (at("max_hold_minutes"), m))?;
+            within(p.max_daily_signals as f64, 0.0, 1e6, "signals")
+                .map_err(|m| (at("max_daily_signals"), m))?;
             if !(0.0..=1.0).contains(&p.min_confidence) {
                 return Err((at("min_confidence"), "must be between 0 and 1".into()));
             }
-            if p.max_open_positions == 0 {
-                return Err((at("max_open_positions"), "must be at least 1".into()));
-            }
+            within(p.max_open_positions as f64, 1.0, 1e6, "positions")
+                .map_err(|m| (at("max_open_positions"), m))?;
             if let Some(l) = p.max_daily_loss {
-                if l.is_nan() || l <= 0.0 {
-                    return Err((
-                        at("max_daily_loss"),
-                        "must be a positive number of dollars".into(),
-                    ));
-                }
+                within(l, 1e-9, 1e9, "dollars").map_err(|m| (at("max_daily_loss"), m))?;
             }
-            if p.signal_prefix.is_empty() || p.signal_prefix.contains(['/', '\\', '.']) {
+            if p.signal_prefix.is_empty()
+                || p.signal_prefix.len() > 64
+                || !p
+                    .signal_prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
                 return Err((
                     at("signal_prefix"),
-                    "must be a plain file name prefix like `vreversal_`".into(),
+                    "must be a plain file name prefix like `vreversal_` (letters, digits, `_`, `-`)"
+                        .into(),
                 ));
             }
+            // The script's file name is written as STRATEGY=name@hash.
+            let file_name = Path::new(&p.strategy)
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            text(&file_name).map_err(|m| (at("strategy"), format!("file name {m}")))?;
+            finite_params(&p.params).map_err(|(k, m)| {
+                let mut path = at("params");
+                path.push(key(&k));
+                (path, m)
+            })?;
             if crate::strategy::native::NativeStrategy::kind_from_spec(&p.strategy).is_none()
                 && p.strategy.starts_with("builtin:")
             {
@@ -572,6 +616,7 @@ impl Config {
         let mut windows: Vec<(usize, SessionWindow)> = Vec::new();
         for (n, s) in self.session.iter().enumerate() {
             let at = |k: &str| vec![key("session"), Seg::Index(n), key(k)];
+            text(&s.name).map_err(|m| (at("name"), format!("window name {m}")))?;
             let start = parse_hhmm(&s.start).ok_or((
                 at("start"),
                 format!("`{}` is not HH:MM (24 h, ET)", s.start),
@@ -718,7 +763,7 @@ params = { drop_threshold = 4.0 }
     fn errors_name_line_column_and_key() {
         // (replacement applied to GOOD, expected error text)
         let cases = [
-            ("contracts = 3", "contracts = 0", "config.toml:14:13: profile.production.contracts: must be at least 1"),
+            ("contracts = 3", "contracts = 0", "config.toml:14:13: profile.production.contracts: 0 is not a plausible value: expected 1 to 1000 contracts"),
             ("contracts = 3", "contracts = \"three\"", "config.toml:14:13: invalid type: string \"three\", expected u32"),
             ("max_hold_minutes = 25", "max_hold = 25", "config.toml:17:1: unknown field `max_hold`, expected one of"),
             ("profile = \"production\"", "profile = \"prod\"", "config.toml:9:11: session[0].profile: unknown profile `prod` (defined: production)"),
@@ -732,6 +777,42 @@ params = { drop_threshold = 4.0 }
             let err = load(&text).unwrap_err().to_string();
             assert!(
                 err.starts_with(expected),
+                "{from} -> {to}:\n got  {err}\n want {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn nan_infinite_and_absurd_numbers_are_config_errors_with_their_place() {
+        // (replacement applied to GOOD, expected error text)
+        let cases = [
+            ("symbol = \"ES\"", "symbol = \"ES\"\ntick_size = nan", "config.toml:4:13: instrument.tick_size: NaN is not a plausible value"),
+            ("symbol = \"ES\"", "symbol = \"ES\"\ntick_size = 1e-300", "config.toml:4:13: instrument.tick_size"),
+            ("symbol = \"ES\"", "symbol = \"ES\\nACTION=SELL\"", "config.toml:3:10: instrument.symbol: \"ES\\nACTION=SELL\" contains the control character"),
+            ("symbol = \"ES\"", "symbol = \"E=S\"", "instrument.symbol: \"E=S\" contains `=`"),
+            ("symbol = \"ES\"", "symbol = \"ES\"\n[engine]\nsignal_ttl_seconds = 99999999", "config.toml:5:22: engine.signal_ttl_seconds: 99999999 is not a plausible value"),
+            ("symbol = \"ES\"", "symbol = \"ES\"\n[engine]\nhistory_bars = 100000000000", "engine.history_bars"),
+            ("symbol = \"ES\"", "symbol = \"ES\"\n[engine]\nscript_max_call_ms = 0", "engine.script_max_call_ms"),
+            ("symbol = \"ES\"", "symbol = \"ES\"\n[backtest]\ncommission_per_contract_side = inf", "config.toml:5:32: backtest.commission_per_contract_side: inf is not a plausible value"),
+            ("symbol = \"ES\"", "symbol = \"ES\"\n[backtest]\nslippage_ticks = nan", "backtest.slippage_ticks"),
+            ("drop_threshold = 4.0", "drop_threshold = nan", "config.toml:20:29: profile.production.params.drop_threshold: nan is not a finite number"),
+            ("drop_threshold = 4.0", "drop_threshold = [1.0, inf]", "profile.production.params.drop_threshold"),
+            ("target_points = 3.0", "target_points = inf", "config.toml:16:17: profile.production.target_points"),
+            ("stop_pct = 0.1", "stop_pct = nan", "profile.production.stop_pct: must be between 0 and 100"),
+            ("contracts = 3", "contracts = 3000", "profile.production.contracts: 3000 is not a plausible value"),
+            ("min_confidence = 0.70", "min_confidence = nan", "profile.production.min_confidence"),
+            ("max_daily_signals = 20", "max_daily_signals = 20\nmax_daily_loss = inf", "profile.production.max_daily_loss"),
+            ("[profile.production]", "[profile.\"prod=x\"]", "config.toml:11:10: profile.prod=x: profile name \"prod=x\" contains `=`"),
+            ("direction = \"long\"", "direction = \"long\"\nsignal_prefix = \"v\\nx\"", "profile.production.signal_prefix"),
+            ("strategy = \"strategies/vreversal.rhai\"", "strategy = \"strategies/v=r.rhai\"", "profile.production.strategy: file name"),
+            ("name = \"morning\"", "name = \"mor\\nning\"", "session[0].name: window name"),
+        ];
+        for (from, to, expected) in cases {
+            assert!(GOOD.contains(from), "{from}");
+            let text = GOOD.replacen(from, to, 1);
+            let err = load(&text).unwrap_err().to_string();
+            assert!(
+                err.contains(expected),
                 "{from} -> {to}:\n got  {err}\n want {expected}"
             );
         }
@@ -765,7 +846,7 @@ params = { drop_threshold = 4.0 }
             .apply_overrides(&["profile.production.contracts=0".into()])
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("--set profile.production.contracts=0: profile.production.contracts: must be at least 1"), "{err}");
+        assert!(err.starts_with("--set profile.production.contracts=0: profile.production.contracts: 0 is not a plausible value"), "{err}");
         let err = c
             .clone()
             .apply_overrides(&["profile.nope.contracts=1".into()])

@@ -8,12 +8,15 @@
 use crate::bar::{Bar, BarSeries};
 use crate::book::{Book, FillModel, Trade};
 use crate::config::{Config, ConfigError};
+use crate::faults::Faults;
 use crate::journal::{Event, Journal};
 use crate::ledger::{Ledger, Recovery};
+use crate::plausibility::Plausibility;
 use crate::price::{price_decimals, Side};
 use crate::rules::{admit, Context, Seen};
 use crate::sessions::Sessions;
 use crate::signal::{signal_id, write_atomic, Signal};
+use crate::state_lock::StateLock;
 use crate::strategy::{Proposal, StrategyError};
 use crate::time::{format_utc, parse_hhmm, EtStamp, MarketClock, EXCHANGE_TZ};
 use chrono::NaiveTime;
@@ -51,11 +54,17 @@ pub struct EngineOptions {
     /// With [`Outputs::Memory`]: signal IDs an earlier run already emitted (as a restart would
     /// find them in the ledger). Default: none.
     pub emitted_before: Vec<String>,
-    /// Live feeds: a signal from a *history* bar ([`Engine::on_history_bar`]) whose EXPIRES is
-    /// already past on the wall clock is refused as `expired` instead of written (DESIGN §11).
-    /// Live bars are never expired by the host: the auto-trader checks EXPIRES against data
-    /// time, which is what makes NinjaTrader Playback work. Default false (replay, backtest).
-    pub expire_history_by_wall_clock: bool,
+    /// Live feeds (DESIGN §11, §14): the wall clock judges the bars. A bar closing in the
+    /// future is refused; a signal whose EXPIRES is already past on the wall clock is refused as
+    /// `expired` instead of written — a bar far behind the wall clock is history, whatever frame
+    /// brought it (the older publisher sends a chart's whole history as live `bar` frames while
+    /// NinjaTrader loads it). Default false (replay, backtest: data time only).
+    pub wall_clock: bool,
+    /// NinjaTrader Playback (`vrev run --playback`): bar times have nothing to do with the wall
+    /// clock. Signals of live frames are not expired by it (the auto-trader checks EXPIRES
+    /// against data time) and bars are judged by their neighbours only, as in a replay; history
+    /// batches still expire. Only with `wall_clock`. Default false.
+    pub playback: bool,
 }
 
 impl Default for EngineOptions {
@@ -69,7 +78,8 @@ impl Default for EngineOptions {
             keep_events: false,
             mode: "replay".into(),
             emitted_before: Vec::new(),
-            expire_history_by_wall_clock: false,
+            wall_clock: false,
+            playback: false,
         }
     }
 }
@@ -94,6 +104,10 @@ pub struct EngineStats {
     pub signals: u64,
     pub rejections: u64,
     pub script_errors: u64,
+    /// Bars refused as implausible (far from their neighbours, or closing in the future).
+    pub bars_implausible: u64,
+    /// Refused proposals by reason (`duplicate`, `expired`, ...).
+    pub rejected_by: std::collections::BTreeMap<String, u64>,
 }
 
 /// The engine. Not `Send`: it lives on one thread (scripts share the bar history in place).
@@ -124,11 +138,17 @@ pub struct Engine {
     /// Journal events, when `keep_events`.
     pub events: Vec<Event>,
     keep_events: bool,
-    expire_history_by_wall_clock: bool,
+    wall_clock: bool,
+    playback: bool,
+    plausibility: Plausibility,
     /// The bar being processed came in a history batch.
     history_bar: bool,
     pub stats: EngineStats,
     pub recovery: Recovery,
+    /// Write failures of this run (DESIGN §14); the exit code reports them.
+    pub faults: Faults,
+    /// The state folder's lock, held while the engine lives ([`Outputs::Files`]).
+    _lock: Option<StateLock>,
 }
 
 impl Engine {
@@ -142,10 +162,11 @@ impl Engine {
             opts.only_side,
             series.clone(),
         )?;
-        let (ledger, recovery, journal, signals_dir) = match opts.outputs {
+        let (ledger, recovery, journal, signals_dir, lock) = match opts.outputs {
             Outputs::Memory => (
                 Ledger::with_ids(opts.emitted_before.iter().cloned()),
                 Recovery::default(),
+                None,
                 None,
                 None,
             ),
@@ -162,11 +183,14 @@ impl Engine {
                 let io = |what: &str, p: &Path, e: std::io::Error| {
                     EngineError::Io(format!("{}: cannot open {what}: {e}", p.display()))
                 };
+                // Before the ledger is even read: a second engine must not see a ledger that
+                // the first one is still writing.
+                let lock = StateLock::acquire(&state_dir, &opts.mode).map_err(EngineError::Io)?;
                 let (ledger, rec) = Ledger::open(&state_dir, &signals_dir, cfg.engine.fsync)
                     .map_err(|e| io("the ledger", &state_dir, e))?;
                 let journal = Journal::open(&journal_path)
                     .map_err(|e| io("the journal", &journal_path, e))?;
-                (ledger, rec, Some(journal), Some(signals_dir))
+                (ledger, rec, Some(journal), Some(signals_dir), Some(lock))
             }
         };
         let day_start = parse_hhmm(&cfg.engine.trading_day_start).unwrap_or(18 * 60);
@@ -196,10 +220,14 @@ impl Engine {
             trades: Vec::new(),
             events: Vec::new(),
             keep_events: opts.keep_events,
-            expire_history_by_wall_clock: opts.expire_history_by_wall_clock,
+            wall_clock: opts.wall_clock,
+            playback: opts.playback,
+            plausibility: Plausibility::default(),
             history_bar: false,
             stats: EngineStats::default(),
             recovery,
+            faults: Faults::default(),
+            _lock: lock,
         };
         let start = Event::RunStart {
             mode: opts.mode.clone(),
@@ -221,6 +249,11 @@ impl Engine {
         };
         engine.emit(start);
         Ok(engine)
+    }
+
+    /// Where the ledger of emitted IDs lives, for messages.
+    pub fn ledger_place(&self) -> String {
+        self.ledger.describe()
     }
 
     /// The shadow-trade book (open positions, realized P&L, fill model).
@@ -372,6 +405,11 @@ impl Engine {
         self.emit(ev);
     }
 
+    /// Close time of the newest bar accepted, if any.
+    pub fn last_bar_time(&self) -> Option<i64> {
+        self.last_bar.map(|(b, _)| b.close_time)
+    }
+
     /// The CME trading day of the newest bar accepted, if any.
     pub fn last_trading_day(&self) -> Option<chrono::NaiveDate> {
         self.last_bar.map(|(_, stamp)| stamp.trading_day)
@@ -382,13 +420,33 @@ impl Engine {
     }
 
     fn emit(&mut self, event: Event) {
-        if let Some(j) = &mut self.journal {
-            if let Err(e) = j.write(&event) {
-                tracing::error!("journal write failed: {e}");
-            }
+        let failed = match &mut self.journal {
+            Some(j) if self.faults.halted.is_none() => j
+                .write(&event)
+                .err()
+                .map(|e| format!("journal {}: {e}", j.path().display())),
+            _ => None,
+        };
+        if let Some(why) = failed {
+            self.halt(why);
         }
         if self.keep_events {
             self.events.push(event);
+        }
+    }
+
+    /// State can no longer be recorded: admit nothing more in this run (DESIGN §14), loudly.
+    fn halt(&mut self, why: String) {
+        if self.faults.halted.is_some() {
+            return;
+        }
+        crate::out::err(&format!(
+            "ERROR: vrev cannot record its state ({why}).\nERROR: no further signal is admitted in this run; signals already in place stay counted. Free the disk or fix the folder, then restart."
+        ));
+        self.faults.halted = Some(why.clone());
+        // Try to leave the reason in the journal too (it may be the journal that failed).
+        if let Some(j) = &mut self.journal {
+            let _ = j.write(&Event::Halted { reason: why });
         }
     }
 
@@ -412,12 +470,23 @@ impl Engine {
     }
 
     /// Feeds one bar through the engine. Invalid bars and bars not after the previous one are
-    /// rejected (journaled, counted) and leave the state untouched.
+    /// rejected (journaled, counted) and leave the state untouched; an implausible bar is held
+    /// until the next bar shows whether it is real ([`crate::plausibility`]).
     pub fn on_bar(&mut self, bar: &Bar) {
         let arrived = Instant::now();
         if let Some(reason) = bar.invalid_reason() {
             self.skip_bar(bar, reason.to_string());
             return;
+        }
+        let judge_by_wall_clock = self.wall_clock && !self.playback;
+        if judge_by_wall_clock {
+            let ahead = bar.close_time - chrono::Utc::now().timestamp();
+            if ahead > crate::plausibility::MAX_FUTURE_SECONDS {
+                self.stats.bars_implausible += 1;
+                let why = format!("implausible: closes {ahead} s after the wall clock");
+                self.skip_bar(bar, why);
+                return;
+            }
         }
         if let Some((last, _)) = &self.last_bar {
             if bar.close_time <= last.close_time {
@@ -430,6 +499,30 @@ impl Engine {
                 return;
             }
         }
+        let (mut ready, mut refused) = (Vec::new(), Vec::new());
+        let last = self.last_bar.map(|(b, _)| b);
+        self.plausibility.judge(
+            last.as_ref(),
+            bar,
+            !judge_by_wall_clock,
+            &mut ready,
+            &mut refused,
+        );
+        self.refuse_implausible(refused);
+        for b in &ready {
+            self.accept_bar(b, arrived);
+        }
+    }
+
+    fn refuse_implausible(&mut self, refused: Vec<(Bar, String)>) {
+        for (b, why) in refused {
+            self.stats.bars_implausible += 1;
+            self.skip_bar(&b, why);
+        }
+    }
+
+    /// A bar that passed every check: book, clock, strategy, rules, sinks.
+    fn accept_bar(&mut self, bar: &Bar, arrived: Instant) {
         self.stats.bars += 1;
         let t = self.series.borrow_mut().push(bar);
         let stamp = self.clock.stamp(bar.close_time);
@@ -499,6 +592,17 @@ impl Engine {
         // BUY goes through the rules before SELL on the same bar (DESIGN §10a).
         proposals.sort_by_key(|p| p.side != Side::Buy);
         for p in proposals.drain(..) {
+            if let Err(message) = crate::proposal_check::check(&p, bar.close) {
+                let file = self.sessions.slots[slot].strategy.version().name.clone();
+                let e = StrategyError {
+                    file,
+                    line: None,
+                    column: None,
+                    message: format!("refused proposal: {message}"),
+                };
+                self.script_error(slot, bar, e);
+                continue;
+            }
             self.consider(slot, window, &p, bar, stamp, arrived);
         }
         self.proposals = proposals;
@@ -532,7 +636,20 @@ impl Engine {
         stamp: &EtStamp,
         arrived: Instant,
     ) {
-        let id = signal_id(&stamp.id_stamp(), p.anchor_a, p.anchor_b, self.decimals);
+        let id = signal_id(
+            &stamp.id_stamp(),
+            p.side,
+            p.anchor_a,
+            p.anchor_b,
+            self.decimals,
+        );
+        if let Some(why) = &self.faults.halted {
+            let detail = format!(
+                "state could not be recorded earlier in this run ({why}): nothing more is admitted"
+            );
+            self.reject(slot, bar, id, p, "halted", detail);
+            return;
+        }
         let seen = if self.emitted_this_run.contains(&id) {
             Seen::ThisRun
         } else if self.ledger.contains(&id) {
@@ -606,14 +723,19 @@ impl Engine {
             return;
         }
 
-        if self.expire_history_by_wall_clock && self.history_bar {
+        if self.wall_clock && (self.history_bar || !self.playback) {
             let now = chrono::Utc::now().timestamp();
             if now > signal.expires {
                 // History warming the strategy up: the moment for this signal has passed.
                 let detail = format!(
-                    "EXPIRES {} is past (now {}): a history bar, not written",
+                    "EXPIRES {} is past (now {}): {}, not written",
                     format_utc(signal.expires),
-                    format_utc(now)
+                    format_utc(now),
+                    if self.history_bar {
+                        "a history bar"
+                    } else {
+                        "a bar far behind the wall clock is history (NinjaTrader Playback? run with --playback)"
+                    }
                 );
                 self.reject(slot, bar, id, p, "expired", detail);
                 return;
@@ -621,6 +743,7 @@ impl Engine {
         }
 
         let mut file = String::new();
+        let mut ledger_failed = None;
         if let Some(dir) = &self.signals_dir {
             let written = std::fs::create_dir_all(dir).and_then(|_| {
                 write_atomic(
@@ -630,11 +753,17 @@ impl Engine {
                     self.fsync,
                 )
             });
-            let recorded = written.and_then(|path| self.ledger.record(&id).map(|_| path));
-            match recorded {
+            match written {
                 Ok(path) => file = path.display().to_string(),
                 Err(e) => {
-                    tracing::error!("signal {id} NOT written: {e}");
+                    // Not in place: NinjaTrader never sees it, so it counts toward nothing.
+                    crate::out::err(&format!(
+                        "ERROR: signal {id} NOT written to {}: {e}",
+                        dir.display()
+                    ));
+                    self.faults
+                        .unwritten_signals
+                        .push((id.clone(), e.to_string()));
                     let ev = Event::SignalWriteFailed {
                         bar_time: format_utc(bar.close_time),
                         signal_id: id,
@@ -643,6 +772,10 @@ impl Engine {
                     self.emit(ev);
                     return;
                 }
+            }
+            // The file is in place: whatever happens to the ledger, it is counted below.
+            if let Err(e) = self.ledger.record(&id) {
+                ledger_failed = Some(format!("ledger {}: {e}", self.ledger.describe()));
             }
         }
         let latency_us = arrived.elapsed().as_micros() as u64;
@@ -665,6 +798,9 @@ impl Engine {
         self.commit(slot, day, &id, trade);
         self.signals.push(signal);
         self.emit(ev);
+        if let Some(why) = ledger_failed {
+            self.halt(why);
+        }
     }
 
     /// Journals a refused proposal (never silent) and counts it.
@@ -678,6 +814,11 @@ impl Engine {
         detail: String,
     ) {
         self.stats.rejections += 1;
+        *self
+            .stats
+            .rejected_by
+            .entry(reason.to_string())
+            .or_default() += 1;
         let s = &self.sessions.slots[slot];
         let ev = Event::Rejected {
             bar_time: format_utc(bar.close_time),
@@ -705,6 +846,9 @@ impl Engine {
     /// End of data: closes entered shadow trades at the last close (backtests) and journals the
     /// run's totals.
     pub fn finish(&mut self, close_open_trades: bool) {
+        let mut refused = Vec::new();
+        self.plausibility.finish(&mut refused);
+        self.refuse_implausible(refused);
         if close_open_trades {
             if let Some((bar, stamp)) = self.last_bar {
                 self.book.finish(&bar, stamp.trading_day, &mut self.closed);
@@ -720,6 +864,9 @@ impl Engine {
             rejections: s.rejections,
             script_errors: s.script_errors,
             bars_skipped: s.bars_skipped,
+            bars_implausible: s.bars_implausible,
+            signal_write_failures: self.faults.unwritten_signals.len(),
+            halted: self.faults.halted.clone(),
         };
         self.emit(ev);
     }
@@ -745,7 +892,7 @@ mod tests {
                 &config(),
                 EngineOptions {
                     keep_events: true,
-                    expire_history_by_wall_clock: expire,
+                    wall_clock: expire,
                     ..Default::default()
                 },
             )

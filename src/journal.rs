@@ -89,6 +89,10 @@ pub enum Event {
         /// Wall-clock time of the event.
         time: String,
     },
+    /// State could not be recorded: nothing more is admitted in this run (DESIGN §14).
+    Halted {
+        reason: String,
+    },
     BarRejected {
         bar_time: String,
         reason: String,
@@ -99,12 +103,17 @@ pub enum Event {
         rejections: u64,
         script_errors: u64,
         bars_skipped: u64,
+        bars_implausible: u64,
+        signal_write_failures: usize,
+        halted: Option<String>,
     },
 }
 
-/// Appends events to a file, one JSON object per line, flushed per line.
+/// Appends events to a file, one JSON object per line, each line one `write` call (no buffer: a
+/// failed write is reported for that line and never leaks half a line into a later one).
 pub struct Journal {
-    file: std::io::BufWriter<std::fs::File>,
+    file: std::fs::File,
+    path: std::path::PathBuf,
 }
 
 impl Journal {
@@ -117,14 +126,18 @@ impl Journal {
             .append(true)
             .open(path)?;
         Ok(Journal {
-            file: std::io::BufWriter::new(file),
+            file,
+            path: path.to_path_buf(),
         })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     pub fn write(&mut self, event: &Event) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(event).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        self.file.write_all(&line)?;
-        self.file.flush()
+        self.file.write_all(&line)
     }
 }

@@ -15,6 +15,7 @@ use std::path::Path;
 pub struct Ledger {
     ids: HashSet<String>,
     file: Option<std::fs::File>,
+    path: Option<std::path::PathBuf>,
     fsync: bool,
 }
 
@@ -105,10 +106,19 @@ impl Ledger {
             Ledger {
                 ids,
                 file: Some(file),
+                path: Some(path),
                 fsync,
             },
             rec,
         ))
+    }
+
+    /// Where the ledger lives, for messages.
+    pub fn describe(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "(in memory)".into(),
+        }
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -123,8 +133,11 @@ impl Ledger {
         self.ids.is_empty()
     }
 
-    /// Records an emitted ID (after its signal file is in place).
+    /// Records an emitted ID (after its signal file is in place). The ID is held in memory even
+    /// when the disk write fails: this run never writes it twice, and the next start finds it
+    /// again from its signal file.
     pub fn record(&mut self, id: &str) -> std::io::Result<()> {
+        self.ids.insert(id.to_string());
         if let Some(f) = &mut self.file {
             // One write call per line: a crash cannot interleave half an ID with another.
             f.write_all(format!("{id}\n").as_bytes())?;
@@ -132,18 +145,22 @@ impl Ledger {
                 f.sync_data()?;
             }
         }
-        self.ids.insert(id.to_string());
         Ok(())
     }
 }
 
 /// The ID at the end of a signal file name: its last four `_`-separated parts
-/// (`YYYYMMDD_HHMMSS_A_B`), whatever the prefix.
+/// (`YYYYMMDD_HHMMSS_A_B`), five for a SELL (`..._SELL`), whatever the prefix.
 fn id_in_file_name(name: &str) -> Option<&str> {
     let stem = name.strip_suffix(".txt")?;
+    let parts = if stem.ends_with(crate::signal::SELL_SUFFIX) {
+        4
+    } else {
+        3
+    };
     let cut = stem
         .rmatch_indices('_')
-        .nth(3)
+        .nth(parts)
         .map(|(i, _)| i + 1)
         .unwrap_or(0);
     Some(&stem[cut..])
@@ -160,6 +177,10 @@ mod tests {
         assert_eq!(
             super::id_in_file_name("my_long_prefix_20250213_135900_1.00_2.00.txt"),
             Some("20250213_135900_1.00_2.00")
+        );
+        assert_eq!(
+            super::id_in_file_name("vreversal_20250714_095000_6290.00_6301.25_SELL.txt"),
+            Some("20250714_095000_6290.00_6301.25_SELL")
         );
     }
 

@@ -13,7 +13,7 @@ fn main() {
         .init();
     let cli = vrev::cli::Cli::parse();
     if let Err(e) = vrev::commands::run(cli) {
-        eprintln!("error: {e:#}");
+        vrev::errln!("error: {e:#}");
         std::process::exit(1);
     }
 }

@@ -40,6 +40,35 @@ pub enum Change {
     },
 }
 
+/// Longest compile of a new script version accepted on the watcher's thread. Only a version that
+/// compiled here in time is handed to the engine, whose thread compiles the same text between two
+/// bars: this bounds what a reload can cost the bar loop.
+pub const MAX_COMPILE_TIME: Duration = Duration::from_millis(100);
+
+/// Compiles a new script version off the bar loop, on the watcher's own script host: a version
+/// that does not compile, whose top-level code fails or runs too long, that is too big
+/// ([`crate::strategy::script::MAX_SCRIPT_BYTES`]) or too slow to compile never reaches the
+/// engine's thread.
+pub fn preflight(path: &Path, text: &str) -> Result<(), String> {
+    use crate::strategy::script::{ScriptHost, ScriptLimits};
+    let series = std::rc::Rc::new(std::cell::RefCell::new(
+        crate::bar::BarSeries::with_capacity(128),
+    ));
+    let host = ScriptHost::new(series, ScriptLimits::default());
+    let started = Instant::now();
+    host.compile_source(path, text).map_err(|e| e.to_string())?;
+    let took = started.elapsed();
+    if took > MAX_COMPILE_TIME {
+        return Err(format!(
+            "{}: took {} ms to compile (at most {} ms, so that a reload never holds up the bars): make the script smaller",
+            path.display(),
+            took.as_millis(),
+            MAX_COMPILE_TIME.as_millis()
+        ));
+    }
+    Ok(())
+}
+
 /// A check a new script version must pass before it is handed to the engine, run on the
 /// watcher's thread so the bars never wait for it: `Err(reason)` refuses the version.
 pub type Gate = Box<dyn Fn(&Path, &str) -> Result<(), String> + Send>;
@@ -226,6 +255,12 @@ fn debounce(
             known.insert(p.clone(), h);
             let change = if p == config_path {
                 Change::Config { path: p, text }
+            } else if let Err(error) = preflight(&p, &text) {
+                Change::Refused {
+                    path: p,
+                    text,
+                    error,
+                }
             } else {
                 match gate.as_ref().map(|g| g(&p, &text)) {
                     Some(Err(error)) => Change::Refused {

@@ -74,6 +74,16 @@ pub struct Context<'a> {
     pub tick_size: f64,
 }
 
+/// `0.90` for 0.9, `0.701` for 0.701: two decimals unless that would hide a digit.
+fn show_threshold(v: f64) -> String {
+    let two = format!("{v:.2}");
+    if two.parse::<f64>() == Ok(v) {
+        two
+    } else {
+        v.to_string()
+    }
+}
+
 /// Runs rules 1–8 in order. On success returns the stop and target (rule 8).
 pub fn admit(p: &Proposal, cx: &Context) -> Result<Bracket, Rejection> {
     let prof = cx.profile;
@@ -98,15 +108,18 @@ pub fn admit(p: &Proposal, cx: &Context) -> Result<Bracket, Rejection> {
             .to_lowercase(),
         );
     }
-    let min_hundredths = (prof.min_confidence * 100.0).round() as u32;
     if let Some(c) = p.confidence {
-        if c < min_hundredths {
+        // Exact (DESIGN §10a): c/100 is the double nearest the decimal c/100, exactly as the
+        // config's `0.70` is the double nearest 0.70, so 70 passes 0.70 and fails 0.701.
+        // Rounding the threshold to hundredths would let 0.70 pass 0.701.
+        if (c as f64 / 100.0) < prof.min_confidence {
             return reject(
                 RejectReason::Confidence,
                 format!(
-                    "confidence {:.2} < min_confidence {:.2}",
-                    c as f64 / 100.0,
-                    min_hundredths as f64 / 100.0
+                    "confidence {}.{:02} < min_confidence {}",
+                    c / 100,
+                    c % 100,
+                    show_threshold(prof.min_confidence)
                 ),
             );
         }
@@ -230,6 +243,47 @@ mod tests {
             stop: None,
             pattern: None,
             extra: vec![],
+        }
+    }
+
+    #[test]
+    fn min_confidence_is_compared_exactly_not_rounded_to_hundredths() {
+        // (min_confidence, proposal's confidence in hundredths, admitted)
+        let cases = [
+            (0.70, 70, true),
+            (0.701, 70, false),
+            (0.701, 71, true),
+            (0.699, 70, true),
+            (0.0, 0, true),
+            (1.0, 100, true),
+            (1.0, 99, false),
+            (0.29, 29, true),
+            (0.57, 57, true),
+            (0.58, 57, false),
+        ];
+        for (min, conf, admitted) in cases {
+            let prof = Profile {
+                min_confidence: min,
+                ..profile()
+            };
+            let cx = Context {
+                profile_name: "p",
+                profile: &prof,
+                direction: Direction::Long,
+                in_window: true,
+                window_note: "",
+                seen: Seen::Never,
+                admitted_today: 0,
+                realized_today: 0.0,
+                open_positions: 0,
+                tick_size: 0.25,
+            };
+            let got = admit(&proposal(Side::Buy, Some(conf)), &cx);
+            assert_eq!(
+                got.is_ok(),
+                admitted,
+                "min {min}, confidence {conf}: {got:?}"
+            );
         }
     }
 

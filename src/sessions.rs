@@ -99,6 +99,7 @@ impl Sessions {
     ) -> Result<Sessions, EngineError> {
         let limits = ScriptLimits {
             max_operations: cfg.engine.script_max_operations,
+            max_call_time: std::time::Duration::from_millis(cfg.engine.script_max_call_ms),
             ..ScriptLimits::default()
         };
         let host = ScriptHost::new(series.clone(), limits);

@@ -42,14 +42,30 @@ pub struct Signal {
     pub window: String,
 }
 
-/// `YYYYMMDD_HHMMSS_A_B`: ET close time of the signal bar and the two anchors.
-pub fn signal_id(et_stamp: &str, anchor_a: f64, anchor_b: f64, decimals: usize) -> String {
+/// `YYYYMMDD_HHMMSS_A_B` for a BUY, `YYYYMMDD_HHMMSS_A_B_SELL` for a SELL: ET close time of
+/// the signal bar and the two anchors. The side is part of the ID so that a BUY and a SELL on the
+/// same bar with the same anchors never share an ID (nor a file name, which would overwrite one
+/// with the other). BUY IDs keep the older detector's form.
+pub fn signal_id(
+    et_stamp: &str,
+    side: Side,
+    anchor_a: f64,
+    anchor_b: f64,
+    decimals: usize,
+) -> String {
+    let suffix = match side {
+        Side::Buy => "",
+        Side::Sell => SELL_SUFFIX,
+    };
     format!(
-        "{et_stamp}_{}_{}",
+        "{et_stamp}_{}_{}{suffix}",
         format_price(anchor_a, decimals),
         format_price(anchor_b, decimals)
     )
 }
+
+/// The end of every SELL signal's ID.
+pub const SELL_SUFFIX: &str = "_SELL";
 
 /// First line of every signal file.
 pub const HEADER: &str = "# vrev signal v1 (KEY=VALUE, '.' decimals, times in UTC unless _ET)";
@@ -83,13 +99,12 @@ impl Signal {
         kv("PROFILE", &self.profile);
         kv("STRATEGY", &self.strategy);
         kv("PATTERN_TYPE", &self.pattern);
-        kv(
-            "CONFIDENCE",
-            &self
-                .confidence
-                .map(|c| format!("{}.{:02}", c / 100, c % 100))
-                .unwrap_or_default(),
-        );
+        // Only with a value: an empty `CONFIDENCE=` made the older auto-trader retry forever.
+        if let Some(c) = self.confidence {
+            kv("CONFIDENCE", &format!("{}.{:02}", c / 100, c % 100));
+        }
+        // Extra keys were checked when proposed (`proposal_check`): single-line, not a host key,
+        // no two alike in upper case. The filter stays as a last line of defence.
         for (k, v) in &self.extra {
             let key = k.to_ascii_uppercase();
             if !RESERVED.contains(&key.as_str()) {
@@ -119,6 +134,44 @@ pub const RESERVED: [&str; 15] = [
     "CONFIDENCE",
 ];
 
+/// Why `value` cannot be a `KEY=VALUE` value: a line break would inject a line of its own, any
+/// other control character would corrupt it, `=` makes the line ambiguous to a reader that splits
+/// at the last `=`. `None` when it can.
+pub fn value_problem(value: &str, max_chars: usize) -> Option<String> {
+    if value.trim().is_empty() {
+        return Some("is empty".into());
+    }
+    if value.chars().count() > max_chars {
+        return Some(format!("is longer than {max_chars} characters"));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Some(format!(
+            "contains the control character {:?} (a line break would inject a line into the signal file)",
+            c
+        ));
+    }
+    if value.contains('=') {
+        return Some("contains `=`, which separates keys from values in the signal file".into());
+    }
+    None
+}
+
+/// Why `key` cannot be an extra key of the signal file: letters, digits and `_`, at most 64, not
+/// a key the host writes (compared in upper case, as written). `None` when it can.
+pub fn extra_key_problem(key: &str) -> Option<String> {
+    if key.is_empty()
+        || key.len() > 64
+        || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Some("must be 1 to 64 letters, digits and `_`".into());
+    }
+    let upper = key.to_ascii_uppercase();
+    if RESERVED.contains(&upper.as_str()) {
+        return Some(format!("`{upper}` is a key the host writes itself"));
+    }
+    None
+}
+
 /// Temporary name for `name` in the same directory: starts with `.` and ends with `.tmp`, so
 /// readers ignore it.
 pub fn temp_name(name: &str) -> String {
@@ -134,15 +187,19 @@ pub fn write_atomic(
 ) -> std::io::Result<PathBuf> {
     let tmp = dir.join(temp_name(name));
     let dest = dir.join(name);
-    {
-        let mut f = std::fs::File::create(&tmp)?;
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(content)?;
         f.flush()?;
         if fsync {
             f.sync_all()?;
         }
+        Ok(())
+    });
+    if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, &dest)) {
+        // Never leave a half-written temporary file behind (a full disk cuts it short).
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, &dest)?;
     if fsync {
         // Make the rename itself durable.
         if let Ok(d) = std::fs::File::open(dir) {
@@ -166,7 +223,7 @@ pub(crate) mod tests {
 
     pub(crate) fn fixture_signal() -> Signal {
         Signal {
-            id: signal_id("20250213_135900", 6107.25, 6091.5, 2),
+            id: signal_id("20250213_135900", Side::Buy, 6107.25, 6091.5, 2),
             side: Side::Buy,
             entry: 6107.0,
             stop: 6101.0,
@@ -241,7 +298,7 @@ pub(crate) mod tests {
     #[test]
     fn a_sell_with_integer_extras_renders_like_the_fixture() {
         let s = Signal {
-            id: signal_id("20250714_095000", 6290.0, 6301.25, 2),
+            id: signal_id("20250714_095000", Side::Sell, 6290.0, 6301.25, 2),
             side: Side::Sell,
             entry: 6290.25,
             stop: 6296.5,
@@ -262,14 +319,34 @@ pub(crate) mod tests {
         };
         let fixture = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/signals/vreversal_20250714_095000_6290.00_6301.25.txt"
+            "/tests/fixtures/signals/vreversal_20250714_095000_6290.00_6301.25_SELL.txt"
         ))
         .unwrap();
         assert_eq!(s.render(), fixture);
         assert_eq!(
             s.file_name(),
-            "vreversal_20250714_095000_6290.00_6301.25.txt"
+            "vreversal_20250714_095000_6290.00_6301.25_SELL.txt"
         );
+    }
+
+    #[test]
+    fn a_buy_and_a_sell_with_the_same_anchors_never_share_an_id() {
+        let buy = signal_id("20250714_095000", Side::Buy, 6290.0, 6290.0, 2);
+        let sell = signal_id("20250714_095000", Side::Sell, 6290.0, 6290.0, 2);
+        assert_eq!(buy, "20250714_095000_6290.00_6290.00");
+        assert_eq!(sell, "20250714_095000_6290.00_6290.00_SELL");
+    }
+
+    #[test]
+    fn confidence_is_written_only_when_it_has_a_value() {
+        let with = fixture_signal().render();
+        assert_eq!(with.matches("\nCONFIDENCE=0.80\n").count(), 1);
+        let without = Signal {
+            confidence: None,
+            ..fixture_signal()
+        }
+        .render();
+        assert!(!without.contains("CONFIDENCE"), "{without}");
     }
 
     #[test]

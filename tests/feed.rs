@@ -179,8 +179,9 @@ fn count(text: &str, label: &str) -> u64 {
         .unwrap()
 }
 
-/// Synthetic days with a V in every window, dated from two weeks after today: live signals are
-/// inside their EXPIRES on the wall clock, as on a live day.
+/// Synthetic days with a V in every window, dated from two weeks after today: history signals
+/// are inside their EXPIRES on the wall clock, as on a live day. Bars in the future are refused
+/// by a live `vrev run`, so the tests that use them run with `--playback` (data time only).
 fn future_bars(days: u32, seed: u64) -> Vec<Bar> {
     let start = chrono::Utc::now().date_naive() + chrono::Duration::days(14);
     vrev::synth::generate(&vrev::synth::SynthOptions {
@@ -416,7 +417,7 @@ fn drops_mid_history_and_mid_live(legacy: bool, seed: u64) {
     let url = format!("ws://127.0.0.1:{port}");
     let mut run = Proc::start(
         p.dir.path(),
-        &["run", "--url", &url, "--status-every", "0.1"],
+        &["run", "--url", &url, "--status-every", "0.1", "--playback"],
     );
     run.wait_bars(n, Duration::from_secs(40));
     let (out, err) = run.interrupt();
@@ -542,7 +543,7 @@ fn bad_frames_are_logged_and_counted_and_good_bars_still_processed() {
     let url = format!("ws://127.0.0.1:{port}");
     let mut run = Proc::start(
         p.dir.path(),
-        &["run", "--url", &url, "--status-every", "0.1"],
+        &["run", "--url", &url, "--status-every", "0.1", "--playback"],
     );
     run.wait_bars(9, Duration::from_secs(20));
     let (out, err) = run.interrupt();
@@ -703,7 +704,7 @@ fn legacy_ping_pong_keeps_the_engine_connected_over_a_long_run() {
     let url = format!("ws://127.0.0.1:{port}");
     let mut run = Proc::start(
         p.dir.path(),
-        &["run", "--url", &url, "--status-every", "0.1"],
+        &["run", "--url", &url, "--status-every", "0.1", "--playback"],
     );
     run.wait_bars(200 + LIVE, Duration::from_secs(20));
     let (out, err) = run.interrupt();
@@ -874,6 +875,7 @@ fn serve_then_run_writes_the_signals_of_a_replay() {
             "0.1",
             "--reconnect-max",
             "0.2",
+            "--playback",
         ],
     );
     run.wait_bars(n, Duration::from_secs(30));

@@ -280,7 +280,7 @@ fn remapping_a_window_in_the_config_switches_its_profile_at_the_next_bar_and_a_b
         failed[0]["error"]
             .as_str()
             .unwrap()
-            .contains("profile.p1.contracts: must be at least 1"),
+            .contains("profile.p1.contracts: 0 is not a plausible value"),
         "{}",
         failed[0]
     );

@@ -57,6 +57,9 @@ pub struct ClientOptions {
     pub tick_size: Option<f64>,
     /// No connection/status lines (benchmarks).
     pub quiet: bool,
+    /// Refuse bars closing more than [`MAX_FUTURE_SECONDS`] after the wall clock. Default true;
+    /// off for NinjaTrader Playback, whose data time has nothing to do with the wall clock.
+    pub reject_future_bars: bool,
     /// Prefix of the log lines (`run`, `record`, `demo`).
     pub name: &'static str,
 }
@@ -78,6 +81,7 @@ impl ClientOptions {
             bar_seconds: 60,
             tick_size: None,
             quiet: false,
+            reject_future_bars: true,
             name,
         }
     }
@@ -122,6 +126,12 @@ pub trait Sink {
     /// A bar whose values are invalid (NaN, non-positive, high < low, ...): already counted and
     /// logged by the client; the engine journals it.
     fn rejected_bar(&mut self, _bar: &Bar, _reason: &str) {}
+    /// Close time of the newest bar the sink has taken for good, when it judges bars itself
+    /// (the engine holds an implausible bar until the next one decides). Default: every bar
+    /// handed over counts as taken.
+    fn last_taken(&self) -> Option<i64> {
+        None
+    }
     fn tick(&mut self, _tick: &Tick) {}
     /// Feed events worth a journal line: `connected`, `disconnected`, `silent`.
     fn feed_event(&mut self, _state: &str, _detail: &str) {}
@@ -155,6 +165,8 @@ pub struct FeedCounters {
     pub missing_field: u64,
     /// NaN, zero or negative prices, high < low, ...
     pub invalid_bar: u64,
+    /// Closing further than [`MAX_FUTURE_SECONDS`] after the wall clock.
+    pub future_bar: u64,
     pub oversized: u64,
     pub ticks: u64,
     pub pings: u64,
@@ -172,12 +184,13 @@ impl FeedCounters {
             + self.unknown_type
             + self.missing_field
             + self.invalid_bar
+            + self.future_bar
             + self.oversized
     }
     /// `bars N (history H, live L) · skipped: ...` as in the status line and the summary.
     pub fn describe(&self) -> String {
         format!(
-            "bars {} (history {}, live {}) | already had {} | refused: duplicate {}, out of order {}, malformed {}, unknown type {}, missing field {}, invalid {}, oversized {} | connects {}",
+            "bars {} (history {}, live {}) | already had {} | refused: duplicate {}, out of order {}, malformed {}, unknown type {}, missing field {}, invalid {}, in the future {}, oversized {} | connects {}",
             self.bars(),
             self.history_bars,
             self.live_bars,
@@ -188,6 +201,7 @@ impl FeedCounters {
             self.unknown_type,
             self.missing_field,
             self.invalid_bar,
+            self.future_bar,
             self.oversized,
             self.connects
         )
@@ -218,7 +232,18 @@ pub struct Client<'a, S: Sink> {
     silent_reported: bool,
     next_status: Option<Instant>,
     idle_pinged: bool,
+    /// When the last text `pong` was sent.
+    last_pong: Option<Instant>,
 }
+
+/// Text pings are answered at most this often: a publisher that floods pings gets at most 20
+/// pongs a second (the legacy publisher pings every few seconds and wants a pong within 20 s).
+pub const PONG_EVERY: Duration = Duration::from_millis(50);
+
+/// Longest wait for one outgoing message before the connection is given up.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+use crate::plausibility::MAX_FUTURE_SECONDS;
 
 /// One connection's state.
 struct Conn {
@@ -313,6 +338,7 @@ impl<'a, S: Sink> Client<'a, S> {
             silent_reported: false,
             next_status: None,
             idle_pinged: false,
+            last_pong: None,
         }
     }
 
@@ -323,14 +349,14 @@ impl<'a, S: Sink> Client<'a, S> {
 
     fn say(&self, line: &str) {
         if !self.opts.quiet {
-            eprintln!("{}: {line}", self.opts.name);
+            crate::errln!("{}: {line}", self.opts.name);
         }
     }
 
     fn complain(&mut self, what: &str, frame: &str) {
         self.complaints += 1;
         let n = self.complaints;
-        if n <= 50 || n % 1000 == 0 {
+        if n <= 50 || n.is_multiple_of(1000) {
             tracing::warn!(
                 "feed: {what} (frame: {}) [{n} refused so far]",
                 excerpt(frame)
@@ -362,7 +388,7 @@ impl<'a, S: Sink> Client<'a, S> {
                 Ok(Ok(ws)) => Some(ws),
                 Ok(Err(e)) => {
                     self.counters.failed_connects += 1;
-                    if e != last_error || self.counters.failed_connects % 30 == 0 {
+                    if e != last_error || self.counters.failed_connects.is_multiple_of(30) {
                         self.say(&format!(
                             "cannot connect to {}: {e} (retrying, backoff up to {} s)",
                             self.opts.url,
@@ -477,6 +503,19 @@ impl<'a, S: Sink> Client<'a, S> {
         end
     }
 
+    /// Sends one message, waiting at most [`SEND_TIMEOUT`]: a publisher that stops reading
+    /// costs a reconnect, never a client stuck in a write (deaf to Ctrl+C and to bars).
+    async fn send(&mut self, ws: &mut Ws, m: Message) -> Result<(), End> {
+        match tokio::time::timeout(SEND_TIMEOUT, ws.send(m)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(self.ws_error(e)),
+            Err(_) => Err(End::Lost(format!(
+                "the publisher is not reading (a send waited {} s)",
+                SEND_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
     fn ws_error(&mut self, e: WsError) -> End {
         match e {
             WsError::Capacity(c) => {
@@ -501,8 +540,8 @@ impl<'a, S: Sink> Client<'a, S> {
         }
         if idle >= self.opts.idle_timeout && !self.idle_pinged {
             self.idle_pinged = true;
-            if let Err(e) = ws.send(Message::Ping(Default::default())).await {
-                return Some(self.ws_error(e));
+            if let Err(end) = self.send(ws, Message::Ping(Default::default())).await {
+                return Some(end);
             }
         }
         None
@@ -599,8 +638,11 @@ impl<'a, S: Sink> Client<'a, S> {
         }
         if text.trim() == "ping" {
             self.counters.pings += 1;
-            if let Err(e) = ws.send(Message::text("pong")).await {
-                return Err(self.ws_error(e));
+            // One pong per PONG_EVERY at most: a publisher that floods pings cannot keep the
+            // client busy writing (the legacy publisher wants a pong within 20 s).
+            if self.last_pong.is_none_or(|t| t.elapsed() >= PONG_EVERY) {
+                self.last_pong = Some(Instant::now());
+                self.send(ws, Message::text("pong")).await?;
             }
             return Ok(Flow::Continue);
         }
@@ -624,9 +666,7 @@ impl<'a, S: Sink> Client<'a, S> {
             if let Msg::Hello(h) = &msg {
                 self.check_hello(h);
                 let sub = protocol::encode_subscribe(self.last);
-                if let Err(e) = ws.send(Message::text(sub)).await {
-                    return Err(self.ws_error(e));
-                }
+                self.send(ws, Message::text(sub)).await?;
                 return Ok(Flow::Continue);
             }
         }
@@ -835,6 +875,25 @@ impl<'a, S: Sink> Client<'a, S> {
             self.sink.rejected_bar(&bar, reason);
             return Flow::Continue;
         }
+        // Before the de-duplication below: one bar stamped in 2999 must not make every later
+        // bar look "already had".
+        let ahead = utc - chrono::Utc::now().timestamp();
+        if self.opts.reject_future_bars && ahead > MAX_FUTURE_SECONDS {
+            self.counters.future_bar += 1;
+            let hint = if matches!(conn.protocol, Some(Protocol::Legacy)) {
+                " (feed.legacy_time_zone wrong?)"
+            } else {
+                ""
+            };
+            self.complain(
+                &format!(
+                    "bar closes {ahead} s after the wall clock: it cannot have closed yet{hint}"
+                ),
+                text,
+            );
+            self.sink.rejected_bar(&bar, "closes in the future");
+            return Flow::Continue;
+        }
         let prev = if history {
             &mut conn.prev_history
         } else {
@@ -857,13 +916,16 @@ impl<'a, S: Sink> Client<'a, S> {
             self.counters.already_had += 1;
             return Flow::Continue;
         }
-        self.last = Some(utc);
         if history {
             self.counters.history_bars += 1;
         } else {
             self.counters.live_bars += 1;
         }
-        self.sink.bar(&bar, history, arrived)
+        let flow = self.sink.bar(&bar, history, arrived);
+        // The newest bar the sink has really taken: a bar it holds or refuses as implausible
+        // must not make the bars after it look "already had", nor move a resume past them.
+        self.last = self.sink.last_taken().or(Some(utc));
+        flow
     }
 }
 

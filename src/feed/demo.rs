@@ -79,7 +79,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let opts = EngineOptions {
         outputs: Outputs::Files,
         mode: "demo".into(),
-        expire_history_by_wall_clock: false,
+        wall_clock: false,
         ..EngineOptions::default()
     };
     let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
@@ -128,8 +128,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
         .last()
         .map(|b| clock.stamp(b.close_time).trading_day.to_string())
         .unwrap_or_default();
-    println!();
-    println!(
+    crate::outln!();
+    crate::outln!(
         "vrev demo: one synthetic trading day ({day}, seed {}) published on {url} and traded live by the engine with {}",
         a.seed,
         a.config.display()
@@ -142,7 +142,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     } else {
         String::new()
     };
-    println!(
+    crate::outln!(
         "bars: {} (history {}{hist_end}, live {}) over the socket in {:.2} s; refused frames: {}",
         counters.bars(),
         counters.history_bars,
@@ -155,29 +155,29 @@ pub fn run(a: DemoArgs) -> Result<()> {
         .iter()
         .map(|(w, p, n)| format!("{w} {n} ({p})"))
         .collect();
-    println!(
+    crate::outln!(
         "signals: {} — by window: {}",
         e.stats.signals,
         by.join(", ")
     );
-    println!("files written:");
+    crate::outln!("files written:");
     for s in &e.signals {
-        println!("  {}", rel(&cfg.engine.signals_dir.join(s.file_name())));
+        crate::outln!("  {}", rel(&cfg.engine.signals_dir.join(s.file_name())));
     }
-    println!(
+    crate::outln!(
         "  {} (every decision), {} (emitted IDs)",
         rel(&journal),
         rel(&cfg.engine.state_dir.join("ledger.txt"))
     );
-    println!("  {} (the day's bars)", rel(&bars_file));
-    println!(
+    crate::outln!("  {} (the day's bars)", rel(&bars_file));
+    crate::outln!(
         "latency (live bar frame → signal file renamed): {}",
         sink.latency.describe()
     );
-    println!(
+    crate::outln!(
         "done in {:.2} s. Live path by hand: `vrev serve {} --speed 60` and, in a second terminal, `vrev run`.",
         started.elapsed().as_secs_f64(),
         rel(&bars_file)
     );
-    Ok(())
+    crate::run_summary::faults(e)
 }

@@ -102,6 +102,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
     let url = a.url.clone().unwrap_or_else(|| cfg.feed.url.clone());
     check_url(&url)?;
     let mut copts = client_options(&cfg, &url, "run")?;
+    copts.reject_future_bars = !a.playback;
     copts.status_every = seconds(a.status_every);
     copts.silent_after = seconds(a.silent_after).unwrap_or(Duration::MAX);
     if let Some(m) = seconds(a.reconnect_max) {
@@ -122,14 +123,15 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         signals_dir: a.signals.clone(),
         journal: a.journal.clone(),
         mode: "run".into(),
-        // History warms up and emits only while still unexpired (DESIGN §11); live bars are
-        // left to the auto-trader's data-time check, so NinjaTrader Playback works.
-        expire_history_by_wall_clock: true,
+        // The wall clock judges the bars (DESIGN §11, §14): bars in the future are refused,
+        // a signal already expired on the wall clock is history, except live frames in Playback.
+        wall_clock: true,
+        playback: a.playback,
         ..EngineOptions::default()
     };
     let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
     if engine.recovery.from_files > 0 || engine.recovery.temp_files_removed > 0 {
-        eprintln!(
+        crate::errln!(
             "recovered after an interrupted run: {} signal ID(s) found only as files, {} unfinished temporary file(s) removed",
             engine.recovery.from_files, engine.recovery.temp_files_removed
         );
@@ -139,7 +141,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         .iter()
         .map(|(w, p, v)| format!("{w}={p} ({v})"))
         .collect();
-    eprintln!(
+    crate::errln!(
         "run: {} → signals in {}, journal {}; windows: {}",
         url,
         signals.display(),
@@ -170,35 +172,33 @@ pub fn run_command(a: RunArgs) -> Result<()> {
     sink.engine.finish(false);
     // The summary.
     let e = &sink.engine;
-    println!(
+    crate::outln!(
         "run: stopped after {} — bars: {} (history {}, live {})",
         duration_text(started.elapsed()),
         counters.bars(),
         counters.history_bars,
         counters.live_bars
     );
-    println!("feed: {}", counters.describe());
+    crate::outln!("feed: {}", counters.describe());
     let by: Vec<String> = sink
         .signals_by_window()
         .iter()
         .map(|(w, p, n)| format!("{w} {n} ({p})"))
         .collect();
-    println!(
+    crate::outln!(
         "signals: {} written to {} — by window: {}",
         e.stats.signals,
         signals.display(),
         by.join(", ")
     );
-    println!(
-        "rejected proposals: {} (reasons in the journal); bars refused by the engine: {}",
-        e.stats.rejections, e.stats.bars_skipped
-    );
-    println!(
+    crate::outln!("{}", crate::run_summary::refusals(e));
+    crate::outln!("{}", crate::run_summary::refused_bars(e));
+    crate::outln!(
         "latency (bar frame → signal file renamed): {}",
         sink.latency.describe()
     );
-    println!("journal: {}", journal.display());
-    Ok(())
+    crate::outln!("journal: {}", journal.display());
+    crate::run_summary::faults(e)
 }
 
 pub fn serve_command(a: ServeArgs) -> Result<()> {
@@ -227,7 +227,7 @@ pub fn serve_command(a: ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}:{}", a.bind, a.port))?;
         let addr = listener.local_addr()?;
         if !addr.ip().is_loopback() {
-            eprintln!(
+            crate::errln!(
                 "serve: WARNING listening on {} — reachable from other machines",
                 addr.ip()
             );
@@ -238,7 +238,7 @@ pub fn serve_command(a: ServeArgs) -> Result<()> {
             None => "as fast as each client reads".to_string(),
             Some(x) => format!("at {x}× real time (one bar every {:.3} s)", 60.0 / x),
         };
-        println!(
+        crate::outln!(
             "serving {} bars of {} on ws://{addr} ({}): history {} bars{}, then {} live bars {pace}; the live clock starts when the first client has its history. Ctrl+C stops.",
             n,
             a.file.display(),
@@ -249,7 +249,7 @@ pub fn serve_command(a: ServeArgs) -> Result<()> {
         );
         tokio::select! {
             _ = server::serve(listener, std::sync::Arc::new(bars), opts) => {},
-            _ = shutdown_signal() => eprintln!("serve: stopped"),
+            _ = shutdown_signal() => crate::errln!("serve: stopped"),
         }
         Ok(())
     })
@@ -262,7 +262,7 @@ pub fn record_command(a: RecordArgs) -> Result<()> {
     copts.status_every = seconds(a.status_every);
     copts.silent_after = Duration::MAX;
     if let Some(t) = resume {
-        eprintln!(
+        crate::errln!(
             "record: {} has bars up to {}; resuming after it",
             a.out.display(),
             protocol::utc_text(t)
@@ -284,11 +284,11 @@ pub fn record_command(a: RecordArgs) -> Result<()> {
         ),
         _ => String::new(),
     };
-    println!("recorded {} bars{span} to {}", sink.rows, a.out.display());
+    crate::outln!("recorded {} bars{span} to {}", sink.rows, a.out.display());
     if let Some(t) = &a.ticks {
-        println!("recorded {} ticks to {}", sink.tick_rows, t.display());
+        crate::outln!("recorded {} ticks to {}", sink.tick_rows, t.display());
     }
-    println!("feed: {}", counters.describe());
+    crate::outln!("feed: {}", counters.describe());
     if let Some(e) = failed {
         anyhow::bail!("recording stopped: {e}");
     }

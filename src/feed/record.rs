@@ -70,7 +70,7 @@ pub fn open_csv(path: &Path, header: &str) -> anyhow::Result<(File, Option<i64>)
             Some(p) => len - tail_len + p as u64 + 1,
             None => anyhow::bail!("{}: last line is longer than 64 KiB", path.display()),
         };
-        eprintln!(
+        crate::errln!(
             "record: {}: cut off an unfinished last line ({} bytes) left by an interrupted run",
             path.display(),
             len - keep

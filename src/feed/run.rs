@@ -91,6 +91,10 @@ impl Sink for EngineSink {
             }
         }
         self.last = Some(bar.close_time);
+        if self.engine.faults.halted.is_some() {
+            // The engine can no longer record what it writes: stop, loudly (DESIGN §14).
+            return Flow::Stop;
+        }
         match self.stop_after {
             Some(t) if bar.close_time >= t => Flow::Stop,
             _ => Flow::Continue,
@@ -106,6 +110,10 @@ impl Sink for EngineSink {
     fn rejected_bar(&mut self, bar: &Bar, _reason: &str) {
         // The engine refuses it again and journals it as `bar_rejected`.
         self.engine.on_bar(bar);
+    }
+
+    fn last_taken(&self) -> Option<i64> {
+        self.engine.last_bar_time()
     }
 
     fn feed_event(&mut self, state: &str, detail: &str) {

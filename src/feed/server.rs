@@ -83,9 +83,10 @@ pub fn parse_speed(s: &str) -> Result<Option<f64>, String> {
         return Ok(None);
     }
     match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
+        Ok(x) if x.is_finite() && x > 0.0 && x <= crate::cli::MAX_FACTOR => Ok(Some(x)),
         _ => Err(format!(
-            "--speed {s}: expected a positive number (60 = one one-minute bar per second) or `max`"
+            "--speed {s}: expected a number above 0 and at most {} (60 = one one-minute bar per second) or `max`",
+            crate::cli::MAX_FACTOR
         )),
     }
 }
@@ -148,7 +149,7 @@ async fn clock(shared: Arc<Shared>) {
         tx.send_replace(published);
     }
     if !shared.opts.quiet {
-        eprintln!("serve: all {n} bars published (clients stay connected; Ctrl+C stops)");
+        crate::errln!("serve: all {n} bars published (clients stay connected; Ctrl+C stops)");
     }
 }
 
@@ -174,20 +175,20 @@ async fn client(shared: Arc<Shared>, sock: TcpStream, addr: SocketAddr) {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
             if !quiet {
-                eprintln!("serve: {addr}: WebSocket handshake failed: {e}");
+                crate::errln!("serve: {addr}: WebSocket handshake failed: {e}");
             }
             return;
         }
         Err(_) => {
             if !quiet {
-                eprintln!("serve: {addr}: WebSocket handshake timed out");
+                crate::errln!("serve: {addr}: WebSocket handshake timed out");
             }
             return;
         }
     };
     let (reason, history, live) = session(&shared, ws, addr).await;
     if !quiet {
-        eprintln!("serve: {addr}: {reason} (sent {history} history + {live} live bars)");
+        crate::errln!("serve: {addr}: {reason} (sent {history} history + {live} live bars)");
     }
 }
 
@@ -247,7 +248,7 @@ async fn session(shared: &Shared, ws: Ws, addr: SocketAddr) -> (String, usize, u
         } else {
             "vrev 1, no subscribe within the wait: all history".into()
         };
-        eprintln!(
+        crate::errln!(
             "serve: {addr} connected ({how}): history {} bars",
             snapshot - from
         );

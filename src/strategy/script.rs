@@ -24,9 +24,43 @@ use crate::bar::BarSeries;
 use crate::price::Side;
 use crate::scan::{Find, Level, Scan, Step};
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Position, Scope, AST};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// The wall-clock deadline of the script call in progress, shared by an engine's progress hook
+/// and whoever starts a call. Rhai calls the hook on every operation; the clock is read every
+/// [`CLOCK_EVERY_OPS`] operations only.
+#[derive(Clone, Debug)]
+pub struct CallClock {
+    deadline: Rc<Cell<Option<Instant>>>,
+    budget: Duration,
+}
+
+/// Operations between two reads of the clock (about 25–150 µs of script work).
+pub const CLOCK_EVERY_OPS: u64 = 256;
+
+impl CallClock {
+    pub fn new(budget: Duration) -> Self {
+        CallClock {
+            deadline: Rc::new(Cell::new(None)),
+            budget,
+        }
+    }
+
+    /// Runs `f` as one budgeted call.
+    pub fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        let outer = self.deadline.replace(Some(Instant::now() + self.budget));
+        let r = f();
+        self.deadline.set(outer);
+        r
+    }
+
+    fn expired(&self) -> bool {
+        self.deadline.get().is_some_and(|d| Instant::now() > d)
+    }
+}
 
 /// Limits applied to every script call. Set explicitly because Rhai's debug and release
 /// defaults differ.
@@ -45,6 +79,9 @@ pub struct ScriptLimits {
     pub max_array_size: usize,
     /// Largest map a script may build. Default 1,000 entries.
     pub max_map_size: usize,
+    /// Wall-clock time per call (`engine.script_max_call_ms`). Default 50 ms. Operations alone
+    /// do not bound time: one native call (`contains` on a big array, a sort) is one operation.
+    pub max_call_time: Duration,
 }
 
 impl Default for ScriptLimits {
@@ -56,6 +93,7 @@ impl Default for ScriptLimits {
             max_string_size: 10_000,
             max_array_size: 10_000,
             max_map_size: 1_000,
+            max_call_time: Duration::from_millis(50),
         }
     }
 }
@@ -81,9 +119,27 @@ fn bar_missing(i: i64, s: &BarSeries) -> Box<EvalAltResult> {
     msg.into()
 }
 
-/// Builds the sandboxed engine with the bar helpers bound to `series`.
-pub fn build_engine(series: Rc<RefCell<BarSeries>>, limits: &ScriptLimits) -> Engine {
+/// Builds the sandboxed engine with the bar helpers bound to `series`; calls are stopped when
+/// `clock`'s deadline passes.
+pub fn build_engine(
+    series: Rc<RefCell<BarSeries>>,
+    limits: &ScriptLimits,
+    clock: &CallClock,
+) -> Engine {
     let mut engine = Engine::new();
+    {
+        let clock = clock.clone();
+        engine.on_progress(move |ops| {
+            (ops.is_multiple_of(CLOCK_EVERY_OPS) && clock.expired()).then_some(Dynamic::UNIT)
+        });
+    }
+    // Nothing may block the bar loop: Rhai's `sleep` is replaced by an error with the line.
+    engine.register_fn("sleep", |_: f64| -> Result<(), Box<EvalAltResult>> {
+        Err(NO_SLEEP.into())
+    });
+    engine.register_fn("sleep", |_: i64| -> Result<(), Box<EvalAltResult>> {
+        Err(NO_SLEEP.into())
+    });
     engine
         .set_strict_variables(true)
         .set_max_operations(limits.max_operations)
@@ -231,6 +287,9 @@ pub fn build_engine(series: Rc<RefCell<BarSeries>>, limits: &ScriptLimits) -> En
     engine
 }
 
+const NO_SLEEP: &str =
+    "`sleep` is not available to strategies: a script must never hold up the bar loop";
+
 fn points(v: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
     v.as_float()
         .or_else(|_| v.as_int().map(|i| i as f64))
@@ -333,6 +392,10 @@ fn register_scan_builder(engine: &mut Engine) {
     });
 }
 
+/// Largest script file accepted. A strategy is a page or two; a 1 MB script took seconds to
+/// compile.
+pub const MAX_SCRIPT_BYTES: usize = 256 * 1024;
+
 /// A script compiled and checked, ready to be bound to profiles.
 #[derive(Debug)]
 pub struct CompiledScript {
@@ -363,7 +426,7 @@ fn place(file: &str, pos: Position, message: String) -> StrategyError {
 
 /// Turns a Rhai runtime error into a located one (innermost position: the script line that
 /// failed, not the call site in the host).
-pub fn runtime_error(file: &str, err: &EvalAltResult, limits_ops: u64) -> StrategyError {
+pub fn runtime_error(file: &str, err: &EvalAltResult, limits: &ScriptLimits) -> StrategyError {
     let inner = err.unwrap_inner();
     // The innermost error names what went wrong. Its position is the failing script line, but
     // some errors (the operation limit) carry none: take the innermost frame that has one.
@@ -381,7 +444,16 @@ pub fn runtime_error(file: &str, err: &EvalAltResult, limits_ops: u64) -> Strate
     }
     let message = match inner {
         EvalAltResult::ErrorTooManyOperations(_) => {
-            format!("script stopped after {limits_ops} operations (runaway loop?): this bar gets no signal")
+            format!(
+                "script stopped after {} operations (runaway loop?): this bar gets no signal",
+                limits.max_operations
+            )
+        }
+        EvalAltResult::ErrorTerminated(..) => {
+            format!(
+                "script stopped after {} ms, its time per call (engine.script_max_call_ms): this bar gets no signal",
+                limits.max_call_time.as_millis()
+            )
         }
         other => {
             // Rhai's message without its own " (line x, position y)" suffix: we print the place first.
@@ -400,6 +472,7 @@ pub struct ScriptHost {
     engine: Rc<Engine>,
     series: Rc<RefCell<BarSeries>>,
     limits: ScriptLimits,
+    clock: CallClock,
     locator: Rc<RunawayLocator>,
 }
 
@@ -410,6 +483,7 @@ pub struct ScriptHost {
 pub struct RunawayLocator {
     series: Rc<RefCell<BarSeries>>,
     limits: ScriptLimits,
+    clock: CallClock,
     engine: RefCell<Option<(Engine, Rc<std::cell::Cell<Position>>)>>,
 }
 
@@ -417,9 +491,10 @@ impl RunawayLocator {
     fn locate(&self, ast: &AST, args: impl rhai::FuncArgs, state: &mut Dynamic) -> Position {
         let mut slot = self.engine.borrow_mut();
         let (engine, last) = slot.get_or_insert_with(|| {
-            let mut e = build_engine(self.series.clone(), &self.limits);
+            let mut e = build_engine(self.series.clone(), &self.limits, &self.clock);
             let last = Rc::new(std::cell::Cell::new(Position::NONE));
             let seen = last.clone();
+            let clock = self.clock.clone();
             #[allow(deprecated)] // "not deprecated, but volatile" per Rhai; pinned by our tests
             e.register_debugger(
                 |_, dbg| dbg,
@@ -428,6 +503,11 @@ impl RunawayLocator {
                     if matches!(event, rhai::debugger::DebuggerEvent::Step) && !pos.is_none() {
                         seen.set(pos);
                     }
+                    // Each step is slow here (a native call like `contains` steps through every
+                    // comparison): read the clock on every step, not every 256 operations.
+                    if clock.expired() {
+                        return Err("time budget spent".into());
+                    }
                     Ok(rhai::debugger::DebuggerCommand::StepInto)
                 },
             );
@@ -435,23 +515,29 @@ impl RunawayLocator {
         });
         last.set(Position::NONE);
         let options = CallFnOptions::new().bind_this_ptr(state);
-        let _ =
-            engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, "on_bar", args);
+        // The second run has the same time budget as the first: a slow script is never run
+        // for longer than twice its budget in all.
+        let _ = self.clock.time(|| {
+            engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, "on_bar", args)
+        });
         last.get()
     }
 }
 
 impl ScriptHost {
     pub fn new(series: Rc<RefCell<BarSeries>>, limits: ScriptLimits) -> Self {
+        let clock = CallClock::new(limits.max_call_time);
         let locator = Rc::new(RunawayLocator {
             series: series.clone(),
             limits: limits.clone(),
+            clock: clock.clone(),
             engine: RefCell::new(None),
         });
         ScriptHost {
-            engine: Rc::new(build_engine(series.clone(), &limits)),
+            engine: Rc::new(build_engine(series.clone(), &limits, &clock)),
             series,
             limits,
+            clock,
             locator,
         }
     }
@@ -476,7 +562,7 @@ impl ScriptHost {
         source: &str,
     ) -> Result<CompiledScript, StrategyError> {
         let engine = &self.engine;
-        let ops = self.limits.max_operations;
+        let limits = &self.limits;
         let display = path.display().to_string();
         let contract = |message: String| StrategyError {
             file: display.clone(),
@@ -484,6 +570,13 @@ impl ScriptHost {
             column: None,
             message,
         };
+        if source.len() > MAX_SCRIPT_BYTES {
+            return Err(contract(format!(
+                "is {} KiB; a strategy script may be at most {} KiB (compiling a huge script would hold up the engine)",
+                source.len() / 1024,
+                MAX_SCRIPT_BYTES / 1024
+            )));
+        }
         let mut ast = engine
             .compile(source)
             .map_err(|e| place(&display, e.position(), e.err_type().to_string()))?;
@@ -511,16 +604,17 @@ impl ScriptHost {
             }
             _ => {}
         }
-        engine
-            .run_ast(&ast)
-            .map_err(|e| runtime_error(&display, &e, ops))?;
+        self.clock
+            .time(|| engine.run_ast(&ast))
+            .map_err(|e| runtime_error(&display, &e, limits))?;
         let defaults = if ast
             .iter_functions()
             .any(|f| f.name == "params" && f.params.is_empty())
         {
-            let v: Dynamic = engine
-                .call_fn(&mut Scope::new(), &ast, "params", ())
-                .map_err(|e| runtime_error(&display, &e, ops))?;
+            let v: Dynamic = self
+                .clock
+                .time(|| engine.call_fn(&mut Scope::new(), &ast, "params", ()))
+                .map_err(|e| runtime_error(&display, &e, limits))?;
             v.try_cast::<Map>().ok_or_else(|| {
                 contract("`params()` must return a map of parameter names to default values".into())
             })?
@@ -571,9 +665,12 @@ impl ScriptHost {
         let mut scans = Vec::new();
         if script.has_scan {
             let v: Dynamic = self
-                .engine
-                .call_fn(&mut Scope::new(), &script.ast, "scan", (params.clone(),))
-                .map_err(|e| runtime_error(&file, &e, self.limits.max_operations))?;
+                .clock
+                .time(|| {
+                    self.engine
+                        .call_fn(&mut Scope::new(), &script.ast, "scan", (params.clone(),))
+                })
+                .map_err(|e| runtime_error(&file, &e, &self.limits))?;
             let items = if v.is_array() {
                 v.cast::<rhai::Array>()
             } else {
@@ -591,9 +688,12 @@ impl ScriptHost {
             .any(|f| f.name == "init_state" && f.params.is_empty())
         {
             let v: Dynamic = self
-                .engine
-                .call_fn(&mut Scope::new(), &script.ast, "init_state", ())
-                .map_err(|e| runtime_error(&file, &e, self.limits.max_operations))?;
+                .clock
+                .time(|| {
+                    self.engine
+                        .call_fn(&mut Scope::new(), &script.ast, "init_state", ())
+                })
+                .map_err(|e| runtime_error(&file, &e, &self.limits))?;
             if !v.is_map() {
                 return Err(StrategyError {
                     file: file.clone(),
@@ -615,7 +715,8 @@ impl ScriptHost {
             scans,
             state,
             scope: Scope::new(),
-            max_operations: self.limits.max_operations,
+            limits: self.limits.clone(),
+            clock: self.clock.clone(),
             locator: self.locator.clone(),
         })
     }
@@ -686,7 +787,8 @@ pub struct ScriptStrategy {
     state: Dynamic,
     scope: Scope<'static>,
     file: String,
-    max_operations: u64,
+    limits: ScriptLimits,
+    clock: CallClock,
     locator: Rc<RunawayLocator>,
     scans: Vec<Scan>,
 }
@@ -762,11 +864,9 @@ impl ScriptStrategy {
                 "pattern" => pattern = Some(v.to_string()),
                 "extra" => {
                     let m = v.try_cast::<Map>().ok_or_else(|| self.err("proposal `extra` must be a map".into()))?;
+                    // Keys and values are checked by the host (`proposal_check`) for every
+                    // strategy alike before anything is written.
                     for (ek, ev) in m {
-                        let key = ek.to_string();
-                        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                            return Err(self.err(format!("extra key `{key}` must be letters, digits and `_`")));
-                        }
                         let val = if let Ok(i) = ev.as_int() {
                             ExtraValue::Int(i)
                         } else if let Ok(f) = ev.as_float() {
@@ -774,13 +874,9 @@ impl ScriptStrategy {
                         } else if let Ok(bv) = ev.as_bool() {
                             ExtraValue::Bool(bv)
                         } else {
-                            let s = ev.to_string();
-                            if s.contains(['\n', '\r']) {
-                                return Err(self.err(format!("extra `{key}` must be a single line")));
-                            }
-                            ExtraValue::Text(s)
+                            ExtraValue::Text(ev.to_string())
                         };
-                        extra.push((key, val));
+                        extra.push((ek.to_string(), val));
                     }
                 }
                 other => {
@@ -855,16 +951,14 @@ impl ScriptStrategy {
         out: &mut Vec<Proposal>,
     ) -> Result<(), StrategyError> {
         let options = CallFnOptions::new().bind_this_ptr(&mut self.state);
-        match self.engine.call_fn_with_options::<Dynamic>(
-            options,
-            &mut self.scope,
-            &self.script.ast,
-            "on_bar",
-            args.clone(),
-        ) {
+        let (engine, scope, ast) = (&self.engine, &mut self.scope, &self.script.ast);
+        let result = self.clock.time(|| {
+            engine.call_fn_with_options::<Dynamic>(options, scope, ast, "on_bar", args.clone())
+        });
+        match result {
             Ok(v) => self.proposal_from(v, t, out),
             Err(e) => {
-                let mut err = runtime_error(&self.file, &e, self.max_operations);
+                let mut err = runtime_error(&self.file, &e, &self.limits);
                 // Limit errors (operations, string/array size) come without a place: find it.
                 if err.line.is_none() {
                     let pos = self.locator.locate(&self.script.ast, args, &mut self.state);
