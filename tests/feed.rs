@@ -1062,3 +1062,149 @@ fn run_applies_a_saved_config_edit_between_bars() {
     );
     run.interrupt();
 }
+
+// ------------------------------------------------------------------------------------------
+// Faults (issue 10): stale chart history, a bar from 2999, a ping flood.
+
+/// The older publisher sends a chart's whole history as live `bar` frames while NinjaTrader
+/// loads the chart (no history markers). Those bars are far behind the wall clock: history,
+/// whatever the frame type, so no signal may be written for yesterday's patterns.
+#[test]
+fn old_publisher_chart_load_history_as_live_bars_writes_no_stale_signals() {
+    let bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+        days: 1,
+        seed: 4,
+        ..Default::default()
+    });
+    let n = bars.len();
+    let expected = replay_signals(&bars);
+    assert!(expected.len() >= 3);
+    let shared = Arc::new(bars);
+    let b2 = shared.clone();
+    let port = publisher(move |_, mut ws| {
+        let bars = b2.clone();
+        async move {
+            let clock = vrev::feed::protocol::LegacyClock::new(chrono_tz::America::New_York);
+            for b in bars.iter() {
+                let f = encode_bar(false, &sym(), clock.to_wall(b.close_time), b);
+                if ws.feed(Message::text(f)).await.is_err() {
+                    return;
+                }
+            }
+            let _ = ws.flush().await;
+            idle(&mut ws, Duration::from_secs(30)).await;
+        }
+    });
+    let url = format!("ws://127.0.0.1:{port}");
+    // A live session: nothing written, every proposal refused as expired, the remedy named.
+    let p = Project::new();
+    let mut run = Proc::start(
+        p.dir.path(),
+        &["run", "--url", &url, "--status-every", "0.1"],
+    );
+    run.wait_bars(n, Duration::from_secs(30));
+    let (out, _) = run.interrupt();
+    assert!(
+        p.signal_files().is_empty(),
+        "stale signals: {:?}",
+        p.signal_files()
+    );
+    assert!(out.contains("signals: 0"), "{out}");
+    assert!(count(&out, "expired") >= expected.len() as u64, "{out}");
+    assert!(out.contains("--playback"), "{out}");
+    // NinjaTrader Playback: the same frames are the data of the day being played.
+    let p = Project::new();
+    let mut run = Proc::start(
+        p.dir.path(),
+        &["run", "--url", &url, "--status-every", "0.1", "--playback"],
+    );
+    run.wait_bars(n, Duration::from_secs(30));
+    run.interrupt();
+    assert_eq!(signal_texts(&p), expected);
+}
+
+/// One live bar stamped in 2999 is refused; every bar after it is still processed.
+#[test]
+fn a_live_bar_stamped_in_2999_does_not_poison_the_feed() {
+    let now = chrono::Utc::now().timestamp() / 60 * 60;
+    let bars = walk(40, now - 60 * 60);
+    let b2 = bars.clone();
+    let port = publisher(move |_, mut ws| {
+        let bars = b2.clone();
+        async move {
+            send(&mut ws, encode_hello("ES 03-25", 60, 0.25, 50.0)).await;
+            read_subscribe(&mut ws).await;
+            send(&mut ws, encode_historical_start(0)).await;
+            send(&mut ws, encode_historical_end(0)).await;
+            for (k, b) in bars.iter().enumerate() {
+                send(&mut ws, encode_bar(false, &sym(), b.close_time, b)).await;
+                if k == 10 {
+                    let poison = Bar {
+                        close_time: 32_503_680_000, // 2999-12-31
+                        ..*b
+                    };
+                    send(
+                        &mut ws,
+                        encode_bar(false, &sym(), poison.close_time, &poison),
+                    )
+                    .await;
+                }
+            }
+            idle(&mut ws, Duration::from_secs(30)).await;
+        }
+    });
+    let p = Project::new();
+    let url = format!("ws://127.0.0.1:{port}");
+    let mut run = Proc::start(
+        p.dir.path(),
+        &["run", "--url", &url, "--status-every", "0.1"],
+    );
+    run.wait_bars(40, Duration::from_secs(20));
+    let (out, err) = run.interrupt();
+    assert_eq!(count(&out, "bars:"), 40, "{out}");
+    assert_eq!(count(&out, "in the future"), 1, "{out}");
+    assert!(err.contains("it cannot have closed yet"), "{err}");
+    let end = journal_end(&p);
+    assert_eq!(end["bars"], 40);
+    assert_eq!(end["bars_implausible"], 1, "{end}");
+}
+
+/// A publisher that floods text pings and never reads must not leave `vrev run` stuck writing
+/// pongs, deaf to Ctrl+C.
+#[test]
+fn a_publisher_that_floods_pings_and_never_reads_cannot_wedge_run() {
+    let flooding = Arc::new(AtomicUsize::new(0));
+    let f2 = flooding.clone();
+    let port = publisher(move |_, ws| {
+        let flooding = f2.clone();
+        async move {
+            let (mut tx, _rx) = ws.split(); // never read
+            let end = Instant::now() + Duration::from_secs(40);
+            while Instant::now() < end {
+                let sent =
+                    tokio::time::timeout(Duration::from_secs(1), tx.send(Message::text("ping")))
+                        .await;
+                if matches!(sent, Ok(Err(_))) {
+                    return;
+                }
+                flooding.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let p = Project::new();
+    let url = format!("ws://127.0.0.1:{port}");
+    let mut run = Proc::start(
+        p.dir.path(),
+        &["run", "--url", &url, "--status-every", "0.2"],
+    );
+    run.wait_for("the flood", Duration::from_secs(20), |l| {
+        l.contains("status: connected")
+    });
+    // Long enough for unthrottled pongs to fill both socket buffers several times over.
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(
+        flooding.load(Ordering::Relaxed) > 10_000,
+        "the publisher did flood"
+    );
+    run.interrupt(); // panics if vrev does not stop within 10 s
+}

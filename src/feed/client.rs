@@ -14,6 +14,7 @@
 
 use super::protocol::{self, FrameError, Hello, LegacyClock, Msg, WireBar, WireTick};
 use crate::bar::Bar;
+use crate::plausibility::MAX_FUTURE_SECONDS;
 use crate::time::{MarketClock, SessionWindow};
 use chrono_tz::Tz;
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -242,8 +243,6 @@ pub const PONG_EVERY: Duration = Duration::from_millis(50);
 
 /// Longest wait for one outgoing message before the connection is given up.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
-
-use crate::plausibility::MAX_FUTURE_SECONDS;
 
 /// One connection's state.
 struct Conn {
