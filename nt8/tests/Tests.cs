@@ -874,7 +874,8 @@ public static class Tests
 		string temp = Path.Combine(signals, ".vreversal_20250213_135900_6107.25_6091.50.txt.tmp");
 		File.WriteAllText(temp, Reference());
 		File.Move(temp, dest); // atomic publish, like vrev
-		DateTime deadline = DateTime.UtcNow.AddSeconds(5);
+		// Waits for the condition; the bound only matters when the timer is broken.
+		DateTime deadline = DateTime.UtcNow.AddSeconds(60);
 		while (DateTime.UtcNow < deadline && s.TestHookCallsSnapshot().Count < 3)
 			Thread.Sleep(50);
 		List<TestHookOrderCall> calls = s.TestHookCallsSnapshot();
