@@ -349,9 +349,13 @@ namespace NinjaTrader.NinjaScript.Strategies
 						}
 						text = File.ReadAllText(path, Encoding.UTF8);
 					}
+					catch (FileNotFoundException)
+					{
+						continue; // vanished since the listing (e.g. removed by hand): nothing to read
+					}
 					catch (IOException ex)
 					{
-						ReadFailed(path, name, ex.Message); // locked or vanished: retried on the next scan, a bounded number of times
+						ReadFailed(path, name, ex.Message); // locked: retried on the next scan, a bounded number of times
 						continue;
 					}
 					catch (UnauthorizedAccessException ex)
@@ -657,7 +661,7 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		/// <summary>Failed reads in a row after which an unreadable file is refused (about 50 s at the default poll interval).</summary>
 		public const int MaxReadAttempts = 100;
 
-		/// <summary>Key of a refused file in the processed list ("file:" + name; IDs never start with it).</summary>
+		/// <summary>Key of a refused file in the processed list ("file:" + name; vrev's IDs start with a date).</summary>
 		public static string RefusedKey(string fileName)
 		{
 			StringBuilder sb = new StringBuilder("file:");

@@ -43,6 +43,13 @@ public static class Tests
 		Run("malformed signal files", Malformed);
 		Run("CONFIDENCE missing or empty = no confidence", ConfidenceOptional);
 		Run("SELL IDs with _SELL suffix are opaque keys", SellSuffixIds);
+		Run("new-format files (no CONFIDENCE, _SELL ID) parse field by field (de-DE culture)", () =>
+		{
+			string dir = TempDir();
+			File.WriteAllText(Path.Combine(dir, "vreversal_20250714_095000_6290.00_6301.25_SELL.txt"), SellFixtureWithSuffix());
+			File.WriteAllText(Path.Combine(dir, "vreversal_20250714_095000_6290.00_6301.25.txt"), BuyOfSameBar());
+			FixturesParse(new CultureInfo("de-DE"), dir, 2);
+		});
 		Run("signal file name filter", FileFilter);
 		Run("processed-ID store survives a restart", ProcessedStore);
 		Run("staleness by data time", Staleness);
@@ -179,6 +186,8 @@ public static class Tests
 				if (r.Signal == null)
 					continue;
 				T.VrevSignal s = r.Signal;
+				// One file per ID (a SELL's ID carries _SELL, so a BUY and a SELL of a bar never share a name).
+				Check(name + " file name ends with its SIGNAL_ID " + s.Id, name.EndsWith("_" + s.Id + ".txt", StringComparison.Ordinal));
 				Dictionary<string, string> expected = new Dictionary<string, string>();
 				foreach (string raw in File.ReadAllText(path, Encoding.UTF8).Split('\n'))
 				{
