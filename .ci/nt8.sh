@@ -69,7 +69,7 @@ fi
 echo "policy checks passed"
 
 BUILD="$(mktemp -d "${TMPDIR:-/tmp}/vrev-nt8.XXXXXX")"
-trap 'rm -rf "$BUILD"' EXIT
+trap 'rm -rf "$BUILD"' EXIT # extended in step 5 to stop the processes it starts
 REFS="-r:System.dll -r:System.Core.dll -r:System.Xml.dll -r:System.ComponentModel.DataAnnotations.dll"
 
 # ---------------------------------------------------------------- 2. compile
@@ -105,7 +105,7 @@ step "unit tests (mono Tests.exe)"
 # shellcheck disable=SC2086
 mcs -langversion:7.2 -warnaserror $REFS -r:"$BUILD/VrevNt8.dll" -out:"$BUILD/Tests.exe" "$NT8/tests/Tests.cs"
 set +e
-(cd "$BUILD" && timeout 120 mono Tests.exe "$ROOT")
+(cd "$BUILD" && timeout 300 mono Tests.exe "$ROOT")
 rc=$?
 set -e
 [ "$rc" = 0 ] || fail "unit tests: exit code $rc (number of failed checks, 124 = timeout)"
@@ -115,37 +115,67 @@ step "interop: publisher over loopback WebSocket (mono FeedHarness.exe)"
 # shellcheck disable=SC2086
 mcs -langversion:7.2 -warnaserror $REFS -r:"$BUILD/VrevNt8.dll" -out:"$BUILD/FeedHarness.exe" "$NT8/tests/FeedHarness.cs"
 set +e
-(cd "$BUILD" && timeout 150 mono FeedHarness.exe)
+(cd "$BUILD" && timeout 360 mono FeedHarness.exe)
 rc=$?
 set -e
 [ "$rc" = 0 ] || fail "feed harness: exit code $rc (number of failed checks, 124 = timeout)"
 
 # ---------------------------------------------------------------- 5. interop with the Rust client
 step "interop: vrev record against the C# publisher under mono (history, live, publisher restart)"
-# Publisher 1: 10 history bars (18:50-18:59 UTC), then one live bar a second for 4 s; it then
-# exits, dropping the connection. Publisher 2 on the same port: the same history, live bars from
-# 19:00 for 8 s. vrev must reconnect, ask only for the bars after its last one, and record every
-# bar 18:50-19:07 exactly once with its exact UTC time and prices.
-PORT=$(( 20000 + RANDOM % 20000 ))
-(cd "$BUILD" && timeout 30 mono FeedHarness.exe --serve "$PORT" 4 > serve1.log 2>&1) &
+# Publisher 1: 10 history bars (18:50-18:59 UTC); once vrev has subscribed, 4 live bars
+# (19:00-19:03); it is stopped, dropping the connection, once vrev has recorded all 14.
+# Publisher 2 on the same port: the same history; once vrev has resubscribed, live bars from
+# 19:00 to 19:07. vrev must reconnect, ask only for the bars after its last one (so 19:00-19:03
+# arrive again live and are skipped: "already had 4"), and record every bar 18:50-19:07 exactly
+# once with its exact UTC time and prices. Every step waits for a condition (a log line, a row
+# count, a process exit), never for a time: a slow machine only makes the run slower.
+PATIENCE=120 # seconds; only reached when something is broken
+S1="" S2="" REC=""
+trap 'for p in $S1 $S2 $REC; do kill "$p" 2>/dev/null || true; done; rm -rf "$BUILD"' EXIT
+show_logs() { for f in serve1.log serve2.log record.log; do if [ -f "$BUILD/$f" ]; then echo "--- $f"; cat "$BUILD/$f"; fi; done; }
+# wait_for <what> <pid to watch> <command...>: polls the command until it succeeds; fails (with
+# the logs) if the watched process ends first or after $PATIENCE seconds.
+wait_for() {
+  local what="$1" pid="$2"; shift 2
+  local deadline=$((SECONDS + PATIENCE))
+  until "$@"; do
+    if ! kill -0 "$pid" 2>/dev/null; then show_logs; fail "$what: process $pid ended first"; fi
+    if [ "$SECONDS" -ge "$deadline" ]; then show_logs; fail "$what: still not the case after $PATIENCE s"; fi
+    sleep 0.1
+  done
+}
+rows_at_least() { [ -f "$BUILD/rec.csv" ] && [ "$(wc -l < "$BUILD/rec.csv")" -ge "$1" ]; }
+# Below Linux's ephemeral range (32768-60999), so no outgoing connection holds it.
+PORT=$(( 20000 + RANDOM % 12000 ))
+(cd "$BUILD" && exec timeout 300 mono FeedHarness.exe --serve "$PORT" 4 "$BUILD/stop1" > serve1.log 2>&1) &
 S1=$!
-sleep 1.5
+wait_for "publisher 1 listening" "$S1" grep -qs "listening on" "$BUILD/serve1.log"
 "$VREV_BIN" record --url "ws://127.0.0.1:$PORT" --out "$BUILD/rec.csv" > "$BUILD/record.log" 2>&1 &
 REC=$!
-wait "$S1" || fail "publisher 1 (see $BUILD/serve1.log)"
-(cd "$BUILD" && timeout 30 mono FeedHarness.exe --serve "$PORT" 8 > serve2.log 2>&1) &
+wait_for "vrev recorded publisher 1's 14 bars" "$REC" rows_at_least 15
+touch "$BUILD/stop1"
+rc=0; wait "$S1" || rc=$?
+[ "$rc" = 0 ] || { show_logs; fail "publisher 1 failed (exit code $rc)"; }
+S1=""
+(cd "$BUILD" && exec timeout 300 mono FeedHarness.exe --serve "$PORT" 8 "$BUILD/stop2" > serve2.log 2>&1) &
 S2=$!
-wait "$S2" || fail "publisher 2"
-sleep 1
+wait_for "vrev recorded all 18 bars" "$REC" rows_at_least 19
 kill -INT "$REC"
-wait "$REC" || { cat "$BUILD/record.log"; fail "vrev record did not stop cleanly"; }
+rc=0; wait "$REC" || rc=$?
+[ "$rc" = 0 ] || { show_logs; fail "vrev record did not stop cleanly (exit code $rc)"; }
+REC=""
+touch "$BUILD/stop2"
+rc=0; wait "$S2" || rc=$?
+[ "$rc" = 0 ] || { show_logs; fail "publisher 2 failed (exit code $rc)"; }
+S2=""
 EXPECTED="$BUILD/expected.csv"
 echo "timestamp,open,high,low,close,volume" > "$EXPECTED"
 for i in $(seq 0 17); do
   printf '2025-02-13T%02d:%02d:00+00:00,%d,%d,%d,%d.25,%d\n' $(( 18 + (50 + i) / 60 )) $(( (50 + i) % 60 )) $(( 6100 + i )) $(( 6101 + i )) $(( 6099 + i )) $(( 6100 + i )) $(( 100 + i )) >> "$EXPECTED"
 done
-if ! diff -u "$EXPECTED" "$BUILD/rec.csv"; then cat "$BUILD/record.log"; fail "recorded bars differ from the published ones"; fi
-grep -q "connects 2" "$BUILD/record.log" || { cat "$BUILD/record.log"; fail "expected exactly one reconnect"; }
-echo "vrev recorded all 18 bars exactly once across a publisher restart: $(grep -o 'already had [0-9]*' "$BUILD/record.log" | tail -1) re-sent bars skipped"
+if ! diff -u "$EXPECTED" "$BUILD/rec.csv"; then show_logs; fail "recorded bars differ from the published ones"; fi
+grep -qE "connects 2( |$)" "$BUILD/record.log" || { show_logs; fail "expected exactly one reconnect"; }
+grep -qE "already had 4( |,|$)" "$BUILD/record.log" || { show_logs; fail "expected vrev to resume after 19:03 and skip the 4 re-sent live bars"; }
+echo "vrev recorded all 18 bars exactly once across a publisher restart: $(grep -oE 'already had [0-9]+' "$BUILD/record.log" | tail -1) re-sent bars skipped"
 
 step "all checks passed in $((SECONDS - START)) s"

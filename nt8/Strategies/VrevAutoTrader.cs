@@ -40,6 +40,7 @@ namespace NinjaTrader.NinjaScript.Strategies
 		private readonly ConcurrentQueue<VrevSignal> incoming = new ConcurrentQueue<VrevSignal>();
 		private readonly List<VrevSignal> pending = new List<VrevSignal>();
 		private readonly Dictionary<string, long> seenFiles = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+		private readonly Dictionary<string, int> readFailures = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
 		private Timer pollTimer;
 		private int timerBusy;
 		private volatile bool terminated;
@@ -340,22 +341,34 @@ namespace NinjaTrader.NinjaScript.Strategies
 						long seen;
 						if (seenFiles.TryGetValue(name, out seen) && seen == stamp)
 							continue;
+						// Refused earlier (this run or a previous one) and still here: never read again.
+						if (store.Contains(VrevSignalFiles.RefusedKey(name)))
+						{
+							seenFiles[name] = stamp;
+							continue;
+						}
 						text = File.ReadAllText(path, Encoding.UTF8);
 					}
-					catch (IOException)
+					catch (FileNotFoundException)
 					{
-						continue; // locked or vanished: try again on the next scan
+						continue; // vanished since the listing (e.g. removed by hand): nothing to read
 					}
-					catch (UnauthorizedAccessException)
+					catch (IOException ex)
 					{
+						ReadFailed(path, name, ex.Message); // locked: retried on the next scan, a bounded number of times
 						continue;
 					}
+					catch (UnauthorizedAccessException ex)
+					{
+						ReadFailed(path, name, ex.Message);
+						continue;
+					}
+					readFailures.Remove(name);
 					seenFiles[name] = stamp;
 					VrevParseResult r = VrevSignalParser.Parse(name, text);
 					if (r.Signal == null)
 					{
-						string moved = VrevSignalFiles.MoveToRejected(path);
-						LogLine("rejected malformed signal file " + r.Error + (moved != null ? " (moved to rejected" + Path.DirectorySeparatorChar + ")" : " (could not move it; it will be ignored until it changes)"));
+						Refuse(path, name, "rejected malformed signal file " + r.Error);
 						continue;
 					}
 					if (store.Contains(r.Signal.Id))
@@ -367,11 +380,61 @@ namespace NinjaTrader.NinjaScript.Strategies
 				foreach (string name in seenFiles.Keys)
 					if (!present.Contains(name))
 						gone.Add(name);
+				foreach (string name in readFailures.Keys)
+					if (!present.Contains(name))
+						gone.Add(name);
 				foreach (string name in gone)
+				{
 					seenFiles.Remove(name);
+					readFailures.Remove(name);
+				}
 				if (added > 0)
 					pendingCount += added;
 				return added;
+			}
+		}
+
+		/// <summary>
+		/// A file that cannot be read is retried on the next scans (another program may hold it
+		/// for a moment), logged on the first failure only, and refused after
+		/// VrevSignalFiles.MaxReadAttempts failures in a row. Caller holds scanLock.
+		/// </summary>
+		private void ReadFailed(string path, string name, string message)
+		{
+			int n;
+			readFailures.TryGetValue(name, out n);
+			n++;
+			readFailures[name] = n;
+			if (n == 1)
+				LogLine("cannot read signal file " + name + " (retrying on each scan): " + message);
+			if (n >= VrevSignalFiles.MaxReadAttempts)
+			{
+				readFailures.Remove(name);
+				Refuse(path, name, "refused signal file " + name + ":0: still cannot be read after "
+					+ n.ToString(CultureInfo.InvariantCulture) + " attempts: " + message);
+			}
+		}
+
+		/// <summary>
+		/// Refuses a signal file once: one log line, moved to rejected\ when possible, and its name
+		/// recorded in the processed list, so it is never read again, even after a restart or when
+		/// it cannot be moved. Caller holds scanLock.
+		/// </summary>
+		private void Refuse(string path, string name, string message)
+		{
+			string moved = VrevSignalFiles.MoveToRejected(path);
+			DateTime now = DataTimeUtc;
+			DateTime day = VrevSession.TradingDay(now == DateTime.MinValue ? DateTime.UtcNow : now, eastern);
+			LogLine(message + (moved != null ? " (moved to rejected" + Path.DirectorySeparatorChar + ")" : " (could not move it to rejected" + Path.DirectorySeparatorChar + "; it stays where it is)")
+				+ "; listed as " + VrevSignalFiles.RefusedKey(name) + " in " + Path.GetFileName(store.Path) + ", never read again");
+			try
+			{
+				store.Add(VrevSignalFiles.RefusedKey(name), VrevProcessedStore.Refused, day);
+			}
+			catch (Exception ex)
+			{
+				// The in-memory list already has it: only a restart would read the file again.
+				LogLine("could not save " + store.Path + ": " + ex.Message);
 			}
 		}
 
@@ -391,7 +454,12 @@ namespace NinjaTrader.NinjaScript.Strategies
 					if (!dup)
 						pending.Add(s);
 				}
-				pending.Sort((a, b) => a.SignalTimeUtc.CompareTo(b.SignalTimeUtc));
+				// By signal time, then ID: a BUY and a SELL of the same bar are decided in a fixed order.
+				pending.Sort((a, b) =>
+				{
+					int byTime = a.SignalTimeUtc.CompareTo(b.SignalTimeUtc);
+					return byTime != 0 ? byTime : string.CompareOrdinal(a.Id, b.Id);
+				});
 				DateTime now = DataTimeUtc;
 				if (now == DateTime.MinValue)
 					return;
@@ -590,6 +658,18 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 
 	public static class VrevSignalFiles
 	{
+		/// <summary>Failed reads in a row after which an unreadable file is refused (about 50 s at the default poll interval).</summary>
+		public const int MaxReadAttempts = 100;
+
+		/// <summary>Key of a refused file in the processed list ("file:" + name; vrev's IDs start with a date).</summary>
+		public static string RefusedKey(string fileName)
+		{
+			StringBuilder sb = new StringBuilder("file:");
+			foreach (char c in fileName ?? "")
+				sb.Append(char.IsControl(c) ? '?' : c); // the list is tab- and line-separated
+			return sb.ToString();
+		}
+
 		/// <summary>Signal files end in .txt; names starting with '.' or ending in .tmp are never read.</summary>
 		public static bool IsCandidate(string fileName)
 		{
@@ -853,6 +933,8 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 	public sealed class VrevProcessedStore
 	{
 		public const string Accepted = "accepted";
+		/// <summary>Outcome of a signal file that could not be parsed or read (key: VrevSignalFiles.RefusedKey).</summary>
+		public const string Refused = "refused_file";
 		private readonly object sync = new object();
 		private readonly Dictionary<string, string> outcome = new Dictionary<string, string>(StringComparer.Ordinal);
 		private readonly Dictionary<DateTime, int> acceptedPerDay = new Dictionary<DateTime, int>();

@@ -4,8 +4,11 @@
 // NinjaTrader), and talks to it over loopback with mono's System.Net.WebSockets.ClientWebSocket
 // and with a raw TCP client. Checks hello, history, resume after reconnect, live bars, ticks,
 // ping/pong, RFC ping frames, bad handshakes, pong timeout and slow-client dropping.
-// Every wait is bounded; a watchdog ends the process after 120 s.
+// No check depends on how fast the machine is: every wait is for a condition (a message, a log
+// line, a counter), bounded by a generous timeout that only matters when something is broken
+// (Patience); a watchdog ends the process after 300 s.
 // Usage: mono FeedHarness.exe            Exit code = number of failed checks.
+//        mono FeedHarness.exe --serve PORT LIVE_BARS [STOP_FILE]   (see Serve)
 
 using System;
 using System.Collections.Generic;
@@ -28,12 +31,15 @@ public static class FeedHarness
 	private static int passed;
 	private static int failed;
 
+	/// <summary>Bound of every wait for something that must happen (a message, a log line, a counter).</summary>
+	private const int PatienceMs = 30000;
+
 	public static int Main(string[] args)
 	{
 		Thread watchdog = new Thread(() =>
 		{
-			Thread.Sleep(120000);
-			Console.WriteLine("FAIL watchdog: harness still running after 120 s");
+			Thread.Sleep(300000);
+			Console.WriteLine("FAIL watchdog: harness still running after 300 s");
 			Environment.Exit(100);
 		});
 		watchdog.IsBackground = true;
@@ -43,8 +49,8 @@ public static class FeedHarness
 		Thread.CurrentThread.CurrentCulture = de;
 		CultureInfo.DefaultThreadCurrentCulture = de;
 
-		if (args.Length == 3 && args[0] == "--serve")
-			return Serve(int.Parse(args[1], CultureInfo.InvariantCulture), Math.Min(110, int.Parse(args[2], CultureInfo.InvariantCulture)));
+		if ((args.Length == 3 || args.Length == 4) && args[0] == "--serve")
+			return Serve(int.Parse(args[1], CultureInfo.InvariantCulture), Math.Min(200, int.Parse(args[2], CultureInfo.InvariantCulture)), args.Length == 4 ? args[3] : null);
 
 		try
 		{
@@ -61,9 +67,17 @@ public static class FeedHarness
 		return failed;
 	}
 
-	/// <summary>Standalone server for testing other clients: 10 history bars, then one live bar per second.</summary>
-	private static int Serve(int port, int seconds)
+	/// <summary>
+	/// Standalone server for testing a client (used by .ci/nt8.sh with vrev record): 10 history
+	/// bars (2025-02-13 18:50-18:59 UTC); once a client has subscribed, one live bar per second
+	/// for liveBars bars (18:59 + 1 min, + 2 min, ...). Without a stop file it then exits, dropping
+	/// the connection; with one it keeps serving until that file exists. Every step waits for its
+	/// condition, not for a time: a slow machine only makes it slower. Exit code 0, or 2 when no
+	/// client subscribed / the stop file did not appear within 240 s, 3 when the port stays taken.
+	/// </summary>
+	private static int Serve(int port, int liveBars, string stopFile)
 	{
+		const int serveWaitMs = 240000;
 		Feed.VrevHistoryBuffer h = new Feed.VrevHistoryBuffer(1000);
 		Feed.VrevFeedOptions o = new Feed.VrevFeedOptions();
 		o.Port = port;
@@ -71,13 +85,58 @@ public static class FeedHarness
 		DateTime t = new DateTime(2025, 2, 13, 18, 50, 0, DateTimeKind.Utc);
 		for (int i = 0; i < 10; i++)
 			h.Add(new Feed.VrevBar(t.AddMinutes(i), 6100 + i, 6101 + i, 6099 + i, 6100.25 + i, 100 + i));
-		using (Feed.VrevFeedServer server = new Feed.VrevFeedServer(o, h, m => Console.WriteLine("server: " + m)))
+		ManualResetEvent subscribed = new ManualResetEvent(false);
+		Action<string> log = m =>
 		{
-			server.Start();
-			for (int i = 10; i < 10 + seconds; i++)
+			Console.WriteLine("server: " + m);
+			Console.Out.Flush(); // the CI script waits for these lines in a redirected file
+			if (m.Contains(" subscribed after "))
+				subscribed.Set();
+		};
+		using (Feed.VrevFeedServer server = new Feed.VrevFeedServer(o, h, log))
+		{
+			// A previous server on the same port may have just exited: retry the bind for a while.
+			DateTime bindDeadline = DateTime.UtcNow.AddMilliseconds(PatienceMs);
+			while (true)
 			{
-				Thread.Sleep(1000);
+				try
+				{
+					server.Start();
+					break;
+				}
+				catch (SocketException ex)
+				{
+					if (DateTime.UtcNow > bindDeadline)
+					{
+						log("cannot listen on port " + port.ToString(CultureInfo.InvariantCulture) + ": " + ex.Message);
+						return 3;
+					}
+					Thread.Sleep(100);
+				}
+			}
+			if (!subscribed.WaitOne(serveWaitMs))
+			{
+				log("no client subscribed within " + (serveWaitMs / 1000).ToString(CultureInfo.InvariantCulture) + " s");
+				return 2;
+			}
+			for (int i = 10; i < 10 + liveBars; i++)
+			{
+				Thread.Sleep(1000); // pacing only (live bars a second apart, like a fast chart); nothing waits on it
 				server.Publish(new Feed.VrevBar(t.AddMinutes(i), 6100 + i, 6101 + i, 6099 + i, 6100.25 + i, 100 + i), true);
+			}
+			log("published " + liveBars.ToString(CultureInfo.InvariantCulture) + " live bars");
+			if (stopFile != null)
+			{
+				DateTime stopDeadline = DateTime.UtcNow.AddMilliseconds(serveWaitMs);
+				while (!File.Exists(stopFile))
+				{
+					if (DateTime.UtcNow > stopDeadline)
+					{
+						log("stop file " + stopFile + " did not appear within " + (serveWaitMs / 1000).ToString(CultureInfo.InvariantCulture) + " s");
+						return 2;
+					}
+					Thread.Sleep(50);
+				}
 			}
 		}
 		return 0;
@@ -116,13 +175,23 @@ public static class FeedHarness
 		}
 	}
 
-	private static int FreePort()
+	/// <summary>Waits until cond() holds; false if it still does not after timeoutMs.</summary>
+	private static bool WaitUntil(Func<bool> cond, int timeoutMs)
 	{
-		TcpListener l = new TcpListener(IPAddress.Loopback, 0);
-		l.Start();
-		int port = ((IPEndPoint)l.LocalEndpoint).Port;
-		l.Stop();
-		return port;
+		DateTime deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+		while (!cond())
+		{
+			if (DateTime.UtcNow > deadline)
+				return false;
+			Thread.Sleep(20);
+		}
+		return true;
+	}
+
+	private static bool Logged(List<string> log, string part)
+	{
+		lock (log)
+			return log.Any(l => l.Contains(part));
 	}
 
 	private static DateTime Local(string s)
@@ -153,14 +222,14 @@ public static class FeedHarness
 
 		public void Connect(int port)
 		{
-			using (CancellationTokenSource cts = new CancellationTokenSource(5000))
+			using (CancellationTokenSource cts = new CancellationTokenSource(PatienceMs))
 				Ws.ConnectAsync(new Uri("ws://127.0.0.1:" + port + "/"), cts.Token).Wait();
 		}
 
 		public void Send(string text)
 		{
 			byte[] b = Encoding.UTF8.GetBytes(text);
-			using (CancellationTokenSource cts = new CancellationTokenSource(5000))
+			using (CancellationTokenSource cts = new CancellationTokenSource(PatienceMs))
 				Ws.SendAsync(new ArraySegment<byte>(b), WebSocketMessageType.Text, true, cts.Token).Wait();
 		}
 
@@ -245,13 +314,12 @@ public static class FeedHarness
 
 	private static void IndicatorEndToEnd()
 	{
-		int port = FreePort();
 		VrevPublisher p = new VrevPublisher();
 		p.TestHookSetState(State.SetDefaults);
-		p.Port = port;
+		p.Port = 0; // an ephemeral port chosen by the OS, read back from the "listening on" line
 		p.ChartTimeZoneId = "America/New_York";
 		p.PingIntervalSeconds = 1;
-		p.PongTimeoutSeconds = 3;
+		p.PongTimeoutSeconds = 5;
 		p.SendTicks = true;
 		p.TestHookSetInstrument("ES 03-25", "ES", 0.25, 50.0);
 		p.TestHookSetState(State.Configure);
@@ -268,24 +336,33 @@ public static class FeedHarness
 		}
 		p.TestHookSetState(State.Transition);
 		p.TestHookSetState(State.Realtime);
-		Check("listening line logged", p.TestHookOutputSnapshot().Any(l => l.Contains("listening on ws://127.0.0.1:" + port)));
+		string listening = p.TestHookOutputSnapshot().FirstOrDefault(l => l.Contains("listening on ws://127.0.0.1:"));
+		Check("listening line logged", listening != null);
+		int port;
+		if (listening == null || !int.TryParse(listening.Substring(listening.LastIndexOf(':') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port <= 0)
+			throw new InvalidOperationException("no port in the listening line: " + listening);
 
 		// Client A: all history, then a live bar, answering pings.
 		using (WsClient a = new WsClient())
 		{
 			a.Connect(port);
-			Eq("hello first", "{\"type\":\"hello\",\"protocol\":1,\"instrument\":\"ES 03-25\",\"bar_period_seconds\":60,\"tick_size\":0.25,\"point_value\":50.0}", a.Receive(3000));
+			Eq("hello first", "{\"type\":\"hello\",\"protocol\":1,\"instrument\":\"ES 03-25\",\"bar_period_seconds\":60,\"tick_size\":0.25,\"point_value\":50.0}", a.Receive(PatienceMs));
 			a.Send("{\"type\":\"subscribe\",\"after\":null}");
-			Eq("historical_start", "{\"type\":\"historical_start\",\"count\":5}", a.Receive(3000));
+			Eq("historical_start", "{\"type\":\"historical_start\",\"count\":5}", a.Receive(PatienceMs));
 			for (int i = 0; i < 5; i++)
-				Eq("history bar " + i, expectedHistory[i], a.Receive(3000));
-			Eq("historical_end", "{\"type\":\"historical_end\",\"sent\":5}", a.Receive(3000));
+				Eq("history bar " + i, expectedHistory[i], a.Receive(PatienceMs));
+			Eq("historical_end", "{\"type\":\"historical_end\",\"sent\":5}", a.Receive(PatienceMs));
 			p.TestHookBar(Local("2025-02-13 14:00:00"), 6107.0, 6108.25, 6106.5, 6108.0, 321);
-			Eq("live bar in UTC", BarJson("bar", "2025-02-13T19:00:00.000Z", 6107.0, 6108.25, 6106.5, 6108.0, 321), a.Receive(3000));
-			// Stay connected past the pong timeout (3 s) while answering pings.
-			string extra = a.Receive(4500);
+			Eq("live bar in UTC", BarJson("bar", "2025-02-13T19:00:00.000Z", 6107.0, 6108.25, 6106.5, 6108.0, 321), a.Receive(PatienceMs));
+			// Stay connected past the pong timeout (5 s) while answering pings: idle until at
+			// least 3 pings were answered and more than the pong timeout has passed.
+			DateTime idleStart = DateTime.UtcNow;
+			string extra = null;
+			while (extra == null && (a.PingsSeen < 3 || (DateTime.UtcNow - idleStart).TotalSeconds < 6)
+				&& (DateTime.UtcNow - idleStart).TotalMilliseconds < PatienceMs && a.Ws.State == WebSocketState.Open)
+				extra = a.Receive(250);
 			Check("nothing else arrives while idle (got " + extra + ")", extra == null);
-			Check("text pings received (" + a.PingsSeen + ")", a.PingsSeen >= 2);
+			Check("text pings received (" + a.PingsSeen + ")", a.PingsSeen >= 3);
 			Check("answering pong keeps the client connected", a.Ws.State == WebSocketState.Open);
 			Check("no drop logged for A", !p.TestHookOutputSnapshot().Any(l => l.Contains("dropped")));
 			a.Close();
@@ -299,20 +376,21 @@ public static class FeedHarness
 		using (WsClient c = new WsClient())
 		{
 			c.Connect(port);
-			Check("hello again", (c.Receive(3000) ?? "").StartsWith("{\"type\":\"hello\""));
+			Check("hello again", (c.Receive(PatienceMs) ?? "").StartsWith("{\"type\":\"hello\""));
 			c.Send("{\"type\":\"subscribe\",\"after\":\"2025-02-13T19:00:00Z\"}");
-			Eq("resume start", "{\"type\":\"historical_start\",\"count\":2}", c.Receive(3000));
-			Eq("gap bar 1", BarJson("historical_bar", "2025-02-13T19:01:00.000Z", 6108.0, 6108.5, 6107.75, 6108.25, 50), c.Receive(3000));
-			Eq("gap bar 2", BarJson("historical_bar", "2025-02-13T19:02:00.000Z", 6108.25, 6109.0, 6108.0, 6108.75, 60), c.Receive(3000));
-			Eq("resume end", "{\"type\":\"historical_end\",\"sent\":2}", c.Receive(3000));
+			Eq("resume start", "{\"type\":\"historical_start\",\"count\":2}", c.Receive(PatienceMs));
+			Eq("gap bar 1", BarJson("historical_bar", "2025-02-13T19:01:00.000Z", 6108.0, 6108.5, 6107.75, 6108.25, 50), c.Receive(PatienceMs));
+			Eq("gap bar 2", BarJson("historical_bar", "2025-02-13T19:02:00.000Z", 6108.25, 6109.0, 6108.0, 6108.75, 60), c.Receive(PatienceMs));
+			Eq("resume end", "{\"type\":\"historical_end\",\"sent\":2}", c.Receive(PatienceMs));
 			p.TestHookBar(Local("2025-02-13 14:03:00"), 6108.75, 6109.5, 6108.5, 6109.25, 70);
-			Eq("live after resume", BarJson("bar", "2025-02-13T19:03:00.000Z", 6108.75, 6109.5, 6108.5, 6109.25, 70), c.Receive(3000));
+			Eq("live after resume", BarJson("bar", "2025-02-13T19:03:00.000Z", 6108.75, 6109.5, 6108.5, 6109.25, 70), c.Receive(PatienceMs));
 			p.TestHookBar(Local("2025-02-13 14:03:00"), 1, 1, 1, 1, 1); // duplicate time: never published
 			p.TestHookMarketData(MarketDataType.Last, 6109.5, 3, Local("2025-02-13 14:03:01").AddMilliseconds(500));
-			Eq("tick (duplicate bar skipped)", "{\"type\":\"tick\",\"symbol\":\"ES 03-25\",\"price\":6109.5,\"volume\":3,\"timestamp\":\"2025-02-13T19:03:01.500Z\"}", c.Receive(3000));
+			Eq("tick (duplicate bar skipped)", "{\"type\":\"tick\",\"symbol\":\"ES 03-25\",\"price\":6109.5,\"volume\":3,\"timestamp\":\"2025-02-13T19:03:01.500Z\"}", c.Receive(PatienceMs));
+			// A bid update must not become a tick: the next message is the following last trade.
 			p.TestHookMarketData(MarketDataType.Bid, 6109.25, 3, Local("2025-02-13 14:03:02"));
-			string none = c.Receive(1200);
-			Check("bid updates are not ticks (got " + none + ")", none == null);
+			p.TestHookMarketData(MarketDataType.Last, 6109.75, 2, Local("2025-02-13 14:03:03"));
+			Eq("bid updates are not ticks", "{\"type\":\"tick\",\"symbol\":\"ES 03-25\",\"price\":6109.75,\"volume\":2,\"timestamp\":\"2025-02-13T19:03:03.000Z\"}", c.Receive(PatienceMs));
 			c.Close();
 		}
 
@@ -321,14 +399,16 @@ public static class FeedHarness
 		{
 			DateTime t0 = DateTime.UtcNow;
 			d.Connect(port);
-			Check("hello", (d.Receive(3000) ?? "").Contains("\"hello\""));
-			string start = d.Receive(5000);
+			Check("hello", (d.Receive(PatienceMs) ?? "").Contains("\"hello\""));
+			string start = d.Receive(PatienceMs);
 			double waited = (DateTime.UtcNow - t0).TotalSeconds;
 			Eq("no subscribe: whole history", "{\"type\":\"historical_start\",\"count\":9}", start);
-			Check("history came after the ~2 s subscribe wait (" + waited.ToString("0.00", CultureInfo.InvariantCulture) + " s)", waited >= 1.8 && waited < 4.5);
+			// At least the 2 s wait (the server starts it after the handshake, after t0), and
+			// clearly not the 10 s socket read timeout (the upper bound is for a broken wait only).
+			Check("history came after the ~2 s subscribe wait (" + waited.ToString("0.00", CultureInfo.InvariantCulture) + " s)", waited >= 1.8 && waited < 9.5);
 			int bars = 0;
 			string msg;
-			while ((msg = d.Receive(3000)) != null && msg.Contains("historical_bar"))
+			while ((msg = d.Receive(PatienceMs)) != null && msg.Contains("historical_bar"))
 				bars++;
 			Check("9 history bars", bars == 9);
 			Eq("end", "{\"type\":\"historical_end\",\"sent\":9}", msg);
@@ -341,11 +421,13 @@ public static class FeedHarness
 			b.AnswerPings = false;
 			b.Connect(port);
 			b.Send("{\"type\":\"subscribe\",\"after\":\"2025-02-13T19:03:00Z\"}");
-			DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+			DateTime deadline = DateTime.UtcNow.AddMilliseconds(PatienceMs);
 			while (DateTime.UtcNow < deadline && !p.TestHookOutputSnapshot().Any(l => l.Contains("dropped: no pong")))
-				b.Receive(500);
+				b.Receive(250);
+			// The server closes the socket right after logging: B sees it on its next read.
+			WaitUntil(() => { b.Receive(250); return b.Error != null || b.Ws.State != WebSocketState.Open; }, PatienceMs);
 			Check("B's connection was closed by the server (" + b.Error + ")", b.Error != null || b.Ws.State != WebSocketState.Open);
-			Eq("one pong-timeout line", "1", p.TestHookOutputSnapshot().Count(l => l.Contains("dropped: no pong within 3 s")).ToString(CultureInfo.InvariantCulture));
+			Eq("one pong-timeout line", "1", p.TestHookOutputSnapshot().Count(l => l.Contains("dropped: no pong within 5 s")).ToString(CultureInfo.InvariantCulture));
 		}
 
 		p.TestHookSetState(State.Terminated);
@@ -365,8 +447,8 @@ public static class FeedHarness
 	private static NetworkStream RawConnect(int port, out TcpClient tcp, out string response)
 	{
 		tcp = new TcpClient();
-		tcp.ReceiveTimeout = 5000;
-		tcp.SendTimeout = 5000;
+		tcp.ReceiveTimeout = PatienceMs;
+		tcp.SendTimeout = PatienceMs;
 		tcp.Connect(IPAddress.Loopback, port);
 		NetworkStream s = tcp.GetStream();
 		byte[] req = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
@@ -434,9 +516,7 @@ public static class FeedHarness
 				f1[0] = 0x01; // FIN cleared
 				s.Write(f1, 0, f1.Length);
 				SendClientFrame(s, 0x0, Encoding.ASCII.GetBytes("ng"));
-				DateTime deadline = DateTime.UtcNow.AddSeconds(3);
-				while (server.PongsReceived < 1 && DateTime.UtcNow < deadline)
-					Thread.Sleep(20);
+				WaitUntil(() => server.PongsReceived >= 1, PatienceMs);
 				Check("fragmented text pong counted", server.PongsReceived == 1);
 				SendClientFrame(s, Feed.VrevWebSocket.OpClose, new byte[] { 0x03, 0xE8 });
 				Feed.VrevFrame close = ReadServerFrame(s, f => f.Opcode != 0x8);
@@ -458,15 +538,15 @@ public static class FeedHarness
 			// Plain HTTP request: 400 and closed.
 			using (TcpClient plain = new TcpClient())
 			{
-				plain.ReceiveTimeout = 5000;
+				plain.ReceiveTimeout = PatienceMs;
 				plain.Connect(IPAddress.Loopback, port);
 				NetworkStream ps = plain.GetStream();
 				byte[] req = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 				ps.Write(req, 0, req.Length);
 				Check("plain HTTP gets 400", ReadHeader(ps).StartsWith("HTTP/1.1 400"));
 			}
-			Thread.Sleep(300);
-			Check("no client left", server.ClientCount == 0);
+			// Each refused or closed client removes itself on its own thread: wait for that.
+			Check("no client left (" + server.ClientCount + ")", WaitUntil(() => server.ClientCount == 0, PatienceMs));
 		}
 		lock (log)
 			Check("handshake refusal logged", log.Any(l => l.Contains("handshake refused")));
@@ -491,13 +571,13 @@ public static class FeedHarness
 			{
 				tcp.ReceiveBufferSize = 4096;
 				SendClientFrame(s, 1, Encoding.UTF8.GetBytes("{\"type\":\"subscribe\",\"after\":null}"));
-				DateTime deadline = DateTime.UtcNow.AddSeconds(3);
-				while (DateTime.UtcNow < deadline && server.ClientCount == 1 && !log.Any(l => l.Contains("subscribed")))
-					Thread.Sleep(20);
+				// Only a subscribed client gets live bars: wait for the subscription before publishing.
+				if (!WaitUntil(() => Logged(log, "subscribed"), PatienceMs))
+					throw new InvalidOperationException("the slow client never subscribed");
 				// The client never reads. Publish live bars until the server gives up on it.
 				DateTime t = new DateTime(2025, 2, 13, 19, 0, 0, DateTimeKind.Utc);
 				int published = 0;
-				deadline = DateTime.UtcNow.AddSeconds(30);
+				DateTime deadline = DateTime.UtcNow.AddMilliseconds(PatienceMs);
 				while (server.ClientsDropped == 0 && DateTime.UtcNow < deadline)
 				{
 					server.Publish(new Feed.VrevBar(t.AddMinutes(published), 6100, 6101, 6099, 6100.5, published), true);
@@ -506,10 +586,9 @@ public static class FeedHarness
 						Thread.Sleep(1);
 				}
 				Check("slow client dropped (after " + published + " bars)", server.ClientsDropped == 1);
-				Thread.Sleep(300);
+				Check("client removed", WaitUntil(() => server.ClientCount == 0, PatienceMs));
 				for (int i = 0; i < 50; i++)
 					server.Publish(new Feed.VrevBar(t.AddMinutes(published + i), 6100, 6101, 6099, 6100.5, 1), true);
-				Check("client removed", server.ClientCount == 0);
 				Check("history stays bounded (" + server.History.Count + ")", server.History.Count == Math.Min(1000, published + 50));
 			}
 		}

@@ -41,6 +41,15 @@ public static class Tests
 		Check("de-DE culture really uses ',' decimals", (1.5).ToString(CultureInfo.CurrentCulture) == "1,5");
 
 		Run("malformed signal files", Malformed);
+		Run("CONFIDENCE missing or empty = no confidence", ConfidenceOptional);
+		Run("SELL IDs with _SELL suffix are opaque keys", SellSuffixIds);
+		Run("new-format files (no CONFIDENCE, _SELL ID) parse field by field (de-DE culture)", () =>
+		{
+			string dir = TempDir();
+			File.WriteAllText(Path.Combine(dir, "vreversal_20250714_095000_6290.00_6301.25_SELL.txt"), SellFixtureWithSuffix());
+			File.WriteAllText(Path.Combine(dir, "vreversal_20250714_095000_6290.00_6301.25.txt"), BuyOfSameBar());
+			FixturesParse(new CultureInfo("de-DE"), dir, 2);
+		});
 		Run("signal file name filter", FileFilter);
 		Run("processed-ID store survives a restart", ProcessedStore);
 		Run("staleness by data time", Staleness);
@@ -60,6 +69,10 @@ public static class Tests
 		Run("strategy restart skips processed IDs", RestartFlow);
 		Run("strategy stale, wrong instrument, malformed and temp files", RejectFlow);
 		Run("strategy polls on a timer without bars or ticks", TimerFlow);
+		Run("strategy: new format (no CONFIDENCE, _SELL IDs), BUY and SELL of one bar", NewFormatFlow);
+		Run("strategy: unparseable files refused once, also when they cannot be moved and after a restart", RefusedOnceFlow);
+		Run("strategy: an unreadable file is logged once, retried, then read", LockedFileFlow);
+		Run("strategy: a file unreadable for MaxReadAttempts scans is refused once", UnreadableFileFlow);
 		Run("publisher indicator defaults and history sizing", PublisherDefaults);
 
 		foreach (string d in tempDirs)
@@ -173,6 +186,8 @@ public static class Tests
 				if (r.Signal == null)
 					continue;
 				T.VrevSignal s = r.Signal;
+				// One file per ID (a SELL's ID carries _SELL, so a BUY and a SELL of a bar never share a name).
+				Check(name + " file name ends with its SIGNAL_ID " + s.Id, name.EndsWith("_" + s.Id + ".txt", StringComparison.Ordinal));
 				Dictionary<string, string> expected = new Dictionary<string, string>();
 				foreach (string raw in File.ReadAllText(path, Encoding.UTF8).Split('\n'))
 				{
@@ -306,6 +321,84 @@ public static class Tests
 		Check("UTF-8 BOM accepted", bom.Signal != null);
 		T.VrevParseResult extra = T.VrevSignalParser.Parse(f, good + "NEW_KEY_2=x=y\n");
 		Check("unknown key kept, split at first '='", extra.Signal != null && extra.Signal.Extras["NEW_KEY_2"] == "x=y");
+	}
+
+	/// <summary>The Rust side writes CONFIDENCE only when it has a value; older files have an empty one.</summary>
+	private static void ConfidenceOptional()
+	{
+		string good = Reference();
+		string f = "vreversal_20250213_135900_6107.25_6091.50.txt";
+		Check("reference has CONFIDENCE=0.80", good.Contains("CONFIDENCE=0.80\n"));
+		T.VrevParseResult missing = T.VrevSignalParser.Parse(f, good.Replace("CONFIDENCE=0.80\n", ""));
+		Check("no CONFIDENCE line parses (" + missing.Error + ")", missing.Signal != null);
+		if (missing.Signal != null)
+		{
+			Check("missing CONFIDENCE = no confidence", !missing.Signal.Confidence.HasValue);
+			Check("missing CONFIDENCE is not invented as a value", !missing.Signal.Values.ContainsKey("CONFIDENCE"));
+			Check("missing CONFIDENCE is not an extra", !missing.Signal.Extras.ContainsKey("CONFIDENCE"));
+			Eq("rest of the file still read", 6101.00, missing.Signal.StopLoss);
+		}
+		T.VrevParseResult empty = T.VrevSignalParser.Parse(f, good.Replace("CONFIDENCE=0.80", "CONFIDENCE="));
+		Check("empty CONFIDENCE= parses (older files) (" + empty.Error + ")", empty.Signal != null);
+		if (empty.Signal != null)
+			Check("empty CONFIDENCE = no confidence", !empty.Signal.Confidence.HasValue);
+		T.VrevParseResult last = T.VrevSignalParser.Parse(f, good.Replace("CONFIDENCE=0.80\n", "").Replace("DROP=15.75\n", "DROP=15.75\nCONFIDENCE=0.5"));
+		Check("CONFIDENCE as the last line without a newline", last.Signal != null && last.Signal.Confidence == 0.5);
+		ExpectError("CONFIDENCE with spaces only", f, good.Replace("CONFIDENCE=0.80", "CONFIDENCE= "), ":16: CONFIDENCE");
+		ExpectError("CONFIDENCE above 1", f, good.Replace("CONFIDENCE=0.80", "CONFIDENCE=1.5"), ":16: CONFIDENCE");
+	}
+
+	private static string SellFixtureWithSuffix()
+	{
+		// The new format: a SELL's ID ends in _SELL, its file name too, and CONFIDENCE is left out.
+		return File.ReadAllText(Fixture("vreversal_20250714"), Encoding.UTF8)
+			.Replace("SIGNAL_ID=20250714_095000_6290.00_6301.25\n", "SIGNAL_ID=20250714_095000_6290.00_6301.25_SELL\n")
+			.Replace("CONFIDENCE=0.70\n", "");
+	}
+
+	private static string BuyOfSameBar()
+	{
+		// A BUY on the same bar with the same anchors: the ID without a suffix.
+		return File.ReadAllText(Fixture("vreversal_20250714"), Encoding.UTF8)
+			.Replace("ACTION=SELL", "ACTION=BUY").Replace("STOP_LOSS=6296.50", "STOP_LOSS=6284.00")
+			.Replace("TAKE_PROFIT=6287.25", "TAKE_PROFIT=6293.25").Replace("CONFIDENCE=0.70\n", "");
+	}
+
+	private static void SellSuffixIds()
+	{
+		string sellText = SellFixtureWithSuffix();
+		Check("fixture rewrite applied", sellText.Contains("_SELL\n") && !sellText.Contains("CONFIDENCE"));
+		T.VrevParseResult sell = T.VrevSignalParser.Parse("vreversal_20250714_095000_6290.00_6301.25_SELL.txt", sellText);
+		Check("_SELL file parses (" + sell.Error + ")", sell.Signal != null);
+		T.VrevParseResult buy = T.VrevSignalParser.Parse("vreversal_20250714_095000_6290.00_6301.25.txt", BuyOfSameBar());
+		Check("BUY of the same bar parses (" + buy.Error + ")", buy.Signal != null);
+		if (sell.Signal == null || buy.Signal == null)
+			return;
+		Eq("SELL ID kept whole", "20250714_095000_6290.00_6301.25_SELL", sell.Signal.Id);
+		Eq("side comes from ACTION", T.VrevSide.Sell, sell.Signal.Side);
+		Eq("BUY ID", "20250714_095000_6290.00_6301.25", buy.Signal.Id);
+		Eq("BUY side", T.VrevSide.Buy, buy.Signal.Side);
+		Eq("SELL signal name", "vrev_20250714_095000_6290.00_6301.25_SELL", T.VrevSignalName.For(sell.Signal.Id));
+		Check("BUY and SELL signal names differ", T.VrevSignalName.For(sell.Signal.Id) != T.VrevSignalName.For(buy.Signal.Id));
+		// The ID is an opaque key: _SELL on a BUY (or no suffix on a SELL) is not second-guessed.
+		T.VrevParseResult odd = T.VrevSignalParser.Parse("x.txt", BuyOfSameBar().Replace("SIGNAL_ID=20250714_095000_6290.00_6301.25\n", "SIGNAL_ID=20250714_095000_6290.00_6301.25_SELL\n"));
+		Check("ID suffix does not decide the side", odd.Signal != null && odd.Signal.Side == T.VrevSide.Buy);
+		// De-duplication keeps them apart.
+		string dir = TempDir();
+		T.VrevProcessedStore store = new T.VrevProcessedStore(Path.Combine(dir, "processed_Sim101.txt"));
+		store.Load();
+		Check("BUY recorded", store.Add(buy.Signal.Id, T.VrevProcessedStore.Accepted, Day("2025-07-14")));
+		T.VrevRules r = new T.VrevRules();
+		r.Eastern = Et();
+		r.Windows.Add(new T.VrevWindow(new TimeSpan(9, 0, 0), new TimeSpan(11, 0, 0)));
+		T.VrevDecision d = T.VrevRules.Decide(r, sell.Signal, Utc("2025-07-14T13:50:00Z"), store, true, 6290.25);
+		Eq("SELL of the same bar is not a duplicate of the BUY", T.VrevDecisionKind.Execute, d.Kind);
+		Check("SELL recorded separately", store.Add(sell.Signal.Id, T.VrevProcessedStore.Accepted, Day("2025-07-14")));
+		T.VrevProcessedStore reloaded = new T.VrevProcessedStore(store.Path);
+		reloaded.Load();
+		Eq("both IDs survive a reload", 2, reloaded.Count);
+		Eq("SELL outcome after reload", T.VrevProcessedStore.Accepted, reloaded.OutcomeOf("20250714_095000_6290.00_6301.25_SELL"));
+		Eq("the BUY itself is still a duplicate", T.VrevDecisionKind.Duplicate, T.VrevRules.Decide(r, buy.Signal, Utc("2025-07-14T13:50:00Z"), reloaded, true, 6290.25).Kind);
 	}
 
 	private static void FileFilter()
@@ -874,7 +967,8 @@ public static class Tests
 		string temp = Path.Combine(signals, ".vreversal_20250213_135900_6107.25_6091.50.txt.tmp");
 		File.WriteAllText(temp, Reference());
 		File.Move(temp, dest); // atomic publish, like vrev
-		DateTime deadline = DateTime.UtcNow.AddSeconds(5);
+		// Waits for the condition; the bound only matters when the timer is broken.
+		DateTime deadline = DateTime.UtcNow.AddSeconds(60);
 		while (DateTime.UtcNow < deadline && s.TestHookCallsSnapshot().Count < 3)
 			Thread.Sleep(50);
 		List<TestHookOrderCall> calls = s.TestHookCallsSnapshot();
@@ -884,6 +978,178 @@ public static class Tests
 		s.TestHookSetState(State.Terminated);
 		Thread.Sleep(400);
 		Eq("no activity after Terminated", 3, s.TestHookCallsSnapshot().Count);
+	}
+
+	private static T.VrevProcessedStore LoadStore(string state)
+	{
+		T.VrevProcessedStore p = new T.VrevProcessedStore(Path.Combine(state, "processed_Sim101.txt"));
+		p.Load();
+		return p;
+	}
+
+	private static void NewFormatFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 2, 3600000);
+		GoLive(s);
+		string buyId = "20250714_095000_6290.00_6301.25", sellId = buyId + "_SELL";
+		File.WriteAllText(Path.Combine(signals, "vreversal_" + buyId + ".txt"), BuyOfSameBar());
+		File.WriteAllText(Path.Combine(signals, "vreversal_" + sellId + ".txt"), SellFixtureWithSuffix());
+		Bar(s, "2025-07-14 09:50:00", 6290.25);
+		List<TestHookOrderCall> calls = s.TestHookCallsSnapshot();
+		// Same signal time: decided by ID, so the BUY (shorter ID) comes first; one position at a time.
+		Eq("BUY entered: " + CallsText(s), 3, calls.Count);
+		if (calls.Count == 3)
+		{
+			Eq("EnterLong", "EnterLong", calls[2].Method);
+			Eq("BUY signal name", "vrev_" + buyId, calls[2].SignalName);
+			Eq("BUY stop", 6284.00, calls[0].Value);
+		}
+		Check("SELL refused as position_open, not as a duplicate", s.TestHookOutputSnapshot().Any(l => l.Contains("signal " + sellId + " rejected (position_open)")));
+		Check("no duplicate anywhere", !s.TestHookOutputSnapshot().Any(l => l.Contains("duplicate")));
+		T.VrevProcessedStore p = LoadStore(state);
+		Eq("BUY recorded", T.VrevProcessedStore.Accepted, p.OutcomeOf(buyId));
+		Eq("SELL recorded under its own ID", "position_open", p.OutcomeOf(sellId));
+		s.TestHookSetState(State.Terminated);
+
+		// A _SELL signal on its own: entered short under its full ID, traded, logged with it.
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = NewTrader(signals, state, "ES", 2, 3600000);
+		GoLive(s);
+		File.WriteAllText(Path.Combine(signals, "vreversal_" + sellId + ".txt"), SellFixtureWithSuffix());
+		Bar(s, "2025-07-14 09:50:00", 6290.25);
+		calls = s.TestHookCallsSnapshot();
+		Eq("SELL entered: " + CallsText(s), 3, calls.Count);
+		if (calls.Count == 3)
+		{
+			Eq("EnterShort", "EnterShort", calls[2].Method);
+			Eq("SELL signal name", "vrev_" + sellId, calls[2].SignalName);
+			Eq("SELL stop from its entry", "vrev_" + sellId, calls[0].FromEntrySignal);
+		}
+		Check("accepted line names the full ID", s.TestHookOutputSnapshot().Any(l => l.Contains("signal " + sellId + " accepted: SELL 1")));
+		s.TestHookExecute("vrev_" + sellId, "", false, 6290.00, 1, Local("2025-07-14 09:50:01"));
+		s.TestHookExecute("Profit target", "vrev_" + sellId, true, 6287.25, 1, Local("2025-07-14 09:53:00"));
+		string[] lines = File.ReadAllLines(Path.Combine(state, "trades_Sim101.csv"));
+		Eq("trade line with the _SELL ID", sellId + ",SELL,1,2025-07-14T13:50:01Z,6290.00,2025-07-14T13:53:00Z,6287.25,target,2.75,137.50", lines.Length > 1 ? lines[1] : "");
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void RefusedOnceFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 1, 3600000);
+		GoLive(s);
+		// "rejected" is a file here, so nothing can be moved away: the files stay in the folder.
+		File.WriteAllText(Path.Combine(signals, "rejected"), "not a folder");
+		string good = Reference();
+		Dictionary<string, string> bad = new Dictionary<string, string>();
+		bad["vreversal_dupkey.txt"] = good + "STOP_LOSS=6100.00\n";
+		bad["vreversal_noequals.txt"] = good.Replace("PROFILE=production", "PROFILE production");
+		bad["vreversal_action.txt"] = good.Replace("ACTION=BUY", "ACTION=FLAT");
+		bad["vreversal_empty.txt"] = "";
+		foreach (KeyValuePair<string, string> kv in bad)
+			File.WriteAllText(Path.Combine(signals, kv.Key), kv.Value);
+		// A good signal beside them is still executed.
+		File.WriteAllText(Path.Combine(signals, "vreversal_20250213_135900_6107.25_6091.50.txt"), good.Replace("CONFIDENCE=0.80\n", ""));
+		Bar(s, "2025-02-13 13:59:00", 6107.0);
+		Bar(s, "2025-02-13 13:59:20", 6107.0);
+		Bar(s, "2025-02-13 13:59:40", 6107.0);
+		List<string> output = s.TestHookOutputSnapshot();
+		Eq("duplicate key refused once with its line", 1, output.Count(l => l.Contains("vreversal_dupkey.txt:18: duplicate key STOP_LOSS (first on line 5)")));
+		Eq("line without '=' refused once with its line", 1, output.Count(l => l.Contains("vreversal_noequals.txt:13: expected KEY=VALUE")));
+		Eq("unknown ACTION refused once with its line", 1, output.Count(l => l.Contains("vreversal_action.txt:3: ACTION must be BUY or SELL, found 'FLAT'")));
+		Eq("empty file refused once", 1, output.Count(l => l.Contains("vreversal_empty.txt:1: empty file")));
+		foreach (string name in bad.Keys)
+		{
+			Eq(name + ": one line in all", 1, output.Count(l => l.Contains(name)));
+			Check(name + " could not be moved and is still there", File.Exists(Path.Combine(signals, name)));
+		}
+		Check("the refusal says it could not be moved", output.Any(l => l.Contains("vreversal_empty.txt") && l.Contains("could not move")));
+		Eq("good signal without CONFIDENCE entered: " + CallsText(s), 3, s.TestHookCallsSnapshot().Count);
+		T.VrevProcessedStore p = LoadStore(state);
+		foreach (string name in bad.Keys)
+			Eq(name + " listed as refused", T.VrevProcessedStore.Refused, p.OutcomeOf("file:" + name));
+		Eq("good signal listed as accepted", T.VrevProcessedStore.Accepted, p.OutcomeOf("20250213_135900_6107.25_6091.50"));
+		s.TestHookSetState(State.Terminated);
+
+		// NinjaTrader restarts: the files are still there, but are not read or logged again.
+		VrevAutoTrader second = NewTrader(signals, state, "ES", 1, 3600000);
+		GoLive(second);
+		Bar(second, "2025-02-13 14:00:00", 6107.0);
+		Bar(second, "2025-02-13 14:01:00", 6107.0);
+		foreach (string name in bad.Keys)
+			Eq(name + " not logged after the restart", 0, second.TestHookOutputSnapshot().Count(l => l.Contains(name)));
+		Eq("no orders after the restart", 0, second.TestHookCallsSnapshot().Count);
+		second.TestHookSetState(State.Terminated);
+
+		// When it can be moved (the usual case): moved once and listed too.
+		File.Delete(Path.Combine(signals, "rejected"));
+		VrevAutoTrader third = NewTrader(signals, state, "ES", 1, 3600000);
+		GoLive(third);
+		File.WriteAllText(Path.Combine(signals, "vreversal_dupkey2.txt"), good + "ACTION=SELL\n");
+		Bar(third, "2025-02-13 14:02:00", 6107.0);
+		Bar(third, "2025-02-13 14:03:00", 6107.0);
+		Eq("moved file logged once", 1, third.TestHookOutputSnapshot().Count(l => l.Contains("vreversal_dupkey2.txt:18: duplicate key ACTION") && l.Contains("moved to rejected")));
+		Check("moved to rejected/", File.Exists(Path.Combine(Path.Combine(signals, "rejected"), "vreversal_dupkey2.txt")) && !File.Exists(Path.Combine(signals, "vreversal_dupkey2.txt")));
+		Eq("moved file listed as refused", T.VrevProcessedStore.Refused, LoadStore(state).OutcomeOf("file:vreversal_dupkey2.txt"));
+		third.TestHookSetState(State.Terminated);
+	}
+
+	private static void LockedFileFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 1, 3600000);
+		GoLive(s);
+		string path = Path.Combine(signals, "vreversal_20250213_135900_6107.25_6091.50.txt");
+		File.WriteAllText(path, Reference());
+		using (FileStream held = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+		{
+			// mono emulates Windows share modes inside one process: the strategy cannot read it now.
+			bool readable = true;
+			try { File.ReadAllText(path); } catch (IOException) { readable = false; }
+			Check("the test really holds the file exclusively", !readable);
+			Bar(s, "2025-02-13 13:59:00", 6107.0);
+			Bar(s, "2025-02-13 13:59:10", 6107.0);
+			Bar(s, "2025-02-13 13:59:20", 6107.0);
+		}
+		Eq("no orders while the file is held", 0, s.TestHookCallsSnapshot().Count(c => c.Method == "EnterLong"));
+		Eq("read failure logged once", 1, s.TestHookOutputSnapshot().Count(l => l.Contains("cannot read signal file vreversal_20250213_135900_6107.25_6091.50.txt")));
+		Bar(s, "2025-02-13 13:59:30", 6107.0);
+		Eq("read and entered once released: " + CallsText(s), 3, s.TestHookCallsSnapshot().Count);
+		Check("not refused", LoadStore(state).OutcomeOf("file:vreversal_20250213_135900_6107.25_6091.50.txt") == null);
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void UnreadableFileFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 1, 3600000);
+		GoLive(s);
+		string name = "vreversal_20250213_135900_6107.25_6091.50.txt";
+		string path = Path.Combine(signals, name);
+		File.WriteAllText(path, Reference());
+		File.WriteAllText(Path.Combine(signals, "rejected"), "not a folder"); // keep it in place
+		DateTime t = Local("2025-02-13 13:59:00");
+		using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+		{
+			for (int i = 0; i < T.VrevSignalFiles.MaxReadAttempts + 5; i++)
+				s.TestHookBar(t.AddMilliseconds(100 * i), 6107.0, 6107.5, 6106.5, 6107.0, 100);
+		}
+		Bar(s, "2025-02-13 13:59:40", 6107.0);
+		Bar(s, "2025-02-13 13:59:50", 6107.0);
+		List<string> output = s.TestHookOutputSnapshot();
+		Eq("first failure logged once", 1, output.Count(l => l.Contains("cannot read signal file " + name)));
+		Eq("refused once after " + T.VrevSignalFiles.MaxReadAttempts + " attempts", 1, output.Count(l => l.Contains(name + ":0: still cannot be read after " + T.VrevSignalFiles.MaxReadAttempts + " attempts")));
+		Eq("two lines in all for it", 2, output.Count(l => l.Contains(name)));
+		Eq("never read afterwards, even once readable", 0, s.TestHookCallsSnapshot().Count);
+		Eq("listed as refused", T.VrevProcessedStore.Refused, LoadStore(state).OutcomeOf("file:" + name));
+		s.TestHookSetState(State.Terminated);
 	}
 
 	private static void PublisherDefaults()
