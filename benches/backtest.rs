@@ -97,7 +97,7 @@ fn main() {
         time(|| {
             let bt = run(&cfg, EngineOptions::default(), &bars, |_| {}).expect("run");
             let s = bt.summary();
-            report::write_dir(&dir.path().join("r2"), &bt, &s, "bench").expect("report");
+            report::write_dir(&dir.path().join("r2"), &bt, &bars, &s, "bench").expect("report");
         })
     });
     println!(
