@@ -78,3 +78,33 @@ pub fn write_dir(
     std::fs::write(dir.join("report.html"), page::html(bt, bars, s, title))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::engine::EngineOptions;
+
+    #[test]
+    fn cautions_show_on_the_page_and_the_terminal_only_when_there_are_some() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml"));
+        let cfg = Config::from_text(&std::fs::read_to_string(path).unwrap(), path).unwrap();
+        let bars = crate::synth::generate(&crate::synth::SynthOptions {
+            days: 2,
+            ..Default::default()
+        });
+        let bt = crate::backtest::run(&cfg, EngineOptions::default(), &bars, |_| {}).unwrap();
+        let mut s = bt.summary();
+        assert!(!super::terminal(&s).contains("cautions:"));
+        assert!(!super::page::html(&bt, &bars, &s, "t").contains("id=\"cautions\""));
+        s.warnings = vec!["only 2 trading days: Sharpe & co. mean little".into()];
+        let text = super::terminal(&s);
+        assert!(
+            text.contains("cautions:\n  ! only 2 trading days"),
+            "{text}"
+        );
+        let html = super::page::html(&bt, &bars, &s, "t");
+        assert!(html.contains(
+            "<div class=\"cautions\" id=\"cautions\"><h2>Cautions</h2><ul><li>only 2 trading days: Sharpe &amp; co. mean little</li>"
+        ));
+    }
+}
