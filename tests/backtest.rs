@@ -447,3 +447,42 @@ proptest! {
         prop_assert_eq!(before(&full), before(&part));
     }
 }
+
+#[test]
+fn the_identity_describes_each_data_file_and_the_days_used() {
+    let p = synthetic_project(6);
+    let second = generate(&SynthOptions {
+        days: 3,
+        start: date("2025-02-24"),
+        ..Default::default()
+    });
+    write_nt(&p.path("more.txt"), &second);
+    let out = p.vrev(&[
+        "backtest",
+        "bars.txt",
+        "more.txt",
+        "--from",
+        "2025-02-12",
+        "--to",
+        "2025-02-24",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &s["run"];
+    assert_eq!(run["from"], "2025-02-12");
+    assert_eq!(run["to"], "2025-02-24");
+    // Each file with its own bars (before --from/--to) and hash.
+    let data = run["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[0]["bars"], 6 * 1380);
+    assert_eq!(data[1]["bars"], second.len());
+    assert_eq!(data[1]["hash"], sha12(&read(&p, "more.txt")));
+    assert_eq!(data[1]["first_bar_et"], "2025-02-23 18:01:00");
+    // The bars used: trading days 2025-02-12 ..= 2025-02-24 of both files.
+    assert_eq!(run["bars_used"]["bars"], s["bars"]);
+    assert_eq!(run["bars_used"]["first_bar_et"], "2025-02-11 18:01:00");
+    assert_eq!(run["bars_used"]["last_bar_et"], "2025-02-24 17:00:00");
+    assert_eq!(s["first_day"], "2025-02-12");
+    assert_eq!(s["last_day"], "2025-02-24");
+}
