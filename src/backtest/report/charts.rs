@@ -172,7 +172,7 @@ pub fn monthly_heatmap(bt: &Backtest) -> Plot {
         let row = years.iter().position(|x| x == y).unwrap_or(0);
         layout.add_annotation(
             Annotation::new()
-                .text(money(*v).trim_end_matches(".00"))
+                .text(money(v.round()).trim_end_matches(".00")) // whole dollars: cells stay short
                 .x(*m as f64)
                 .y(row as f64)
                 .show_arrow(false)

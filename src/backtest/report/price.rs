@@ -225,7 +225,8 @@ pub fn overview(bt: &Backtest, bars: &[Bar]) -> Plot {
             .marker(
                 Marker::new()
                     .symbol(MarkerSymbol::TriangleDown)
-                    .size(7)
+                    .size(6)
+                    .opacity(0.7)
                     .color_array(colors),
             )
             .hover_text_array(text)
