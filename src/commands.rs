@@ -70,14 +70,23 @@ pub fn load_bars(files: &[PathBuf], args: &BarFileArgs, bar_seconds: i64) -> Res
     for bad in &file.bad_lines {
         crate::errln!("skipped {bad}");
     }
-    if args.from.is_some() || args.to.is_some() {
+    keep_trading_days(&mut file.bars, args.from, args.to);
+    Ok(file)
+}
+
+/// Keeps the bars whose trading day lies in `from ..= to` (either end open).
+pub fn keep_trading_days(
+    bars: &mut Vec<crate::bar::Bar>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) {
+    if from.is_some() || to.is_some() {
         let clock = MarketClock::exchange();
-        file.bars.retain(|b| {
+        bars.retain(|b| {
             let day = clock.stamp(b.close_time).trading_day;
-            args.from.is_none_or(|f| day >= f) && args.to.is_none_or(|t| day <= t)
+            from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
         });
     }
-    Ok(file)
 }
 
 fn replay(a: ReplayArgs) -> Result<()> {
@@ -137,6 +146,30 @@ fn replay(a: ReplayArgs) -> Result<()> {
     crate::run_summary::faults(&engine)
 }
 
+/// Each bar file with its hash and its own bars (`all`: the bars of every file, merged).
+fn run_data_files(
+    files: &[PathBuf],
+    all: &[crate::bar::Bar],
+    args: &BarFileArgs,
+    bar_seconds: i64,
+) -> Result<Vec<crate::backtest::identity::DataFile>> {
+    use crate::backtest::identity::DataFile;
+    files
+        .iter()
+        .map(|f| {
+            // One file: its bars are `all`; several: read each alone for its own counts.
+            let own;
+            let bars = if files.len() == 1 {
+                all
+            } else {
+                own = load_bars(std::slice::from_ref(f), args, bar_seconds)?.bars;
+                &own[..]
+            };
+            DataFile::read(f, bars).with_context(|| format!("{}: cannot read", f.display()))
+        })
+        .collect()
+}
+
 /// The `[reload] gate` of the config, for the file watcher: with `scenarios`, a changed script
 /// goes live only if the scenarios that use it pass with the new text.
 pub fn reload_gate(config_path: &Path, cfg: &Config) -> Option<crate::reload::Gate> {
@@ -170,7 +203,15 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         .map(|s| sweep::parse_axis(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow!(e))?;
-    let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
+    // Every bar of the files first (the run identity describes them), then the requested days.
+    let every_day = BarFileArgs {
+        from: None,
+        to: None,
+        ..a.bars.clone()
+    };
+    let mut file = load_bars(&a.files, &every_day, cfg.engine.bar_seconds)?;
+    let data = run_data_files(&a.files, &file.bars, &every_day, cfg.engine.bar_seconds)?;
+    keep_trading_days(&mut file.bars, a.bars.from, a.bars.to);
     let bars = &file.bars;
     let progress = |len: u64| {
         let pb = if std::io::stderr().is_terminal() {
@@ -246,14 +287,33 @@ fn backtest(a: BacktestArgs) -> Result<()> {
     pb.set_message("bars");
     let bt = run(&cfg, opts, bars, |n| pb.set_position(n as u64)).map_err(|e| anyhow!("{e}"))?;
     pb.finish_and_clear();
-    let summary = bt.summary();
+    let mut summary = bt.summary();
+    summary.run = Some(crate::backtest::identity::RunIdentity {
+        vrev_version: env!("CARGO_PKG_VERSION").into(),
+        command: crate::backtest::identity::shell_command(
+            &std::iter::once("vrev".to_string())
+                .chain(std::env::args().skip(1))
+                .collect::<Vec<_>>(),
+        ),
+        config: crate::backtest::identity::HashedFile::read(&a.engine.config)
+            .with_context(|| format!("{}: cannot read", a.engine.config.display()))?
+            .0,
+        sets: a.engine.sets.clone(),
+        profile: a.engine.profile.clone(),
+        only_side: only_side(&a.engine).map(|s| s.as_str().to_string()),
+        from: a.bars.from,
+        to: a.bars.to,
+        windows: crate::backtest::identity::windows(&cfg, &bt.lineup),
+        data,
+        bars_used: crate::backtest::identity::BarSpan::of(bars),
+    });
     if a.json {
         crate::outln!("{}", serde_json::to_string(&summary)?);
     } else {
         crate::out!("{}", report::terminal(&summary));
     }
     if let Some(dir) = &a.report {
-        report::write_dir(dir, &bt, &summary, &title)
+        report::write_dir(dir, &bt, bars, &summary, &title)
             .with_context(|| format!("{}: cannot write the report", dir.display()))?;
         if !a.json {
             crate::outln!("report: {}", dir.join("report.html").display());

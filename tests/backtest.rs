@@ -17,76 +17,333 @@ fn repo_config(sets: &[&str]) -> Config {
     cfg
 }
 
-#[test]
-fn two_runs_write_byte_identical_trades_and_summary_and_a_readable_report() {
+fn synthetic_project(days: u32) -> Project {
     let p = Project::new();
     let bars = generate(&SynthOptions {
-        days: 8,
+        days,
         volatility_ticks: 3,
         ..Default::default()
     });
     let mut text = Vec::new();
     write_ninjatrader(&bars, &mut text).unwrap();
     std::fs::write(p.path("bars.txt"), text).unwrap();
-    for dir in ["r1", "r2"] {
-        let out = p.vrev(&[
-            "backtest",
-            "bars.txt",
-            "--profile",
-            "bidirectional",
-            "--report",
-            dir,
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
+    p
+}
+
+fn read(p: &Project, rel: &str) -> Vec<u8> {
+    std::fs::read(p.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn sha12(bytes: &[u8]) -> String {
+    vrev::strategy::content_hash(bytes)
+}
+
+#[test]
+fn the_printed_command_reproduces_the_report_byte_for_byte_and_says_what_produced_it() {
+    let p = synthetic_project(8);
+    let args = [
+        "backtest",
+        "bars.txt",
+        "--profile",
+        "bidirectional",
+        "--set",
+        "profile.bidirectional.target_points=4",
+        "--report",
+        "r1",
+    ];
+    let out = p.vrev(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = ["trades.csv", "summary.json", "daily.csv", "report.html"];
+    let first: Vec<Vec<u8>> = files.iter().map(|f| read(&p, &format!("r1/{f}"))).collect();
+    let summary: serde_json::Value = serde_json::from_slice(&first[1]).unwrap();
+    let run = &summary["run"];
+
+    // The command as typed, re-run as printed, gives the same bytes.
+    let command = run["command"].as_str().unwrap();
+    assert_eq!(command, format!("vrev {}", args.join(" ")));
+    let words: Vec<&str> = command.split(' ').skip(1).collect();
+    let again = p.vrev(&words);
+    assert!(again.status.success(), "{}", stderr(&again));
+    for (f, bytes) in files.iter().zip(&first) {
         assert!(
-            stdout(&out).contains("fill assumptions"),
-            "{}",
-            stdout(&out)
+            &read(&p, &format!("r1/{f}")) == bytes,
+            "{f} differs when the printed command is re-run"
         );
     }
-    for f in ["trades.csv", "summary.json", "daily.csv", "report.html"] {
-        assert_eq!(
-            std::fs::read(p.path(&format!("r1/{f}"))).unwrap(),
-            std::fs::read(p.path(&format!("r2/{f}"))).unwrap(),
-            "{f} differs between runs"
-        );
-    }
-    let trades = std::fs::read_to_string(p.path("r1/trades.csv")).unwrap();
-    assert!(trades.starts_with("signal_id,side,signal_time,entry_time,entry_price,exit_time,exit_price,exit_reason,contracts,pnl\n"));
-    assert!(trades.lines().count() > 10 && trades.contains(",BUY,") && trades.contains(",SELL,"));
-    let html = std::fs::read_to_string(p.path("r1/report.html")).unwrap();
-    assert_eq!(
-        html.matches("<svg").count(),
-        2,
-        "equity and drawdown charts"
+
+    // What produced it: version, config and data with hashes, windows with profile, script
+    // version and the parameters after --set.
+    assert_eq!(run["vrev_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(run["config"]["path"], "config.toml");
+    assert_eq!(run["config"]["hash"], sha12(&read(&p, "config.toml")));
+    assert_eq!(run["sets"][0], "profile.bidirectional.target_points=4");
+    assert_eq!(run["profile"], "bidirectional");
+    let bars_txt = read(&p, "bars.txt");
+    let data = &run["data"][0];
+    assert_eq!(data["path"], "bars.txt");
+    assert_eq!(data["hash"], sha12(&bars_txt));
+    assert_eq!(data["bytes"].as_u64().unwrap(), bars_txt.len() as u64);
+    assert_eq!(data["bars"], summary["bars"]);
+    let lines = String::from_utf8_lossy(&bars_txt).to_string();
+    let first_line = lines.lines().next().unwrap();
+    let first_et = format!(
+        "{}-{}-{} {}:{}:{}",
+        &first_line[0..4],
+        &first_line[4..6],
+        &first_line[6..8],
+        &first_line[9..11],
+        &first_line[11..13],
+        &first_line[13..15]
     );
+    assert_eq!(data["first_bar_et"], first_et.as_str());
+    let script_hash = sha12(&read(&p, "strategies/bidirectional.rhai"));
+    let windows = run["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 3);
+    for w in windows {
+        assert_eq!(w["profile"], "bidirectional");
+        assert_eq!(
+            w["strategy"],
+            format!("bidirectional.rhai@{script_hash}").as_str()
+        );
+        assert_eq!(w["settings"]["target_points"], 4.0);
+    }
+    assert_eq!(windows[1]["window"], "morning");
+    assert_eq!(windows[1]["start"], "09:00");
+
+    // The terminal and the page say the same.
+    let text = stdout(&out);
     for part in [
-        "By side",
-        "By session window",
-        "Monthly P&amp;L",
-        "Fill assumptions",
-        "the stop wins",
-        "overnight",
-        "morning",
-        "afternoon",
+        command,
+        &format!("config.toml @{}", sha12(&read(&p, "config.toml"))),
+        &format!("bars.txt @{}", sha12(&bars_txt)),
+        &format!("bidirectional.rhai@{script_hash}"),
+    ] {
+        assert!(text.contains(part), "terminal lacks {part}:\n{text}");
+    }
+    let html = String::from_utf8_lossy(&first[3]).to_string();
+    for part in [
+        command,
+        &sha12(&read(&p, "config.toml")),
+        &sha12(&bars_txt),
+        &format!("bidirectional.rhai@{script_hash}"),
+        "target_points&quot;:4.0",
     ] {
         assert!(html.contains(part), "report.html lacks {part}");
     }
-    // --json is one object whose numbers match the report's summary.json.
+
+    // Two runs that differ in one parameter can be told apart.
+    let other = p.vrev(&[
+        "backtest",
+        "bars.txt",
+        "--profile",
+        "bidirectional",
+        "--set",
+        "profile.bidirectional.target_points=5",
+        "--report",
+        "r2",
+    ]);
+    assert!(other.status.success(), "{}", stderr(&other));
+    let s2: serde_json::Value = serde_json::from_slice(&read(&p, "r2/summary.json")).unwrap();
+    assert_eq!(s2["run"]["windows"][0]["settings"]["target_points"], 5.0);
+    assert_ne!(s2["run"]["command"], run["command"]);
+}
+
+#[test]
+fn the_report_shows_every_trade_with_trader_times_and_the_statistics_traders_expect() {
+    let p = synthetic_project(8);
+    let out = p.vrev(&[
+        "backtest",
+        "bars.txt",
+        "--profile",
+        "bidirectional",
+        "--report",
+        "r1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("fill assumptions"),
+        "{}",
+        stdout(&out)
+    );
+
+    // trades.csv: ET beside UTC, stop, target, window, profile, hold, MAE, MFE.
+    let trades = String::from_utf8(read(&p, "r1/trades.csv")).unwrap();
+    assert_eq!(
+        trades.lines().next().unwrap(),
+        "signal_id,side,window,profile,signal_time,signal_time_et,entry_time,entry_time_et,entry_price,stop,target,exit_time,exit_time_et,exit_price,exit_reason,contracts,hold_minutes,mae_points,mfe_points,pnl"
+    );
+    assert!(trades.lines().count() > 10 && trades.contains(",BUY,") && trades.contains(",SELL,"));
+    let clock = vrev::time::MarketClock::exchange();
+    let utc = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+    for line in trades.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), 20, "{line}");
+        assert!(
+            ["overnight", "morning", "afternoon"].contains(&f[2]),
+            "{line}"
+        );
+        assert_eq!(f[3], "bidirectional");
+        for (u, e) in [(4, 5), (6, 7), (11, 12)] {
+            assert_eq!(
+                clock.stamp(utc(f[u])).format(),
+                f[e],
+                "ET of {}: {line}",
+                f[u]
+            );
+        }
+        let (entry, stop, target): (f64, f64, f64) = (
+            f[8].parse().unwrap(),
+            f[9].parse().unwrap(),
+            f[10].parse().unwrap(),
+        );
+        if f[1] == "BUY" {
+            assert!(stop < entry && entry < target + 1.0, "{line}");
+        } else {
+            assert!(target - 1.0 < entry && entry < stop, "{line}");
+        }
+        let hold: f64 = f[16].parse().unwrap();
+        assert_eq!(hold, (utc(f[11]) - utc(f[6])) as f64 / 60.0, "{line}");
+        let (mae, mfe): (f64, f64) = (f[17].parse().unwrap(), f[18].parse().unwrap());
+        assert!(mae >= 0.0 && mfe >= 0.0, "{line}");
+        // A stop exit went at least to the stop; a target exit at least to the target.
+        let exit: f64 = f[13].parse().unwrap();
+        let against = if f[1] == "BUY" {
+            entry - exit
+        } else {
+            exit - entry
+        };
+        match f[14] {
+            "stop" | "stop_gap" => assert!(mae >= against - 1e-9, "{line}"),
+            "target" => assert!(mfe >= -against - 1e-9, "{line}"),
+            _ => {}
+        }
+    }
+
+    let html = String::from_utf8(read(&p, "r1/report.html")).unwrap();
+    // One self-contained page: Plotly.js inline, nothing fetched.
+    assert!(html.contains("plotly.js v3"), "Plotly.js embedded");
+    assert!(
+        !html.contains("<script src") && !html.contains("<link"),
+        "no external resources"
+    );
+    for part in [
+        "Trades on price",
+        "id=\"fig-overview\"",
+        "id=\"fig-detail\"",
+        "\"type\":\"candlestick\"",
+        "Equity and drawdown",
+        "\"type\":\"date\"",
+        "$,.0f",
+        "Monthly P&amp;L",
+        "\"type\":\"heatmap\"",
+        "P&amp;L per trade",
+        "\"type\":\"histogram\"",
+        "Rolling Sharpe",
+        "weekday (ET)",
+        "entry hour (ET)",
+        "expectancy",
+        "largest loss",
+        "max losses in a row",
+        "avg hold",
+        "commissions",
+        "Sortino",
+        "Calmar",
+        "max DD duration",
+        "exposure",
+        "Fill assumptions",
+        "the stop wins",
+        "window overnight",
+        "window morning",
+        "window afternoon",
+    ] {
+        assert!(html.contains(part), "report.html lacks {part}");
+    }
+    // Every trade has a row that jumps to it.
+    assert_eq!(
+        html.matches("<tr data-i=").count(),
+        trades.lines().count() - 1
+    );
+    assert!(
+        !html.contains("id=\"cautions\""),
+        "no cautions box without warnings"
+    );
+
+    // --json prints the very summary.json the report writes.
     let out = p.vrev(&[
         "backtest",
         "bars.txt",
         "--profile",
         "bidirectional",
         "--json",
+        "--report",
+        "r3",
     ]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(p.path("r1/summary.json")).unwrap()).unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&read(&p, "r3/summary.json")).unwrap();
     assert_eq!(json, file);
     assert_eq!(
         json["overall"]["trades"].as_u64().unwrap() as usize,
         trades.lines().count() - 1
+    );
+    let overall = &json["overall"];
+    for key in [
+        "expectancy",
+        "largest_win",
+        "largest_loss",
+        "max_consecutive_losses",
+        "average_hold_minutes",
+        "total_commissions",
+        "sortino",
+        "calmar",
+        "max_drawdown_duration_days",
+        "exposure",
+    ] {
+        assert!(!overall[key].is_null(), "{key} missing: {overall}");
+    }
+    let n = overall["trades"].as_f64().unwrap();
+    assert!(
+        (overall["expectancy"].as_f64().unwrap() * n - overall["net_pnl"].as_f64().unwrap()).abs()
+            < 1e-6
+    );
+    assert_eq!(
+        overall["total_commissions"].as_f64().unwrap(),
+        n * 2.0 * 2.25 * 3.0
+    );
+    assert_eq!(json["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn a_long_only_run_has_no_sell_row_and_never_prints_negative_zero() {
+    let p = synthetic_project(4);
+    let out = p.vrev(&["backtest", "bars.txt", "--report", "r"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("\n  BUY "), "{text}");
+    assert!(
+        !text.contains("\n  SELL "),
+        "long-only run shows a SELL row:\n{text}"
+    );
+    assert!(
+        !text.contains("-0.00") && !text.contains("-$0.00"),
+        "{text}"
+    );
+    let s: serde_json::Value = serde_json::from_slice(&read(&p, "r/summary.json")).unwrap();
+    let sides: Vec<&str> = s["by_side"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(sides, ["BUY"]);
+    let html = String::from_utf8(read(&p, "r/report.html")).unwrap();
+    assert!(!html.contains("<td class=\"name\">SELL</td>"));
+    // --sell-only on the same long profile: nothing can trade, and nothing reads -0.00.
+    let out = p.vrev(&["backtest", "bars.txt", "--sell-only"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        !text.contains("-0.00") && !text.contains("-$0.00"),
+        "{text}"
     );
 }
 
@@ -189,4 +446,43 @@ proptest! {
         prop_assert!(!before(&full).is_empty() || cut < 2000);
         prop_assert_eq!(before(&full), before(&part));
     }
+}
+
+#[test]
+fn the_identity_describes_each_data_file_and_the_days_used() {
+    let p = synthetic_project(6);
+    let second = generate(&SynthOptions {
+        days: 3,
+        start: date("2025-02-24"),
+        ..Default::default()
+    });
+    write_nt(&p.path("more.txt"), &second);
+    let out = p.vrev(&[
+        "backtest",
+        "bars.txt",
+        "more.txt",
+        "--from",
+        "2025-02-12",
+        "--to",
+        "2025-02-24",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &s["run"];
+    assert_eq!(run["from"], "2025-02-12");
+    assert_eq!(run["to"], "2025-02-24");
+    // Each file with its own bars (before --from/--to) and hash.
+    let data = run["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[0]["bars"], 6 * 1380);
+    assert_eq!(data[1]["bars"], second.len());
+    assert_eq!(data[1]["hash"], sha12(&read(&p, "more.txt")));
+    assert_eq!(data[1]["first_bar_et"], "2025-02-23 18:01:00");
+    // The bars used: trading days 2025-02-12 ..= 2025-02-24 of both files.
+    assert_eq!(run["bars_used"]["bars"], s["bars"]);
+    assert_eq!(run["bars_used"]["first_bar_et"], "2025-02-11 18:01:00");
+    assert_eq!(run["bars_used"]["last_bar_et"], "2025-02-24 17:00:00");
+    assert_eq!(s["first_day"], "2025-02-12");
+    assert_eq!(s["last_day"], "2025-02-24");
 }

@@ -2,6 +2,8 @@
 //! live, in memory; the shadow trades of its book are the trades; the statistics, report and
 //! sweeps are built from them. The fill assumptions are printed with every report.
 
+pub mod excursion;
+pub mod identity;
 pub mod report;
 pub mod sweep;
 
@@ -9,10 +11,22 @@ use crate::bar::Bar;
 use crate::book::{FillModel, Trade};
 use crate::config::Config;
 use crate::engine::{Engine, EngineError, EngineOptions};
-use crate::stats::Stats;
+use crate::price::Side;
+use crate::stats::{Stats, TradeFacts};
 use chrono::NaiveDate;
+use excursion::TradePath;
+use identity::RunIdentity;
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Which profile and strategy version ran in one session window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WindowLineup {
+    pub window: String,
+    pub profile: String,
+    /// `file@hash` of the script (or `builtin:NAME@hash`).
+    pub strategy: String,
+}
 
 /// What one backtest produced.
 #[derive(Clone, Debug)]
@@ -23,9 +37,16 @@ pub struct Backtest {
     pub signals: usize,
     /// Closed shadow trades in exit order (open ones are closed at the end of data).
     pub trades: Vec<Trade>,
+    /// What each trade went through on the bars (same order as `trades`).
+    pub paths: Vec<TradePath>,
     pub fill: FillModel,
     /// Window names in config order.
     pub windows: Vec<String>,
+    /// Profile and strategy version of each window, in config order.
+    pub lineup: Vec<WindowLineup>,
+    /// Sides some window could trade (after `--buy-only`/`--sell-only`); a side no profile
+    /// trades gets no statistics row.
+    pub sides: Vec<Side>,
     pub script_errors: u64,
 }
 
@@ -36,6 +57,7 @@ pub fn run(
     bars: &[Bar],
     mut progress: impl FnMut(usize),
 ) -> Result<Backtest, EngineError> {
+    let only_side = opts.only_side;
     let mut engine = Engine::new(cfg, opts)?;
     let mut days: Vec<NaiveDate> = Vec::new();
     for (n, bar) in bars.iter().enumerate() {
@@ -51,17 +73,44 @@ pub fn run(
     engine.finish(true);
     progress(bars.len());
     days.dedup();
+    let lineup: Vec<WindowLineup> = engine
+        .window_profiles()
+        .into_iter()
+        .map(|(window, profile, strategy)| WindowLineup {
+            window,
+            profile,
+            strategy,
+        })
+        .collect();
+    let sides = [Side::Buy, Side::Sell]
+        .into_iter()
+        .filter(|&side| {
+            only_side.is_none_or(|o| o == side)
+                && lineup.iter().any(|w| {
+                    engine
+                        .config()
+                        .profile
+                        .get(&w.profile)
+                        .is_some_and(|p| p.direction.allows(side))
+                })
+        })
+        .collect();
+    let trades = std::mem::take(&mut engine.trades);
+    let fill = engine.book().fill.clone();
+    let paths = trades
+        .iter()
+        .map(|t| TradePath::of(t, bars, &fill))
+        .collect();
     Ok(Backtest {
         bars: bars.len(),
         trading_days: days,
         signals: engine.signals.len(),
-        trades: std::mem::take(&mut engine.trades),
-        fill: engine.book().fill.clone(),
-        windows: engine
-            .window_profiles()
-            .into_iter()
-            .map(|(w, _, _)| w)
-            .collect(),
+        trades,
+        paths,
+        fill,
+        windows: lineup.iter().map(|w| w.window.clone()).collect(),
+        lineup,
+        sides,
         script_errors: engine.stats.script_errors,
     })
 }
@@ -86,6 +135,10 @@ pub struct Costs {
 /// The summary of a backtest: what the terminal, `--json` and `summary.json` show.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
+    /// What produced this run (config, profiles, parameters, scripts, data, command); set by
+    /// `vrev backtest`, absent for sweep cells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunIdentity>,
     pub bars: usize,
     pub trading_days: usize,
     pub first_day: Option<NaiveDate>,
@@ -95,6 +148,9 @@ pub struct Summary {
     pub overall: Stats,
     pub by_side: Vec<Group>,
     pub by_window: Vec<Group>,
+    /// Sample-size cautions (too few trades or days to trust a figure); empty when none.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     pub assumptions: Vec<String>,
     pub costs: Costs,
 }
@@ -115,19 +171,32 @@ impl Backtest {
     }
 
     fn stats(&self, keep: impl Fn(&Trade) -> bool + Copy) -> Stats {
-        let pnls: Vec<f64> = self
+        let facts: Vec<TradeFacts> = self
             .trades
             .iter()
-            .filter(|t| keep(t))
-            .map(|t| t.pnl.unwrap_or(0.0))
+            .zip(&self.paths)
+            .filter(|(t, _)| keep(t))
+            .map(|(t, p)| TradeFacts {
+                pnl: t.pnl.unwrap_or(0.0),
+                contracts: t.contracts,
+                hold_minutes: p.hold_minutes,
+                held_bars: p.held_bars,
+            })
             .collect();
-        Stats::compute(&pnls, &self.daily_pnl(keep))
+        Stats::compute(
+            &facts,
+            &self.daily_pnl(keep),
+            self.bars,
+            self.fill.commission_per_contract_side,
+        )
     }
 
     pub fn summary(&self) -> Summary {
-        use crate::price::Side;
+        // A side no window trades (the SELL side of a long-only run) gets no row, unless it
+        // somehow has trades: then they are shown, never dropped.
         let by_side = [Side::Buy, Side::Sell]
             .iter()
+            .filter(|s| self.sides.contains(s) || self.trades.iter().any(|t| t.side == **s))
             .map(|&s| Group {
                 name: s.as_str().to_string(),
                 stats: self.stats(|t| t.side == s),
@@ -142,6 +211,7 @@ impl Backtest {
             })
             .collect();
         Summary {
+            run: None,
             bars: self.bars,
             trading_days: self.trading_days.len(),
             first_day: self.trading_days.first().copied(),
@@ -151,6 +221,7 @@ impl Backtest {
             overall: self.stats(|_| true),
             by_side,
             by_window,
+            warnings: Vec::new(),
             assumptions: self.fill.describe(),
             costs: Costs {
                 commission_per_contract_side: self.fill.commission_per_contract_side,

@@ -3,8 +3,9 @@
 //! wins.
 
 pub fn profit_factor(pnls: &[f64]) -> Option<f64> {
-    let gross_win: f64 = pnls.iter().filter(|p| **p > 0.0).sum();
-    let gross_loss: f64 = pnls.iter().filter(|p| **p < 0.0).sum();
+    // Fold from +0.0: an empty f64 `sum()` is -0.0, which printed "profit factor -0.00".
+    let gross_win = pnls.iter().filter(|p| **p > 0.0).fold(0.0, |s, p| s + p);
+    let gross_loss = pnls.iter().filter(|p| **p < 0.0).fold(0.0, |s, p| s + p);
     (gross_loss < 0.0).then(|| gross_win / -gross_loss)
 }
 
@@ -22,5 +23,7 @@ mod tests {
         for (pnls, want) in cases {
             assert_eq!(super::profit_factor(pnls), want, "{pnls:?}");
         }
+        // Losses and no wins: exactly +0, never -0 (which prints as "-0.00").
+        assert!(super::profit_factor(&[-10.0]).unwrap().is_sign_positive());
     }
 }

@@ -1,0 +1,237 @@
+//! What produced a backtest: vrev version, the config file and its hash, the `--set` overrides,
+//! each window's profile with its settings after overrides and its script version, every data
+//! file with its bar count, first/last bar and content hash, `--from/--to`, and the command
+//! line that reproduces the run. Carried in summary.json, report.html and the terminal so two
+//! reports can always be told apart.
+//!
+//! Nothing here depends on wall-clock time or on where the report is written: the same command
+//! on the same files gives the same identity, byte for byte.
+
+use super::report::format::count;
+use super::WindowLineup;
+use crate::bar::Bar;
+use crate::config::Config;
+use crate::strategy::content_hash;
+use crate::time::{format_utc, MarketClock};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunIdentity {
+    pub vrev_version: String,
+    /// The command line as typed (program name shortened to `vrev`), shell-quoted.
+    pub command: String,
+    /// Config path as given, with the hash of its content.
+    pub config: HashedFile,
+    /// `--set KEY=VALUE` overrides in the order given.
+    pub sets: Vec<String>,
+    /// `--profile NAME`: one profile in every window.
+    pub profile: Option<String>,
+    /// `--buy-only` / `--sell-only`.
+    pub only_side: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub windows: Vec<WindowIdentity>,
+    pub data: Vec<DataFile>,
+    /// The bars the engine saw (after `--from/--to`).
+    pub bars_used: BarSpan,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HashedFile {
+    pub path: String,
+    /// First 12 hex digits of the SHA-256 of the file's bytes (as for scripts).
+    pub hash: String,
+}
+
+/// One session window as it ran.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WindowIdentity {
+    pub window: String,
+    /// `HH:MM` ET, inclusive.
+    pub start: String,
+    /// `HH:MM` ET, exclusive.
+    pub end: String,
+    pub profile: String,
+    /// `file@hash` of the script that ran.
+    pub strategy: String,
+    /// The profile's settings and parameters after `--set`.
+    pub settings: serde_json::Value,
+}
+
+/// One bar file as read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DataFile {
+    pub path: String,
+    pub hash: String,
+    pub bytes: u64,
+    /// Bars read from this file (before `--from/--to`).
+    #[serde(flatten)]
+    pub span: BarSpan,
+}
+
+/// How many bars and the close of the first and last (UTC and ET).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BarSpan {
+    pub bars: usize,
+    pub first_bar: Option<String>,
+    pub first_bar_et: Option<String>,
+    pub last_bar: Option<String>,
+    pub last_bar_et: Option<String>,
+}
+
+impl BarSpan {
+    pub fn of(bars: &[Bar]) -> BarSpan {
+        let clock = MarketClock::exchange();
+        let et = |b: &Bar| clock.stamp(b.close_time).format();
+        BarSpan {
+            bars: bars.len(),
+            first_bar: bars.first().map(|b| format_utc(b.close_time)),
+            first_bar_et: bars.first().map(et),
+            last_bar: bars.last().map(|b| format_utc(b.close_time)),
+            last_bar_et: bars.last().map(et),
+        }
+    }
+
+    /// `707388 bars, 2021-01-03 18:01:00 .. 2022-12-30 17:00:00 ET`
+    pub fn describe(&self) -> String {
+        match (&self.first_bar_et, &self.last_bar_et) {
+            (Some(a), Some(b)) => format!("{} bars, {a} .. {b} ET", count(self.bars)),
+            _ => format!("{} bars", count(self.bars)),
+        }
+    }
+}
+
+impl HashedFile {
+    pub fn read(path: &Path) -> std::io::Result<(HashedFile, u64)> {
+        let bytes = std::fs::read(path)?;
+        Ok((
+            HashedFile {
+                path: path.display().to_string(),
+                hash: content_hash(&bytes),
+            },
+            bytes.len() as u64,
+        ))
+    }
+}
+
+impl DataFile {
+    /// `bars`: the bars read from this one file.
+    pub fn read(path: &Path, bars: &[Bar]) -> std::io::Result<DataFile> {
+        let (file, bytes) = HashedFile::read(path)?;
+        Ok(DataFile {
+            path: file.path,
+            hash: file.hash,
+            bytes,
+            span: BarSpan::of(bars),
+        })
+    }
+}
+
+/// Each window of `lineup` with its times from `cfg` and its profile's settings.
+pub fn windows(cfg: &Config, lineup: &[WindowLineup]) -> Vec<WindowIdentity> {
+    lineup
+        .iter()
+        .map(|w| {
+            let session = cfg.session.iter().find(|s| s.name == w.window);
+            WindowIdentity {
+                window: w.window.clone(),
+                start: session.map(|s| s.start.clone()).unwrap_or_default(),
+                end: session.map(|s| s.end.clone()).unwrap_or_default(),
+                profile: w.profile.clone(),
+                strategy: w.strategy.clone(),
+                settings: cfg
+                    .profile
+                    .get(&w.profile)
+                    .and_then(|p| serde_json::to_value(p).ok())
+                    .unwrap_or(serde_json::Value::Null),
+            }
+        })
+        .collect()
+}
+
+/// Quotes each argument for a POSIX shell when it needs it and joins them, so the printed
+/// command can be pasted back.
+pub fn shell_command(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-./=:,@+%".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl RunIdentity {
+    /// The settings lines a person reads (terminal and report), in order.
+    pub fn lines(&self) -> Vec<(String, String)> {
+        let mut l = vec![
+            ("vrev".to_string(), self.vrev_version.clone()),
+            ("command".into(), self.command.clone()),
+            (
+                "config".into(),
+                format!("{} @{}", self.config.path, self.config.hash),
+            ),
+        ];
+        if !self.sets.is_empty() {
+            l.push(("--set".into(), self.sets.join("  ")));
+        }
+        if let Some(p) = &self.profile {
+            l.push(("--profile".into(), p.clone()));
+        }
+        if let Some(s) = &self.only_side {
+            l.push(("only side".into(), s.clone()));
+        }
+        if self.from.is_some() || self.to.is_some() {
+            let d = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or("…".into());
+            l.push((
+                "days".into(),
+                format!("--from {} --to {}", d(self.from), d(self.to)),
+            ));
+        }
+        for w in &self.windows {
+            l.push((
+                format!("window {}", w.window),
+                format!(
+                    "{}–{} ET, profile {}, {}",
+                    w.start, w.end, w.profile, w.strategy
+                ),
+            ));
+        }
+        for f in &self.data {
+            l.push((
+                "data".into(),
+                format!("{} @{} ({})", f.path, f.hash, f.span.describe()),
+            ));
+        }
+        l.push(("bars used".into(), self.bars_used.describe()));
+        l
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shell_quoting_keeps_plain_words_and_quotes_the_rest() {
+        let cases: [(&[&str], &str); 4] = [
+            (&["vrev", "backtest", "es.txt"], "vrev backtest es.txt"),
+            (
+                &["--set", "profile.production.params.drop_threshold=5"],
+                "--set profile.production.params.drop_threshold=5",
+            ),
+            (&["my file.txt"], "'my file.txt'"),
+            (&["it's", ""], r"'it'\''s' ''"),
+        ];
+        for (args, want) in cases {
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            assert_eq!(super::shell_command(&args), want);
+        }
+    }
+}

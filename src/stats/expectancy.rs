@@ -1,0 +1,23 @@
+//! **Expectancy** = mean net P&L per trade (win rate × average win + loss rate × average loss,
+//! zero-P&L trades included): what one more trade is worth on average. Undefined (`None`)
+//! without trades.
+
+pub fn expectancy(pnls: &[f64]) -> Option<f64> {
+    (!pnls.is_empty()).then(|| pnls.iter().sum::<f64>() / pnls.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cases() {
+        let cases: [(&[f64], Option<f64>); 4] = [
+            (&[], None),
+            (&[100.0], Some(100.0)),
+            (&[300.0, -100.0, 0.0, -100.0], Some(25.0)),
+            (&[-50.0, -150.0], Some(-100.0)),
+        ];
+        for (pnls, want) in cases {
+            assert_eq!(super::expectancy(pnls), want, "{pnls:?}");
+        }
+    }
+}
