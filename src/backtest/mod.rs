@@ -2,8 +2,12 @@
 //! live, in memory; the shadow trades of its book are the trades; the statistics, report and
 //! sweeps are built from them. The fill assumptions are printed with every report.
 
+pub mod format;
+pub mod monte_carlo;
 pub mod report;
+pub mod sample_size;
 pub mod sweep;
+pub mod walk_forward;
 
 use crate::bar::Bar;
 use crate::book::{FillModel, Trade};
@@ -97,6 +101,9 @@ pub struct Summary {
     pub by_window: Vec<Group>,
     pub assumptions: Vec<String>,
     pub costs: Costs,
+    /// Cautions where a figure rests on too few trades or days (see `sample_size`).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl Backtest {
@@ -141,7 +148,7 @@ impl Backtest {
                 stats: self.stats(|t| &t.window == w),
             })
             .collect();
-        Summary {
+        let mut summary = Summary {
             bars: self.bars,
             trading_days: self.trading_days.len(),
             first_day: self.trading_days.first().copied(),
@@ -158,7 +165,11 @@ impl Backtest {
                 tick_size: self.fill.tick_size,
                 point_value: self.fill.point_value,
             },
-        }
+            warnings: Vec::new(),
+        };
+        summary.warnings =
+            sample_size::for_stats("backtest", &summary.overall, summary.trading_days);
+        summary
     }
 }
 

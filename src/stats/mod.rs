@@ -6,7 +6,9 @@
 //! trading day of its exit).
 
 pub mod average_win_loss;
+pub mod deflated_sharpe;
 pub mod max_drawdown;
+pub mod pbo;
 pub mod profit_factor;
 pub mod sharpe;
 pub mod win_rate;
