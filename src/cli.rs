@@ -159,7 +159,9 @@ pub struct BacktestArgs {
     pub engine: EngineArgs,
     #[command(flatten)]
     pub bars: BarFileArgs,
-    /// Write summary.json, trades.csv, daily.csv and report.html (sweep.csv with --sweep) here.
+    /// Write summary.json, trades.csv, daily.csv and report.html here (monte_carlo.json with
+    /// --monte-carlo; sweep.csv and sweep.html with --sweep; walk_forward.csv, .json and .html
+    /// with --walk-forward).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// Print the summary as one JSON object on stdout (the sweep grid with --sweep).

@@ -86,9 +86,9 @@ pub fn terminal(mc: &MonteCarlo) -> String {
     use super::format::money;
     format!(
         "monte carlo: {} resamples of the {} trades (with replacement, seed {})\n\
-         \x20                 5th pct      median     95th pct\n\
-         \x20 final P&L    {:>11}  {:>11}  {:>11}\n\
-         \x20 max drawdown {:>11}  {:>11}  {:>11}\n",
+         \x20                   5th pct         median       95th pct\n\
+         \x20 final P&L    {:>13}  {:>13}  {:>13}\n\
+         \x20 max drawdown {:>13}  {:>13}  {:>13}\n",
         mc.samples,
         mc.trades,
         mc.seed,
@@ -152,7 +152,9 @@ mod tests {
         assert_eq!(simulate(&[1.0], 0, 1), None);
         // +1/−1 coin, 100 trades: the final P&L is 2 × wins − 100 with wins ~ Binomial(100, ½):
         // median 0 ± a few, 5th/95th percentiles near ∓16 (1.645 × 10).
-        let coin: Vec<f64> = (0..100).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let coin: Vec<f64> = (0..100)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
         let mc = simulate(&coin, 4000, 7).unwrap();
         assert!(mc.final_pnl.p50.abs() <= 2.0, "{mc:?}");
         assert!((mc.final_pnl.p95 - 16.0).abs() <= 3.0, "{mc:?}");

@@ -264,11 +264,25 @@ pub fn csv(axes: &[Axis], cells: &[Cell]) -> String {
     out
 }
 
+/// Each axis' key by its last part (`drop_threshold`), or whole when two axes would read alike.
+pub fn short_keys(axes: &[Axis]) -> Vec<String> {
+    let last = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
+    axes.iter()
+        .map(|a| {
+            let short = last(&a.key);
+            if axes.iter().filter(|b| last(&b.key) == short).count() > 1 {
+                a.key.clone()
+            } else {
+                short
+            }
+        })
+        .collect()
+}
+
 /// The rows of the sweep table (header first), sorted best first.
 fn table_rows(axes: &[Axis], cells: &[Cell], by: SortBy) -> Vec<Vec<String>> {
-    let mut rows: Vec<Vec<String>> = vec![axes
-        .iter()
-        .map(|a| a.key.clone())
+    let mut rows: Vec<Vec<String>> = vec![short_keys(axes)
+        .into_iter()
         .chain(
             [
                 "trades",
@@ -501,20 +515,21 @@ pub fn heatmap(axes: &[Axis], cells: &[Cell], by: SortBy) -> String {
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="14">"#
     );
-    if let Some(a) = axes.get(1) {
+    let keys = short_keys(axes);
+    if let Some(k) = keys.get(1) {
         let _ = write!(
             svg,
             r#"<text x="{}" y="18" text-anchor="middle" font-weight="600">{}</text>"#,
             left + cw * cols.len() as f64 / 2.0,
-            esc(&a.key)
+            esc(k)
         );
     }
-    if let Some(a) = axes.first() {
+    if let Some(k) = keys.first() {
         let _ = write!(
             svg,
             r#"<text x="8" y="{}" font-weight="600">{}</text>"#,
             top - 10.0,
-            esc(a.key.rsplit('.').next().unwrap_or(&a.key))
+            esc(k)
         );
     }
     for (k, v) in cols.iter().enumerate() {
@@ -597,10 +612,11 @@ h1 {{ font-size: 1.5rem; }} h2 {{ font-size: 1.15rem; margin-top: 2rem; border-b
 .meta {{ color: #555; }} table {{ border-collapse: collapse; font-variant-numeric: tabular-nums; }}
 th, td {{ padding: .25rem .6rem; text-align: right; border-bottom: 1px solid #eee; }} th {{ background: #f6f6f6; }}
 .caution {{ background: #fff8e1; border-left: 4px solid #f9a825; padding: .5rem 1rem; }}
+pre {{ white-space: pre-wrap; }} td, th {{ white-space: nowrap; }}
 </style></head><body>
 <h1>vrev sweep — {t}</h1>
 <p class="meta">{n} cells · sorted by <b>{sort}</b> (best first) · every figure from simulated fills, as in the backtest report</p>
-<h2>{sort} over the grid</h2><p class="meta">Green is best, red worst; hover a square for its values.{more}</p>
+<h2>{sort} over the grid</h2><p class="meta">Green is the best cell of this grid, red the worst (relative: a green cell can still lose money); hover a square for its values.{more}</p>
 {svg}
 <h2>Overfitting</h2><pre>{ov}</pre>
 "#,

@@ -776,7 +776,7 @@ h1 {{ font-size: 1.5rem; }} h2 {{ font-size: 1.15rem; margin-top: 2rem; border-b
 th, td {{ padding: .25rem .6rem; text-align: right; border-bottom: 1px solid #eee; }} th {{ background: #f6f6f6; }}
 td.l {{ text-align: left; }} .neg {{ color: #b00020; }}
 .caution {{ background: #fff8e1; border-left: 4px solid #f9a825; padding: .5rem 1rem; }}
-svg {{ max-width: 100%; height: auto; }}
+svg {{ max-width: 100%; height: auto; }} pre {{ white-space: pre-wrap; }} td, th {{ white-space: nowrap; }}
 </style></head><body>
 <h1>vrev walk-forward — {t}</h1>
 <p class="meta">{spec} ({mode}) · {folds} folds · {cells} cells chosen by <b>{sort}</b> on each training span (IS), then traded on the test span that follows (OOS) · each span is a plain backtest of its days; every figure from simulated fills</p>
