@@ -295,8 +295,9 @@ fn backtest(a: BacktestArgs) -> Result<()> {
             );
             print!("{}", sweep::table(&axes, &cells, a.sort));
             print!("{}", sweep::overfitting_text(&overfitting, &cells));
-            if let Some(mc) = &mc {
-                print!("best cell: {}", crate::backtest::monte_carlo::terminal(mc));
+            if let (Some(mc), Some(b)) = (&mc, best) {
+                let of = format!("the best cell ({})", b.label());
+                print!("{}", crate::backtest::monte_carlo::terminal(mc, &of));
             }
             if let Some(Ok(s)) = cells.first().map(|c| &c.result) {
                 println!("fill assumptions (DESIGN §10):");
@@ -337,7 +338,10 @@ fn backtest(a: BacktestArgs) -> Result<()> {
     } else {
         print!("{}", report::terminal(&summary));
         if let Some(mc) = &mc {
-            print!("{}", crate::backtest::monte_carlo::terminal(mc));
+            print!(
+                "{}",
+                crate::backtest::monte_carlo::terminal(mc, "the backtest")
+            );
         }
     }
     print_cautions(&warnings, a.json);

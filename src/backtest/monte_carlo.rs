@@ -81,11 +81,11 @@ pub fn simulate(pnls: &[f64], samples: usize, seed: u64) -> Option<MonteCarlo> {
     })
 }
 
-/// The terminal lines.
-pub fn terminal(mc: &MonteCarlo) -> String {
+/// The terminal lines; `of` names whose trades were resampled (`the backtest`).
+pub fn terminal(mc: &MonteCarlo, of: &str) -> String {
     use super::format::money;
     format!(
-        "monte carlo: {} resamples of the {} trades (with replacement, seed {})\n\
+        "monte carlo of {of}: {} resamples of its {} trades (with replacement, seed {})\n\
          \x20                   5th pct         median       95th pct\n\
          \x20 final P&L    {:>13}  {:>13}  {:>13}\n\
          \x20 max drawdown {:>13}  {:>13}  {:>13}\n",

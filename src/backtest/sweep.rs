@@ -426,7 +426,7 @@ pub fn overfitting_text(o: &Overfitting, cells: &[Cell]) -> String {
         Some(p) => {
             let _ = writeln!(
                 out,
-                "  probability of backtest overfitting (PBO, CSCV {} groups, {} splits): {:.2}  (0.5 = the best cell in sample is a coin flip out of sample)",
+                "  probability of backtest overfitting (PBO, CSCV {} groups, {} splits): {:.2}  (low: the grid's ranking holds out of sample, which says nothing of profit; 0.5: choosing the best cell is a coin flip)",
                 p.groups, p.splits, p.probability
             );
         }

@@ -621,7 +621,10 @@ pub fn terminal(wf: &WalkForward) -> String {
         let _ = writeln!(out, "  {k:<w$}  {v}");
     }
     if let Some(mc) = &wf.monte_carlo {
-        out.push_str(&monte_carlo::terminal(mc));
+        out.push_str(&monte_carlo::terminal(
+            mc,
+            "the stitched out-of-sample record",
+        ));
     }
     let _ = writeln!(out, "fill assumptions (DESIGN §10):");
     for a in &wf.assumptions {
@@ -811,7 +814,10 @@ svg {{ max-width: 100%; height: auto; }} pre {{ white-space: pre-wrap; }} td, th
         let _ = write!(
             h,
             "<h2>Monte Carlo</h2><pre>{}</pre>",
-            esc(&monte_carlo::terminal(mc))
+            esc(&monte_carlo::terminal(
+                mc,
+                "the stitched out-of-sample record"
+            ))
         );
     }
     h.push_str("<h2>Folds</h2><table>");
