@@ -282,6 +282,10 @@ pub struct WalkForward {
     pub folds: Vec<Fold>,
     /// Statistics of the stitched test spans.
     pub out_of_sample: Stats,
+    /// The chosen cells' P&L per trading day on their training spans, pooled over the folds
+    /// that chose (`None` when none did): what the optimisation promised, beside what the test
+    /// spans delivered (`out_of_sample.average_pnl_per_day`).
+    pub in_sample_pnl_per_day: Option<f64>,
     pub days: Vec<Day>,
     pub monte_carlo: Option<monte_carlo::MonteCarlo>,
     pub warnings: Vec<String>,
@@ -458,6 +462,11 @@ pub fn walk_forward(
     let pnls: Vec<f64> = trades.iter().map(|t| t.pnl.unwrap_or(0.0)).collect();
     let daily: Vec<f64> = days.iter().map(|d| d.pnl).collect();
     let out_of_sample = Stats::compute(&pnls, &daily);
+    let (is_net, is_days) = out_folds
+        .iter()
+        .filter_map(|f| f.in_sample.as_ref().map(|s| (s.net_pnl, f.train_days)))
+        .fold((0.0, 0usize), |(n, d), (x, y)| (n + x, d + y));
+    let in_sample_pnl_per_day = (is_days > 0).then(|| is_net / is_days as f64);
     let mut warnings = sample_size::for_stats("stitched out of sample", &out_of_sample, days.len());
     warnings.extend(sample_size::for_folds(&in_sample_trades));
     let monte_carlo = setup
@@ -477,6 +486,7 @@ pub fn walk_forward(
         cells: configs.len(),
         folds: out_folds,
         out_of_sample,
+        in_sample_pnl_per_day,
         days,
         monte_carlo,
         warnings,
@@ -497,13 +507,21 @@ fn short(sets: &[String]) -> String {
 
 fn fold_rows(wf: &WalkForward) -> Vec<Vec<String>> {
     let metric_col = !matches!(wf.sort, "net-pnl" | "trades");
-    let mut head: Vec<String> = ["fold", "train", "test", "chosen", "IS trades", "IS net P&L"]
-        .map(String::from)
-        .to_vec();
+    let mut head: Vec<String> = [
+        "fold",
+        "train",
+        "test",
+        "chosen",
+        "IS trades",
+        "IS net P&L",
+        "IS P&L/day",
+    ]
+    .map(String::from)
+    .to_vec();
     if metric_col {
         head.push(format!("IS {}", wf.sort));
     }
-    head.extend(["OOS trades", "OOS net P&L", "OOS Sharpe"].map(String::from));
+    head.extend(["OOS trades", "OOS net P&L", "OOS P&L/day", "OOS Sharpe"].map(String::from));
     let sort = wf.sort_by;
     let mut rows = vec![head];
     for f in &wf.folds {
@@ -519,6 +537,10 @@ fn fold_rows(wf: &WalkForward) -> Vec<Vec<String>> {
                 format!("{v:.0}")
             }),
             opt(f.in_sample.as_ref().map(|s| s.net_pnl), money),
+            opt(
+                f.in_sample.as_ref().and_then(|s| s.average_pnl_per_day),
+                money,
+            ),
         ];
         if metric_col {
             r.push(opt(f.in_sample.as_ref().and_then(|s| sort.value(s)), |v| {
@@ -528,6 +550,7 @@ fn fold_rows(wf: &WalkForward) -> Vec<Vec<String>> {
         r.extend([
             f.out_of_sample.trades.to_string(),
             money(f.out_of_sample.net_pnl),
+            opt(f.out_of_sample.average_pnl_per_day, money),
             opt(f.out_of_sample.sharpe, |v| format!("{v:.2}")),
         ]);
         rows.push(r);
@@ -620,6 +643,12 @@ pub fn terminal(wf: &WalkForward) -> String {
     for (k, v) in lines {
         let _ = writeln!(out, "  {k:<w$}  {v}");
     }
+    let _ = writeln!(
+        out,
+        "  in sample the chosen cells made {} per day on their training spans; out of sample {} per day",
+        opt(wf.in_sample_pnl_per_day, money),
+        opt(wf.out_of_sample.average_pnl_per_day, money)
+    );
     if let Some(mc) = &wf.monte_carlo {
         out.push_str(&monte_carlo::terminal(
             mc,
@@ -810,6 +839,12 @@ svg {{ max-width: 100%; height: auto; }} pre {{ white-space: pre-wrap; }} td, th
         let _ = write!(h, "<td>{}</td>", esc(v));
     }
     h.push_str("</tr></table>");
+    let _ = write!(
+        h,
+        "<p>In sample the chosen cells made <b>{}</b> per day on their training spans; out of sample <b>{}</b> per day.</p>",
+        esc(&opt(wf.in_sample_pnl_per_day, money)),
+        esc(&opt(wf.out_of_sample.average_pnl_per_day, money))
+    );
     if let Some(mc) = &wf.monte_carlo {
         let _ = write!(
             h,
