@@ -164,7 +164,8 @@ pub struct BacktestArgs {
     /// with --walk-forward).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
-    /// Print the summary as one JSON object on stdout (the sweep grid with --sweep).
+    /// Print the summary as one JSON object on stdout (the sweep grid with --sweep, the folds
+    /// with --walk-forward); cautions then go to stderr.
     #[arg(long)]
     pub json: bool,
     /// Sweep a config value over a list, e.g. --sweep profile.production.params.drop_threshold=3,4,5

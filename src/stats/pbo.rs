@@ -21,8 +21,8 @@
 //! cell is no better than picking any. Above 0.5: the best in sample tends to be among the worst
 //! out of sample.
 //!
-//! Undefined (`None`) with fewer than 2 cells, columns of unequal length, S odd or below 2, or
-//! fewer than 2 rows per group (each half needs a standard deviation).
+//! Undefined (`None`) with fewer than 2 cells, columns of unequal length, S odd, below 2 or above
+//! 30, or fewer than 2 rows per group (each half needs a standard deviation).
 
 use serde::Serialize;
 
