@@ -159,10 +159,13 @@ pub struct BacktestArgs {
     pub engine: EngineArgs,
     #[command(flatten)]
     pub bars: BarFileArgs,
-    /// Write summary.json, trades.csv, daily.csv and report.html (sweep.csv with --sweep) here.
+    /// Write summary.json, trades.csv, daily.csv and report.html here (monte_carlo.json with
+    /// --monte-carlo; sweep.csv and sweep.html with --sweep; walk_forward.csv, .json and .html
+    /// with --walk-forward).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
-    /// Print the summary as one JSON object on stdout (the sweep grid with --sweep).
+    /// Print the summary as one JSON object on stdout (the sweep grid with --sweep, the folds
+    /// with --walk-forward); cautions then go to stderr.
     #[arg(long)]
     pub json: bool,
     /// Sweep a config value over a list, e.g. --sweep profile.production.params.drop_threshold=3,4,5
@@ -175,6 +178,20 @@ pub struct BacktestArgs {
     /// Worker threads for a sweep (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Walk-forward over the --sweep grid: choose the best cell by --sort on each training span,
+    /// trade it on the test span that follows, stitch the test spans; e.g.
+    /// train=6M,test=1M[,step=1M][,anchored] (D trading days, M months, Y years; train and step
+    /// whole multiples of test). Writes walk_forward.csv/.json/.html with --report.
+    #[arg(long, value_name = "SPEC", requires = "sweeps")]
+    pub walk_forward: Option<String>,
+    /// Monte Carlo of the trade sequence: N resamples of the trades (with replacement); prints
+    /// the 5th/50th/95th percentiles of final P&L and max drawdown (of the best cell in a sweep,
+    /// of the stitched out-of-sample trades in a walk-forward).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub monte_carlo: Option<u32>,
+    /// Seed of --monte-carlo: the same seed gives the same figures.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -185,6 +185,17 @@ pub fn reload_gate(config_path: &Path, cfg: &Config) -> Option<crate::reload::Ga
     }
 }
 
+/// Prints each caution as `caution: ...` (on stderr when stdout carries JSON).
+fn print_cautions(warnings: &[String], json: bool) {
+    for w in warnings {
+        if json {
+            crate::errln!("caution: {w}");
+        } else {
+            crate::outln!("caution: {w}");
+        }
+    }
+}
+
 fn backtest(a: BacktestArgs) -> Result<()> {
     use crate::backtest::{report, run, sweep};
     use std::io::IsTerminal;
@@ -202,6 +213,12 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         .iter()
         .map(|s| sweep::parse_axis(s))
         .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow!(e))?;
+    let wf_spec = a
+        .walk_forward
+        .as_deref()
+        .map(crate::backtest::walk_forward::parse_spec)
+        .transpose()
         .map_err(|e| anyhow!(e))?;
     // Every bar of the files first (the run identity describes them), then the requested days.
     let every_day = BarFileArgs {
@@ -232,6 +249,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         .collect::<Vec<_>>()
         .join(" + ");
 
+    let monte_carlo = a.monte_carlo.map(|n| (n as usize, a.seed));
     if !axes.is_empty() {
         let grid = sweep::cells(&axes);
         let threads = a.threads.unwrap_or_else(|| {
@@ -239,15 +257,63 @@ fn backtest(a: BacktestArgs) -> Result<()> {
                 .map(|n| n.get())
                 .unwrap_or(1)
         });
+        if let Some(spec) = &wf_spec {
+            use crate::backtest::walk_forward;
+            let setup = walk_forward::Setup {
+                base: &cfg,
+                opts: &opts,
+                axes: &axes,
+                grid: &grid,
+                sort: a.sort,
+                threads,
+                monte_carlo,
+            };
+            let pb = progress((grid.len() * walk_forward::blocks(bars, spec).len()) as u64);
+            pb.set_message("walk-forward runs (cell x block)");
+            let wf = walk_forward::walk_forward(&setup, spec, bars, &|| pb.inc(1))
+                .map_err(|e| anyhow!(e))?;
+            pb.finish_and_clear();
+            if a.json {
+                crate::outln!("{}", serde_json::to_string(&wf)?);
+            } else {
+                crate::out!("{}", walk_forward::terminal(&wf));
+            }
+            print_cautions(&wf.warnings, a.json);
+            if let Some(dir) = &a.report {
+                walk_forward::write_dir(dir, &wf, &title).with_context(|| {
+                    format!("{}: cannot write the walk-forward report", dir.display())
+                })?;
+                if !a.json {
+                    crate::outln!("report: {}", dir.join("walk_forward.html").display());
+                }
+            }
+            return Ok(());
+        }
         let pb = progress(grid.len() as u64);
         pb.set_message("sweep cells");
         let cells = sweep::run_grid(&cfg, &opts, bars, &grid, threads, &|| pb.inc(1));
         pb.finish_and_clear();
+        let overfitting = sweep::overfitting(&cells, a.sort);
+        let best = overfitting.best.map(|b| &cells[b]);
+        let mc = monte_carlo.zip(best).and_then(|((n, seed), b)| {
+            crate::backtest::monte_carlo::simulate(&b.trade_pnls, n, seed)
+        });
+        let mut warnings = overfitting.warnings.clone();
+        if let (Some(_), Some(b)) = (monte_carlo, best) {
+            warnings.extend(crate::backtest::sample_size::for_monte_carlo(
+                b.trade_pnls.len(),
+            ));
+        }
         if let Some(dir) = &a.report {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
             std::fs::write(dir.join("sweep.csv"), sweep::csv(&axes, &cells))
                 .with_context(|| format!("{}: cannot write sweep.csv", dir.display()))?;
+            std::fs::write(
+                dir.join("sweep.html"),
+                sweep::html(&axes, &cells, a.sort, &overfitting, &title),
+            )
+            .with_context(|| format!("{}: cannot write sweep.html", dir.display()))?;
         }
         if a.json {
             let rows: Vec<serde_json::Value> = cells
@@ -259,22 +325,31 @@ fn backtest(a: BacktestArgs) -> Result<()> {
                 .collect();
             crate::outln!(
                 "{}",
-                serde_json::json!({ "bars": bars.len(), "cells": rows })
+                serde_json::json!({ "bars": bars.len(), "cells": rows, "overfitting": overfitting, "monte_carlo": mc })
             );
         } else {
             crate::outln!(
-                "sweep: {} cells over {} bars, sorted by {:?} (best first)",
+                "sweep: {} cells over {} bars, sorted by {} (best first)",
                 cells.len(),
                 bars.len(),
-                a.sort
+                a.sort.name()
             );
             crate::out!("{}", sweep::table(&axes, &cells, a.sort));
+            crate::out!("{}", sweep::overfitting_text(&overfitting, &cells));
+            if let (Some(mc), Some(b)) = (&mc, best) {
+                let of = format!("the best cell ({})", b.label());
+                crate::out!("{}", crate::backtest::monte_carlo::terminal(mc, &of));
+            }
             if let Some(Ok(s)) = cells.first().map(|c| &c.result) {
                 crate::outln!("fill assumptions (DESIGN §10):");
                 for line in &s.assumptions {
                     crate::outln!("  - {line}");
                 }
             }
+        }
+        print_cautions(&warnings, a.json);
+        if let (Some(dir), false) = (&a.report, a.json) {
+            crate::outln!("report: {}", dir.join("sweep.html").display());
         }
         let failed = cells.iter().filter(|c| c.result.is_err()).count();
         if failed > 0 {
@@ -307,10 +382,40 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         data,
         bars_used: crate::backtest::identity::BarSpan::of(bars),
     });
+    let pnls: Vec<f64> = bt.trades.iter().map(|t| t.pnl.unwrap_or(0.0)).collect();
+    let mc =
+        monte_carlo.and_then(|(n, seed)| crate::backtest::monte_carlo::simulate(&pnls, n, seed));
+    if monte_carlo.is_some() {
+        summary
+            .warnings
+            .extend(crate::backtest::sample_size::for_monte_carlo(pnls.len()));
+    }
     if a.json {
-        crate::outln!("{}", serde_json::to_string(&summary)?);
+        let mut v = serde_json::to_value(&summary)?;
+        if let (Some(mc), Some(o)) = (&mc, v.as_object_mut()) {
+            o.insert("monte_carlo".into(), serde_json::to_value(mc)?);
+        }
+        crate::outln!("{v}");
+        // stdout stays one JSON object; the cautions are in it and on stderr.
+        print_cautions(&summary.warnings, true);
     } else {
+        // The terminal summary ends with its cautions.
         crate::out!("{}", report::terminal(&summary));
+        if let Some(mc) = &mc {
+            crate::out!(
+                "{}",
+                crate::backtest::monte_carlo::terminal(mc, "the backtest")
+            );
+        }
+    }
+    if let (Some(dir), Some(mc)) = (&a.report, &mc) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        std::fs::write(
+            dir.join("monte_carlo.json"),
+            serde_json::to_string_pretty(mc)? + "\n",
+        )
+        .with_context(|| format!("{}: cannot write monte_carlo.json", dir.display()))?;
     }
     if let Some(dir) = &a.report {
         report::write_dir(dir, &bt, bars, &summary, &title)

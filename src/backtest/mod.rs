@@ -3,9 +3,13 @@
 //! sweeps are built from them. The fill assumptions are printed with every report.
 
 pub mod excursion;
+pub mod format;
 pub mod identity;
+pub mod monte_carlo;
 pub mod report;
+pub mod sample_size;
 pub mod sweep;
+pub mod walk_forward;
 
 use crate::bar::Bar;
 use crate::book::{FillModel, Trade};
@@ -148,11 +152,11 @@ pub struct Summary {
     pub overall: Stats,
     pub by_side: Vec<Group>,
     pub by_window: Vec<Group>,
-    /// Sample-size cautions (too few trades or days to trust a figure); empty when none.
-    #[serde(default)]
-    pub warnings: Vec<String>,
     pub assumptions: Vec<String>,
     pub costs: Costs,
+    /// Cautions where a figure rests on too few trades or days (see `sample_size`).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl Backtest {
@@ -210,7 +214,7 @@ impl Backtest {
                 stats: self.stats(|t| &t.window == w),
             })
             .collect();
-        Summary {
+        let mut summary = Summary {
             run: None,
             bars: self.bars,
             trading_days: self.trading_days.len(),
@@ -229,7 +233,10 @@ impl Backtest {
                 tick_size: self.fill.tick_size,
                 point_value: self.fill.point_value,
             },
-        }
+        };
+        summary.warnings =
+            sample_size::for_stats("backtest", &summary.overall, summary.trading_days);
+        summary
     }
 }
 

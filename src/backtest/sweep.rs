@@ -2,11 +2,19 @@
 //! key), every cell a full backtest on the same bars (read once, shared), run in parallel on
 //! all cores. Each cell builds its own engine from the config with its values applied, so a cell
 //! is exactly a single run with `--set KEY=V`.
+//!
+//! Every sweep also says how far its best cell can be trusted: the probability of backtest
+//! overfitting over the grid's daily P&L ([`crate::stats::pbo`]), the deflated Sharpe ratio of
+//! the best cell ([`crate::stats::deflated_sharpe`]) and sample-size cautions; `--report`
+//! adds `sweep.html`, a heatmap of the sort metric over two swept keys.
 
-use super::{run, Summary};
+use super::format::{money, opt, pct};
+use super::{run, sample_size, Summary};
 use crate::bar::Bar;
 use crate::config::Config;
 use crate::engine::EngineOptions;
+use crate::stats::{deflated_sharpe, pbo};
+use serde::Serialize;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -56,6 +64,24 @@ pub fn cells(axes: &[Axis]) -> Vec<Vec<String>> {
 pub struct Cell {
     pub sets: Vec<String>,
     pub result: Result<Summary, String>,
+    /// P&L of every trading day with bars (empty when the cell could not run).
+    pub daily: Vec<f64>,
+    /// Net P&L per closed trade in exit order (empty when the cell could not run).
+    pub trade_pnls: Vec<f64>,
+}
+
+impl Cell {
+    /// `key=value, key=value` with each key shortened to its last part.
+    pub fn label(&self) -> String {
+        self.sets
+            .iter()
+            .map(|s| match s.split_once('=') {
+                Some((k, v)) => format!("{}={v}", k.rsplit('.').next().unwrap_or(k)),
+                None => s.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Runs every cell on `threads` worker threads; results in grid order. `done` is called after
@@ -75,13 +101,10 @@ pub fn run_grid(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(sets) = grid.get(i) else { break };
-                let result = run_cell(base, opts, bars, sets);
+                let cell = run_cell(base, opts, bars, sets);
                 results
                     .lock()
-                    .expect("no worker panics while holding the lock")[i] = Some(Cell {
-                    sets: sets.clone(),
-                    result,
-                });
+                    .expect("no worker panics while holding the lock")[i] = Some(cell);
                 done();
             });
         }
@@ -94,17 +117,26 @@ pub fn run_grid(
         .collect()
 }
 
-fn run_cell(
-    base: &Config,
-    opts: &EngineOptions,
-    bars: &[Bar],
-    sets: &[String],
-) -> Result<Summary, String> {
+fn run_cell(base: &Config, opts: &EngineOptions, bars: &[Bar], sets: &[String]) -> Cell {
     let mut cfg = base.clone();
-    cfg.apply_overrides(sets).map_err(|e| e.to_string())?;
-    run(&cfg, opts.clone(), bars, |_| {})
-        .map(|bt| bt.summary())
+    let ran = cfg
+        .apply_overrides(sets)
         .map_err(|e| e.to_string())
+        .and_then(|()| run(&cfg, opts.clone(), bars, |_| {}).map_err(|e| e.to_string()));
+    match ran {
+        Ok(bt) => Cell {
+            sets: sets.to_vec(),
+            result: Ok(bt.summary()),
+            daily: bt.daily_pnl(|_| true),
+            trade_pnls: bt.trades.iter().map(|t| t.pnl.unwrap_or(0.0)).collect(),
+        },
+        Err(e) => Cell {
+            sets: sets.to_vec(),
+            result: Err(e),
+            daily: Vec::new(),
+            trade_pnls: Vec::new(),
+        },
+    }
 }
 
 /// The metric a sweep table is sorted by (best first).
@@ -120,9 +152,39 @@ pub enum SortBy {
 }
 
 impl SortBy {
-    /// Higher is better for every metric but drawdown; undefined values sort last.
-    fn key(self, s: &Summary) -> Option<f64> {
-        let o = &s.overall;
+    /// The name as typed on the command line (`net-pnl`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SortBy::NetPnl => "net-pnl",
+            SortBy::PnlPerDay => "pnl-per-day",
+            SortBy::Sharpe => "sharpe",
+            SortBy::ProfitFactor => "profit-factor",
+            SortBy::WinRate => "win-rate",
+            SortBy::MaxDrawdown => "max-drawdown",
+            SortBy::Trades => "trades",
+        }
+    }
+
+    /// The metric's value as the tables show it (money, percent, ratio, count).
+    pub fn format(self, v: f64) -> String {
+        match self {
+            SortBy::NetPnl | SortBy::PnlPerDay | SortBy::MaxDrawdown => money(v),
+            SortBy::WinRate => pct(v),
+            SortBy::Sharpe | SortBy::ProfitFactor => format!("{v:.2}"),
+            SortBy::Trades => format!("{v:.0}"),
+        }
+    }
+
+    /// The metric of `s` itself (drawdown positive), `None` when undefined.
+    pub fn value(self, s: &crate::stats::Stats) -> Option<f64> {
+        match self {
+            SortBy::MaxDrawdown => s.max_drawdown,
+            _ => self.score(s),
+        }
+    }
+
+    /// Higher is better for every metric (drawdown negated); `None` when undefined.
+    pub fn score(self, o: &crate::stats::Stats) -> Option<f64> {
         match self {
             SortBy::NetPnl => Some(o.net_pnl),
             SortBy::PnlPerDay => o.average_pnl_per_day,
@@ -139,8 +201,8 @@ impl SortBy {
 pub fn sorted(cells: &[Cell], by: SortBy) -> Vec<&Cell> {
     let mut v: Vec<&Cell> = cells.iter().collect();
     v.sort_by(|a, b| {
-        let ka = a.result.as_ref().ok().and_then(|s| by.key(s));
-        let kb = b.result.as_ref().ok().and_then(|s| by.key(s));
+        let ka = a.result.as_ref().ok().and_then(|s| by.score(&s.overall));
+        let kb = b.result.as_ref().ok().and_then(|s| by.score(&s.overall));
         match (ka, kb) {
             (Some(x), Some(y)) => y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal),
             (Some(_), None) => std::cmp::Ordering::Less,
@@ -202,11 +264,25 @@ pub fn csv(axes: &[Axis], cells: &[Cell]) -> String {
     out
 }
 
-/// The terminal table, sorted best first.
-pub fn table(axes: &[Axis], cells: &[Cell], by: SortBy) -> String {
-    let mut rows: Vec<Vec<String>> = vec![axes
-        .iter()
-        .map(|a| a.key.clone())
+/// Each axis' key by its last part (`drop_threshold`), or whole when two axes would read alike.
+pub fn short_keys(axes: &[Axis]) -> Vec<String> {
+    let last = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
+    axes.iter()
+        .map(|a| {
+            let short = last(&a.key);
+            if axes.iter().filter(|b| last(&b.key) == short).count() > 1 {
+                a.key.clone()
+            } else {
+                short
+            }
+        })
+        .collect()
+}
+
+/// The rows of the sweep table (header first), sorted best first.
+fn table_rows(axes: &[Axis], cells: &[Cell], by: SortBy) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = vec![short_keys(axes)
+        .into_iter()
         .chain(
             [
                 "trades",
@@ -242,16 +318,22 @@ pub fn table(axes: &[Axis], cells: &[Cell], by: SortBy) -> String {
                         .map(|w| format!("{:.1}%", w * 100.0))
                         .unwrap_or_else(|| "—".into()),
                     f(o.profit_factor, 2),
-                    format!("{:.2}", o.net_pnl),
-                    f(o.average_pnl_per_day, 2),
+                    money(o.net_pnl),
+                    opt(o.average_pnl_per_day, money),
                     f(o.sharpe, 2),
-                    f(o.max_drawdown, 2),
+                    opt(o.max_drawdown, money),
                 ]);
             }
             Err(e) => r.push(format!("error: {e}")),
         }
         rows.push(r);
     }
+    rows
+}
+
+/// The terminal table, sorted best first.
+pub fn table(axes: &[Axis], cells: &[Cell], by: SortBy) -> String {
+    let rows = table_rows(axes, cells, by);
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
@@ -272,6 +354,296 @@ pub fn table(axes: &[Axis], cells: &[Cell], by: SortBy) -> String {
         let _ = writeln!(out, "  {}", line.join("  "));
     }
     out
+}
+
+/// How far the best cell of a sweep can be trusted.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Overfitting {
+    /// Cells that ran: the trials.
+    pub trials: usize,
+    /// Index (grid order) of the best cell by the sort metric, if any has a defined metric.
+    pub best: Option<usize>,
+    /// Probability of backtest overfitting over the trials' daily P&L (`None`: undefined).
+    pub pbo: Option<pbo::Pbo>,
+    /// Deflated Sharpe ratio of the best cell (`None`: undefined).
+    pub deflated_sharpe: Option<f64>,
+    /// Sample-size cautions (best cell, PBO groups).
+    pub warnings: Vec<String>,
+}
+
+/// PBO over the grid, DSR of the best cell by `by`, and cautions.
+pub fn overfitting(cells: &[Cell], by: SortBy) -> Overfitting {
+    let ran: Vec<&Cell> = cells.iter().filter(|c| c.result.is_ok()).collect();
+    let best = sorted(cells, by)
+        .first()
+        .filter(|c| {
+            c.result
+                .as_ref()
+                .is_ok_and(|s| by.score(&s.overall).is_some())
+        })
+        .and_then(|b| cells.iter().position(|c| std::ptr::eq(c, *b)));
+    let columns: Vec<Vec<f64>> = ran.iter().map(|c| c.daily.clone()).collect();
+    let days = columns.first().map_or(0, Vec::len);
+    let pbo = pbo::default_groups(days).and_then(|g| pbo::pbo(&columns, g));
+    let sharpes: Vec<f64> = columns
+        .iter()
+        .map(|d| deflated_sharpe::sharpe_per_day(d).unwrap_or(0.0))
+        .collect();
+    let dsr =
+        best.and_then(|b| deflated_sharpe::deflated_sharpe_of_days(&cells[b].daily, &sharpes));
+    let mut warnings = Vec::new();
+    if let Some(b) = best {
+        if let Ok(s) = &cells[b].result {
+            warnings.extend(sample_size::for_stats(
+                &format!("best cell ({})", cells[b].label()),
+                &s.overall,
+                s.trading_days,
+            ));
+        }
+    }
+    if let Some(p) = &pbo {
+        if p.groups < 16 {
+            warnings.push(format!(
+                "PBO from {} groups of days ({} splits; 16 groups need 32 trading days)",
+                p.groups, p.splits
+            ));
+        }
+    }
+    Overfitting {
+        trials: ran.len(),
+        best,
+        pbo,
+        deflated_sharpe: dsr,
+        warnings,
+    }
+}
+
+/// The terminal lines of [`Overfitting`], each figure with what it means.
+pub fn overfitting_text(o: &Overfitting, cells: &[Cell]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "overfitting ({} cells tried):", o.trials);
+    match &o.pbo {
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "  probability of backtest overfitting (PBO, CSCV {} groups, {} splits): {:.2}  (low: the grid's ranking holds out of sample, which says nothing of profit; 0.5: choosing the best cell is a coin flip)",
+                p.groups, p.splits, p.probability
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  probability of backtest overfitting: undefined (needs 2+ cells and 4+ trading days)"
+            );
+        }
+    }
+    let best = o.best.map(|b| cells[b].label()).unwrap_or_default();
+    match o.deflated_sharpe {
+        Some(d) => {
+            let _ = writeln!(
+                out,
+                "  deflated Sharpe ratio of the best cell ({best}): {d:.2}  (chance its true Sharpe beats the luck of the best of {} tries; want ≥ 0.95)",
+                o.trials
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  deflated Sharpe ratio of the best cell: undefined (needs 2+ cells and a best cell whose daily P&L varies)"
+            );
+        }
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Colour of a score at `t` in [0, 1] (0 worst: red, 0.5 pale yellow, 1 best: green).
+fn colour(t: f64) -> String {
+    let t = t.clamp(0.0, 1.0);
+    let (a, b, u) = if t < 0.5 {
+        ((198.0, 40.0, 40.0), (255.0, 245.0, 200.0), t * 2.0)
+    } else {
+        ((255.0, 245.0, 200.0), (46.0, 125.0, 50.0), (t - 0.5) * 2.0)
+    };
+    let m = |x: f64, y: f64| (x + (y - x) * u).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", m(a.0, b.0), m(a.1, b.1), m(a.2, b.2))
+}
+
+/// The heatmap (SVG) of `by` over the first two axes: rows are the first axis' values, columns
+/// the second's (one column with one axis). With more than two axes each square shows the best
+/// cell among the other axes' values for that pair.
+pub fn heatmap(axes: &[Axis], cells: &[Cell], by: SortBy) -> String {
+    let rows: Vec<String> = axes.first().map(|a| a.values.clone()).unwrap_or_default();
+    let cols: Vec<String> = axes
+        .get(1)
+        .map(|a| a.values.clone())
+        .unwrap_or_else(|| vec![String::new()]);
+    let value_of = |c: &Cell, axis: usize| -> Option<String> {
+        c.sets
+            .get(axis)
+            .and_then(|s| s.split_once('='))
+            .map(|x| x.1.to_string())
+    };
+    // best cell per (row, col)
+    let mut grid: Vec<Vec<Option<&Cell>>> = vec![vec![None; cols.len()]; rows.len()];
+    for c in sorted(cells, by) {
+        let r = value_of(c, 0).and_then(|v| rows.iter().position(|x| *x == v));
+        let k = if axes.len() > 1 {
+            value_of(c, 1).and_then(|v| cols.iter().position(|x| *x == v))
+        } else {
+            Some(0)
+        };
+        if let (Some(r), Some(k)) = (r, k) {
+            grid[r][k].get_or_insert(c);
+        }
+    }
+    let score = |c: &Cell| c.result.as_ref().ok().and_then(|s| by.score(&s.overall));
+    let scores: Vec<f64> = cells.iter().filter_map(score).collect();
+    let lo = scores.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (cw, ch, left, top) = (120.0, 48.0, 150.0, 60.0);
+    let width = left + cw * cols.len() as f64 + 20.0;
+    let height = top + ch * rows.len() as f64 + 20.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="14">"#
+    );
+    let keys = short_keys(axes);
+    if let Some(k) = keys.get(1) {
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="18" text-anchor="middle" font-weight="600">{}</text>"#,
+            left + cw * cols.len() as f64 / 2.0,
+            esc(k)
+        );
+    }
+    if let Some(k) = keys.first() {
+        let _ = write!(
+            svg,
+            r#"<text x="8" y="{}" font-weight="600">{}</text>"#,
+            top - 10.0,
+            esc(k)
+        );
+    }
+    for (k, v) in cols.iter().enumerate() {
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            left + cw * (k as f64 + 0.5),
+            top - 10.0,
+            esc(v)
+        );
+    }
+    for (r, v) in rows.iter().enumerate() {
+        let y = top + ch * r as f64;
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            left - 10.0,
+            y + ch / 2.0 + 5.0,
+            esc(v)
+        );
+        for (k, cell) in grid[r].iter().enumerate() {
+            let x = left + cw * k as f64;
+            let (fill, text, sub) = match cell {
+                Some(c) => match (&c.result, score(c)) {
+                    (Ok(s), Some(sc)) => {
+                        let t = if hi > lo { (sc - lo) / (hi - lo) } else { 0.5 };
+                        (
+                            colour(t),
+                            by.value(&s.overall)
+                                .map(|v| by.format(v))
+                                .unwrap_or_default(),
+                            format!("{} trades", s.overall.trades),
+                        )
+                    }
+                    (Ok(s), None) => (
+                        "#e0e0e0".into(),
+                        "—".into(),
+                        format!("{} trades", s.overall.trades),
+                    ),
+                    (Err(_), _) => ("#bdbdbd".into(), "error".into(), String::new()),
+                },
+                None => ("#f5f5f5".into(), String::new(), String::new()),
+            };
+            let title = cell.map(|c| c.label()).unwrap_or_default();
+            let _ = write!(
+                svg,
+                r##"<g><title>{}</title><rect x="{x}" y="{y}" width="{cw}" height="{ch}" fill="{fill}" stroke="#fff" stroke-width="2"/><text x="{}" y="{}" text-anchor="middle" font-weight="600">{}</text><text x="{}" y="{}" text-anchor="middle" font-size="11" fill="#333">{}</text></g>"##,
+                esc(&title),
+                x + cw / 2.0,
+                y + ch / 2.0 - 1.0,
+                esc(&text),
+                x + cw / 2.0,
+                y + ch / 2.0 + 15.0,
+                esc(&sub)
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// `sweep.html`: the heatmap, the overfitting statistics, the cautions and the sorted table.
+pub fn html(axes: &[Axis], cells: &[Cell], by: SortBy, o: &Overfitting, title: &str) -> String {
+    let mut h = String::new();
+    let more = if axes.len() > 2 {
+        format!(
+            " Each square shows the best cell over the other {} swept key(s).",
+            axes.len() - 2
+        )
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        h,
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>vrev sweep — {t}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; font-size: 15px; }}
+h1 {{ font-size: 1.5rem; }} h2 {{ font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }}
+.meta {{ color: #555; }} table {{ border-collapse: collapse; font-variant-numeric: tabular-nums; }}
+th, td {{ padding: .25rem .6rem; text-align: right; border-bottom: 1px solid #eee; }} th {{ background: #f6f6f6; }}
+.caution {{ background: #fff8e1; border-left: 4px solid #f9a825; padding: .5rem 1rem; }}
+pre {{ white-space: pre-wrap; }} td, th {{ white-space: nowrap; }}
+</style></head><body>
+<h1>vrev sweep — {t}</h1>
+<p class="meta">{n} cells · sorted by <b>{sort}</b> (best first) · every figure from simulated fills, as in the backtest report</p>
+<h2>{sort} over the grid</h2><p class="meta">Green is the best cell of this grid, red the worst (relative: a green cell can still lose money); hover a square for its values.{more}</p>
+{svg}
+<h2>Overfitting</h2><pre>{ov}</pre>
+"#,
+        t = esc(title),
+        n = cells.len(),
+        sort = by.name(),
+        svg = heatmap(axes, cells, by),
+        ov = esc(&overfitting_text(o, cells)),
+    );
+    if !o.warnings.is_empty() {
+        h.push_str("<div class=\"caution\"><b>Caution</b><ul>");
+        for w in &o.warnings {
+            let _ = write!(h, "<li>{}</li>", esc(w));
+        }
+        h.push_str("</ul></div>");
+    }
+    h.push_str("<h2>All cells</h2><table>");
+    for (i, row) in table_rows(axes, cells, by).iter().enumerate() {
+        let tag = if i == 0 { "th" } else { "td" };
+        h.push_str("<tr>");
+        for v in row {
+            let _ = write!(h, "<{tag}>{}</{tag}>", esc(v));
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table></body></html>\n");
+    h
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@
 pub mod average_hold;
 pub mod average_win_loss;
 pub mod calmar;
+pub mod deflated_sharpe;
 pub mod expectancy;
 pub mod exposure;
 pub mod largest_win_loss;
 pub mod max_consecutive_losses;
 pub mod max_drawdown;
 pub mod max_drawdown_duration;
+pub mod pbo;
 pub mod profit_factor;
 pub mod rolling_sharpe;
 pub mod sharpe;
