@@ -263,10 +263,20 @@ fn the_report_shows_every_trade_with_trader_times_and_the_statistics_traders_exp
         html.matches("<tr data-i=").count(),
         trades.lines().count() - 1
     );
-    assert!(
-        !html.contains("id=\"cautions\""),
-        "no cautions box without warnings"
+    // Cautions show exactly when summary.json has some (a short synthetic run has).
+    let summary: serde_json::Value = serde_json::from_slice(&read(&p, "r1/summary.json")).unwrap();
+    let warnings = summary["warnings"].as_array().unwrap();
+    assert_eq!(
+        html.contains("id=\"cautions\""),
+        !warnings.is_empty(),
+        "cautions box iff warnings: {warnings:?}"
     );
+    for w in warnings {
+        assert!(
+            html.contains(&w.as_str().unwrap().replace('&', "&amp;")),
+            "{w}"
+        );
+    }
 
     // --json prints the very summary.json the report writes.
     let out = p.vrev(&[
@@ -309,7 +319,17 @@ fn the_report_shows_every_trade_with_trader_times_and_the_statistics_traders_exp
         overall["total_commissions"].as_f64().unwrap(),
         n * 2.0 * 2.25 * 3.0
     );
-    assert_eq!(json["warnings"], serde_json::json!([]));
+    // 8 trading days: the Sharpe gets its sample-size caution, here as in summary.json.
+    let r3: serde_json::Value = serde_json::from_slice(&read(&p, "r3/summary.json")).unwrap();
+    assert_eq!(json["warnings"], r3["warnings"]);
+    assert!(
+        json["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("from 8 trading days (fewer than 20)"),
+        "{}",
+        json["warnings"]
+    );
 }
 
 #[test]

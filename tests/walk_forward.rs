@@ -155,20 +155,29 @@ fn a_training_span_is_its_blocks_plain_backtests_stitched() {
             .into_iter()
             .filter(|d| *d >= f.train_first && *d <= f.train_last)
             .collect();
-        let mut facts = Vec::new();
-        let mut daily = Vec::new();
+        let (mut facts, mut daily, mut n_bars) = (Vec::new(), Vec::new(), 0);
         for d in days {
             let bt = run(&c, EngineOptions::default(), &span(&bars, d, d), |_| {}).unwrap();
+            // Bar indices of each day's run continue those of the days before it.
             facts.extend(
-                bt.trades
-                    .iter()
-                    .map(vrev::backtest::walk_forward::trade_facts),
+                bt.trade_facts(|_| true)
+                    .into_iter()
+                    .map(|f| vrev::stats::TradeFacts {
+                        held_bars: f.held_bars.map(|(a, b)| (a + n_bars, b + n_bars)),
+                        ..f
+                    }),
             );
+            n_bars += bt.bars;
             daily.extend(bt.daily_pnl(|_| true));
         }
         assert_eq!(
             f.in_sample.clone().unwrap(),
-            vrev::stats::Stats::compute(&facts, &daily, 0, c.backtest.commission_per_contract_side)
+            vrev::stats::Stats::compute(
+                &facts,
+                &daily,
+                n_bars,
+                c.backtest.commission_per_contract_side
+            )
         );
         // The chosen cell is the best in sample (ties: first in grid order).
         let other = axes[0]

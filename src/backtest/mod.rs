@@ -174,9 +174,9 @@ impl Backtest {
             .collect()
     }
 
-    fn stats(&self, keep: impl Fn(&Trade) -> bool + Copy) -> Stats {
-        let facts: Vec<TradeFacts> = self
-            .trades
+    /// What the statistics need of each trade that `keep` selects, in exit order.
+    pub fn trade_facts(&self, keep: impl Fn(&Trade) -> bool) -> Vec<TradeFacts> {
+        self.trades
             .iter()
             .zip(&self.paths)
             .filter(|(t, _)| keep(t))
@@ -186,7 +186,11 @@ impl Backtest {
                 hold_minutes: p.hold_minutes,
                 held_bars: p.held_bars,
             })
-            .collect();
+            .collect()
+    }
+
+    fn stats(&self, keep: impl Fn(&Trade) -> bool + Copy) -> Stats {
+        let facts = self.trade_facts(keep);
         Stats::compute(
             &facts,
             &self.daily_pnl(keep),

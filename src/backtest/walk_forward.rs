@@ -208,6 +208,10 @@ pub struct BlockRun {
     pub trading_days: Vec<NaiveDate>,
     pub daily: Vec<f64>,
     pub trades: Vec<Trade>,
+    /// The statistics' view of `trades`, bar indices counted in the whole run's bars.
+    pub facts: Vec<TradeFacts>,
+    /// Bars in the block.
+    pub bars: usize,
 }
 
 /// Runs `run_block(cell, block)` for every pair in `tasks` on `threads` threads; results keyed
@@ -307,20 +311,6 @@ pub struct Setup<'a> {
     pub monte_carlo: Option<(usize, u64)>,
 }
 
-/// The statistics' view of a trade of a block run: its bars are not kept per block, so exposure
-/// is left undefined (no bar count) and the hold comes from the trade's own times.
-pub fn trade_facts(t: &Trade) -> TradeFacts {
-    TradeFacts {
-        pnl: t.pnl.unwrap_or(0.0),
-        contracts: t.contracts,
-        hold_minutes: t
-            .entry_time
-            .zip(t.exit_time)
-            .map(|(entry, exit)| (exit - entry) as f64 / 60.0),
-        held_bars: None,
-    }
-}
-
 /// Runs the walk-forward. Errors name the cell or the spec problem.
 pub fn walk_forward(
     setup: &Setup,
@@ -384,10 +374,23 @@ pub fn walk_forward(
                 &bars[blocks[block].bars.clone()],
                 |_| {},
             )
-            .map(|bt| BlockRun {
-                daily: bt.daily_pnl(|_| true),
-                trading_days: bt.trading_days,
-                trades: bt.trades,
+            .map(|bt| {
+                let start = blocks[block].bars.start;
+                let facts = bt
+                    .trade_facts(|_| true)
+                    .into_iter()
+                    .map(|f| TradeFacts {
+                        held_bars: f.held_bars.map(|(a, b)| (a + start, b + start)),
+                        ..f
+                    })
+                    .collect();
+                BlockRun {
+                    daily: bt.daily_pnl(|_| true),
+                    bars: blocks[block].bars.len(),
+                    facts,
+                    trading_days: bt.trading_days,
+                    trades: bt.trades,
+                }
             })
             .map_err(|e| format!("cell {}: {e}", setup.grid[cell].join(" ")))
         },
@@ -402,16 +405,19 @@ pub fn walk_forward(
     let stats_over = |c: usize, range: Range<usize>| -> Stats {
         let facts: Vec<TradeFacts> = range
             .clone()
-            .flat_map(|b| block_run(c, b).trades.iter().map(trade_facts))
+            .flat_map(|b| block_run(c, b).facts.iter().copied())
             .collect();
         let daily: Vec<f64> = range
+            .clone()
             .flat_map(|b| block_run(c, b).daily.iter().copied())
             .collect();
-        Stats::compute(&facts, &daily, 0, commission)
+        let bars = range.map(|b| block_run(c, b).bars).sum();
+        Stats::compute(&facts, &daily, bars, commission)
     };
 
     let mut out_folds = Vec::new();
     let mut trades: Vec<Trade> = Vec::new();
+    let mut oos_facts: Vec<TradeFacts> = Vec::new();
     let mut days: Vec<Day> = Vec::new();
     let mut in_sample_trades: Vec<Option<usize>> = Vec::new();
     let mut equity = 0.0;
@@ -431,6 +437,7 @@ pub fn walk_forward(
             Some((c, _, _)) => {
                 let r = block_run(*c, f.test);
                 trades.extend(r.trades.iter().cloned());
+                oos_facts.extend(r.facts.iter().copied());
                 for (d, p) in r.trading_days.iter().zip(&r.daily) {
                     equity += p;
                     days.push(Day {
@@ -477,10 +484,10 @@ pub fn walk_forward(
             out_of_sample: oos,
         });
     }
-    let facts: Vec<TradeFacts> = trades.iter().map(trade_facts).collect();
-    let pnls: Vec<f64> = facts.iter().map(|f| f.pnl).collect();
+    let pnls: Vec<f64> = oos_facts.iter().map(|f| f.pnl).collect();
     let daily: Vec<f64> = days.iter().map(|d| d.pnl).collect();
-    let out_of_sample = Stats::compute(&facts, &daily, 0, commission);
+    let oos_bars = folds.iter().map(|f| blocks[f.test].bars.len()).sum();
+    let out_of_sample = Stats::compute(&oos_facts, &daily, oos_bars, commission);
     let (is_net, is_days) = out_folds
         .iter()
         .filter_map(|f| f.in_sample.as_ref().map(|s| (s.net_pnl, f.train_days)))

@@ -94,6 +94,11 @@ mod tests {
         });
         let bt = crate::backtest::run(&cfg, EngineOptions::default(), &bars, |_| {}).unwrap();
         let mut s = bt.summary();
+        assert!(
+            !s.warnings.is_empty(),
+            "two days: the Sharpe gets a caution"
+        );
+        s.warnings.clear();
         assert!(!super::terminal(&s).contains("cautions:"));
         assert!(!super::page::html(&bt, &bars, &s, "t").contains("id=\"cautions\""));
         s.warnings = vec!["only 2 trading days: Sharpe & co. mean little".into()];
