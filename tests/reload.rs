@@ -161,8 +161,25 @@ fn broken_versions_are_refused_once_per_save_and_the_old_version_keeps_running()
             "fn params() { #{ z: 1 } }\nfn on_bar(t, p) { }\n",
             "unknown parameter `x`",
         ),
+        // Issue 10: `sleep(1e300)` panicked inside the reload trial and killed the engine.
+        (
+            "fn params() { #{ x: 1 } }\nfn on_bar(t, p) {\n    sleep(1e300);\n}\n",
+            "`sleep` is not available",
+        ),
+        (
+            "fn params() { #{ x: 1 } }\nlet n = 0;\nloop { n += 1; }\nfn on_bar(t, p) { }\n",
+            "strategies/every.rhai:3:",
+        ),
     ];
-    for (text, _) in broken {
+    let huge = format!(
+        "fn params() {{ #{{ x: 1 }} }}\nfn on_bar(t, p) {{ }}\n{}",
+        "// filler\n".repeat(30_000)
+    );
+    let broken: Vec<(&str, &str)> = broken
+        .into_iter()
+        .chain([(huge.as_str(), "a strategy script may be at most 256 KiB")])
+        .collect();
+    for (text, _) in &broken {
         p.write("strategies/every.rhai", text);
         settle();
     }
@@ -173,7 +190,7 @@ fn broken_versions_are_refused_once_per_save_and_the_old_version_keeps_running()
         broken.len(),
         "one refusal per save: {failed:?}"
     );
-    for (ev, (_, want)) in failed.iter().zip(broken) {
+    for (ev, (_, want)) in failed.iter().zip(broken.iter().copied()) {
         assert!(
             ev["error"].as_str().unwrap().contains(want),
             "want `{want}` in {ev}"
