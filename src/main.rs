@@ -5,8 +5,12 @@ use clap::Parser;
 fn main() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VREV_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,script=info"));
+    // Colour only for a person at a terminal: never escape codes in pipes and files (NO_COLOR).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()

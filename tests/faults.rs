@@ -509,3 +509,11 @@ fn a_closed_stdout_and_stderr_do_not_kill_the_engine() {
         "the demo still wrote its signals"
     );
 }
+
+#[test]
+fn warnings_carry_no_colour_codes_into_pipes() {
+    let (_, out, _) = run_script("fn on_bar(t, p) { sleep(1); }");
+    let e = stderr(&out);
+    assert!(e.contains("WARN"), "{e}");
+    assert!(!e.contains('\u{1b}'), "escape codes in a pipe: {e:?}");
+}
