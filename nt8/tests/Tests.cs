@@ -360,6 +360,7 @@ public static class Tests
 	{
 		// A BUY on the same bar with the same anchors: the ID without a suffix.
 		return File.ReadAllText(Fixture("vreversal_20250714"), Encoding.UTF8)
+			.Replace("SIGNAL_ID=20250714_095000_6290.00_6301.25_SELL\n", "SIGNAL_ID=20250714_095000_6290.00_6301.25\n")
 			.Replace("ACTION=SELL", "ACTION=BUY").Replace("STOP_LOSS=6296.50", "STOP_LOSS=6284.00")
 			.Replace("TAKE_PROFIT=6287.25", "TAKE_PROFIT=6293.25").Replace("CONFIDENCE=0.70\n", "");
 	}
@@ -874,7 +875,7 @@ public static class Tests
 		File.Copy(Fixture("vreversal_20250714"), Path.Combine(signals, Path.GetFileName(Fixture("vreversal_20250714"))));
 		Bar(s, "2025-07-14 09:50:00", 6290.25);
 		List<TestHookOrderCall> calls = s.TestHookCallsSnapshot();
-		string name = "vrev_20250714_095000_6290.00_6301.25";
+		string name = "vrev_20250714_095000_6290.00_6301.25_SELL";
 		Eq("three calls: " + CallsText(s), 3, calls.Count);
 		if (calls.Count == 3)
 		{
@@ -889,14 +890,14 @@ public static class Tests
 		}
 		// A second signal while the position is open is refused.
 		string second = File.ReadAllText(Fixture("vreversal_20250714")).Replace("20250714_095000_6290.00_6301.25", "20250714_095100_6290.00_6301.25").Replace("13:50:00Z", "13:51:00Z").Replace("13:51:30Z", "13:52:30Z");
-		File.WriteAllText(Path.Combine(signals, "vreversal_20250714_095100_6290.00_6301.25.txt"), second);
+		File.WriteAllText(Path.Combine(signals, "vreversal_20250714_095100_6290.00_6301.25_SELL.txt"), second);
 		s.TestHookExecute(name, "", false, 6290.00, 1, Local("2025-07-14 09:50:01"));
 		Bar(s, "2025-07-14 09:51:00", 6291.0);
 		Eq("no entry while in a position", 3, s.TestHookCallsSnapshot().Count);
 		Check("refusal logged", s.TestHookOutputSnapshot().Any(l => l.Contains("20250714_095100") && l.Contains("position_open")));
 		s.TestHookExecute("Stop loss", name, true, 6296.50, 1, Local("2025-07-14 09:58:00"));
 		string[] lines = File.ReadAllLines(Path.Combine(state, "trades_Sim101.csv"));
-		Eq("stop trade line", "20250714_095000_6290.00_6301.25,SELL,1,2025-07-14T13:50:01Z,6290.00,2025-07-14T13:58:00Z,6296.50,stop,-6.50,-325.00", lines.Length > 1 ? lines[1] : "");
+		Eq("stop trade line", "20250714_095000_6290.00_6301.25_SELL,SELL,1,2025-07-14T13:50:01Z,6290.00,2025-07-14T13:58:00Z,6296.50,stop,-6.50,-325.00", lines.Length > 1 ? lines[1] : "");
 		s.TestHookSetState(State.Terminated);
 	}
 
