@@ -1,5 +1,5 @@
 //! Command-line arguments: every command and option is defined here, and this also drives
-//! `--help`. The work itself is in [`crate::commands`].
+//! `--help`. The work itself is in `commands.rs`.
 
 use crate::barfile::BarTime;
 use clap::{Args, Parser, Subcommand};

@@ -1,14 +1,11 @@
 //! What each command does. `main.rs` parses arguments ([`crate::cli`]) and calls [`run`].
 
-use crate::barfile::{read_files, BarFile, ReadOptions, TimeBasis};
-use crate::cli::{
-    BacktestArgs, BarFileArgs, CheckArgs, Cli, Command, EngineArgs, ReplayArgs, SynthArgs,
-};
+use crate::barfile::BarFile;
+use crate::cli::{BacktestArgs, BarFileArgs, CheckArgs, Cli, Command, ReplayArgs, SynthArgs};
 use crate::config::Config;
 use crate::engine::{Engine, EngineOptions, Outputs};
-use crate::price::Side;
+use crate::inputs::{keep_trading_days, load_bars, load_config, only_side, reload_gate};
 use crate::strategy::script::{merge_params, ScriptHost, ScriptLimits};
-use crate::time::MarketClock;
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -27,65 +24,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Check(a) => check(a),
         Command::Synth(a) => synth(a),
         Command::Test(a) => crate::scenario::run_command(a),
-    }
-}
-
-/// Loads the config and applies `--set`.
-pub fn load_config(args: &EngineArgs) -> Result<Config> {
-    let mut cfg = Config::load(&args.config).map_err(|e| anyhow!("{e}"))?;
-    cfg.apply_overrides(&args.sets)
-        .map_err(|e| anyhow!("{e}"))?;
-    Ok(cfg)
-}
-
-/// `--buy-only` / `--sell-only` as the side every profile is narrowed to.
-pub fn only_side(args: &EngineArgs) -> Option<Side> {
-    match (args.buy_only, args.sell_only) {
-        (true, _) => Some(Side::Buy),
-        (_, true) => Some(Side::Sell),
-        _ => None,
-    }
-}
-
-/// Reads bar files per the options and keeps the requested trading days.
-pub fn load_bars(files: &[PathBuf], args: &BarFileArgs, bar_seconds: i64) -> Result<BarFile> {
-    let tz: chrono_tz::Tz = args.tz.parse().map_err(|_| {
-        anyhow!(
-            "--tz {}: unknown time zone (e.g. America/New_York)",
-            args.tz
-        )
-    })?;
-    let opts = ReadOptions {
-        tz,
-        bar_time: args.bar_time,
-        bar_seconds,
-        basis: if args.ignore_offset {
-            TimeBasis::IgnoreOffset
-        } else {
-            TimeBasis::Exact
-        },
-        skip_bad_lines: args.skip_bad_lines,
-    };
-    let mut file = read_files(files, &opts).map_err(|e| anyhow!("{e}"))?;
-    for bad in &file.bad_lines {
-        crate::errln!("skipped {bad}");
-    }
-    keep_trading_days(&mut file.bars, args.from, args.to);
-    Ok(file)
-}
-
-/// Keeps the bars whose trading day lies in `from ..= to` (either end open).
-pub fn keep_trading_days(
-    bars: &mut Vec<crate::bar::Bar>,
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
-) {
-    if from.is_some() || to.is_some() {
-        let clock = MarketClock::exchange();
-        bars.retain(|b| {
-            let day = clock.stamp(b.close_time).trading_day;
-            from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
-        });
     }
 }
 
@@ -168,21 +106,6 @@ fn run_data_files(
             DataFile::read(f, bars).with_context(|| format!("{}: cannot read", f.display()))
         })
         .collect()
-}
-
-/// The `[reload] gate` of the config, for the file watcher: with `scenarios`, a changed script
-/// goes live only if the scenarios that use it pass with the new text.
-pub fn reload_gate(config_path: &Path, cfg: &Config) -> Option<crate::reload::Gate> {
-    match cfg.reload.gate {
-        crate::config::Gate::None => None,
-        crate::config::Gate::Scenarios => {
-            let config_path = config_path.to_path_buf();
-            let dir = cfg.resolve(&cfg.reload.scenarios);
-            Some(Box::new(move |script: &Path, text: &str| {
-                crate::scenario::gate(&config_path, &dir, script, text).map(|_| ())
-            }))
-        }
-    }
 }
 
 /// Prints each caution as `caution: ...` (on stderr when stdout carries JSON).

@@ -7,7 +7,7 @@
 
 use crate::bar::{Bar, BarSeries};
 use crate::book::{Book, FillModel, Trade};
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::faults::Faults;
 use crate::journal::{Event, Journal};
 use crate::ledger::{Ledger, Recovery};
@@ -84,15 +84,7 @@ impl Default for EngineOptions {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("{0}")]
-    Config(#[from] ConfigError),
-    #[error("{0}")]
-    Script(StrategyError),
-    #[error("{0}")]
-    Io(String),
-}
+pub use crate::engine_error::EngineError;
 
 /// Counters for the summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 
 use crate::bar::BarSeries;
 use crate::config::{Config, ConfigError, Direction, Profile};
-use crate::engine::EngineError;
+use crate::engine_error::EngineError;
 use crate::price::Side;
 use crate::strategy::native::{NativeStrategy, VParams};
 use crate::strategy::script::{merge_params, CompiledScript, ScriptHost, ScriptLimits};

@@ -98,7 +98,7 @@ fn duration_text(d: Duration) -> String {
 
 pub fn run_command(a: RunArgs) -> Result<()> {
     let started = std::time::Instant::now();
-    let cfg = crate::commands::load_config(&a.engine)?;
+    let cfg = crate::inputs::load_config(&a.engine)?;
     let url = a.url.clone().unwrap_or_else(|| cfg.feed.url.clone());
     check_url(&url)?;
     let mut copts = client_options(&cfg, &url, "run")?;
@@ -118,7 +118,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         .unwrap_or_else(|| cfg.resolve(&cfg.engine.signals_dir));
     let opts = EngineOptions {
         forced_profile: a.engine.profile.clone(),
-        only_side: crate::commands::only_side(&a.engine),
+        only_side: crate::inputs::only_side(&a.engine),
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
         journal: a.journal.clone(),
@@ -154,7 +154,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         &a.engine.config,
         &cfg,
         a.engine.sets.clone(),
-        crate::commands::reload_gate(&a.engine.config, &cfg),
+        crate::inputs::reload_gate(&a.engine.config, &cfg),
     ) {
         Ok(r) => sink.reloader = Some(r),
         Err(e) => tracing::warn!("cannot watch the scripts and config for edits: {e}"),
@@ -203,7 +203,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
 
 pub fn serve_command(a: ServeArgs) -> Result<()> {
     let speed = server::parse_speed(&a.speed).map_err(|e| anyhow!(e))?;
-    let file = crate::commands::load_bars(std::slice::from_ref(&a.file), &a.bars, 60)?;
+    let file = crate::inputs::load_bars(std::slice::from_ref(&a.file), &a.bars, 60)?;
     let bars = file.bars;
     if bars.is_empty() {
         anyhow::bail!("{}: no bars to serve", a.file.display());

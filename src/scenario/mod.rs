@@ -12,6 +12,7 @@
 pub mod format;
 pub mod report;
 pub mod runner;
+pub mod source;
 pub mod steps;
 
 use crate::cli::TestArgs;

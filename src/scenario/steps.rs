@@ -9,7 +9,7 @@
 //!
 //! Step prices are computed in integer ticks, so a shape never drifts off the tick grid.
 
-use super::format::{ScenarioError, Source};
+use super::source::{ScenarioError, Source};
 use crate::bar::Bar;
 use crate::time::{parse_hhmm, MarketClock};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
