@@ -7,7 +7,7 @@
 //! Nothing here depends on wall-clock time or on where the report is written: the same command
 //! on the same files gives the same identity, byte for byte.
 
-use super::report::format::count;
+use super::format::count;
 use super::WindowLineup;
 use crate::bar::Bar;
 use crate::config::Config;

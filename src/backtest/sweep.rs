@@ -333,27 +333,7 @@ fn table_rows(axes: &[Axis], cells: &[Cell], by: SortBy) -> Vec<Vec<String>> {
 
 /// The terminal table, sorted best first.
 pub fn table(axes: &[Axis], cells: &[Cell], by: SortBy) -> String {
-    let rows = table_rows(axes, cells, by);
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|v| v.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, v)| format!("{v:>w$}", w = widths[c]))
-            .collect();
-        let _ = writeln!(out, "  {}", line.join("  "));
-    }
-    out
+    super::format::text_table(&table_rows(axes, cells, by), &[])
 }
 
 /// How far the best cell of a sweep can be trusted.

@@ -584,33 +584,9 @@ fn fold_rows(wf: &WalkForward) -> Vec<Vec<String>> {
     rows
 }
 
+/// The fold table: the chosen-parameters column (the 4th) left, numbers right.
 fn align(rows: &[Vec<String>]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|v| v.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, v)| {
-                if c == 3 {
-                    format!("{v:<w$}", w = widths[c])
-                } else {
-                    format!("{v:>w$}", w = widths[c])
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "  {}", line.join("  ").trim_end());
-    }
-    out
+    super::format::text_table(rows, &[3])
 }
 
 fn stats_lines(s: &Stats) -> Vec<(&'static str, String)> {

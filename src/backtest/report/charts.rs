@@ -3,7 +3,7 @@
 //! with the longest drawdown shaded, the year × month P&L heatmap, the distribution of P&L per
 //! trade and the rolling Sharpe ratio.
 
-use super::format::money;
+use crate::backtest::format::money;
 use crate::backtest::Backtest;
 use crate::stats::rolling_sharpe::rolling_sharpe;
 use chrono::Datelike;

@@ -7,7 +7,6 @@
 
 pub mod charts;
 pub mod csv;
-pub mod format;
 pub mod page;
 pub mod price;
 pub mod tables;
@@ -15,7 +14,6 @@ pub mod tables;
 use super::{Backtest, Summary};
 use crate::bar::Bar;
 pub use csv::{daily_csv, trades_csv};
-pub use format::money;
 use std::fmt::Write as _;
 use std::path::Path;
 

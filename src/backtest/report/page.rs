@@ -3,8 +3,8 @@
 //! list and the charts together. Nothing on the page depends on the clock or on where it is
 //! written, so the same run gives the same bytes.
 
-use super::format::{count, esc};
 use super::{charts, price, tables};
+use crate::backtest::format::{count, esc};
 use crate::backtest::{Backtest, Summary};
 use crate::bar::Bar;
 use std::fmt::Write as _;

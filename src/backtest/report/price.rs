@@ -211,7 +211,7 @@ pub fn overview(bt: &Backtest, bars: &[Bar]) -> Plot {
             my.push(*high);
             text.push(format!(
                 "{day}: {n} trade(s), {} — click to see them",
-                super::format::money(*pnl)
+                crate::backtest::format::money(*pnl)
             ));
             colors.push(if *pnl < 0.0 { "#b71c1c" } else { "#2e7d32" });
         }

@@ -1,7 +1,7 @@
 //! The tables of the report: statistics per group (terminal and HTML), entries by weekday and
 //! by hour (ET), and the trade list that jumps to each trade on the price chart.
 
-use super::format::{count, esc, minutes, money, num2, opt, pct};
+use crate::backtest::format::{count, esc, minutes, money, num2, opt, pct, text_table};
 use crate::backtest::{Backtest, Group, Summary};
 use crate::price::{format_price, price_decimals};
 use crate::stats::Stats;
@@ -108,27 +108,8 @@ impl Table {
     /// Aligned text: names left, numbers right.
     pub fn text(&self) -> String {
         let head: Vec<String> = self.head.iter().map(|h| h.to_string()).collect();
-        let all: Vec<&Vec<String>> = std::iter::once(&head).chain(&self.rows).collect();
-        let cols = self.head.len();
-        let widths: Vec<usize> = (0..cols)
-            .map(|c| all.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut out = String::new();
-        for r in all {
-            let line: Vec<String> = r
-                .iter()
-                .enumerate()
-                .map(|(c, v)| {
-                    if c == 0 {
-                        format!("{v:<w$}", w = widths[c])
-                    } else {
-                        format!("{v:>w$}", w = widths[c])
-                    }
-                })
-                .collect();
-            let _ = writeln!(out, "  {}", line.join("  ").trim_end());
-        }
-        out
+        let all: Vec<Vec<String>> = std::iter::once(head).chain(self.rows.clone()).collect();
+        text_table(&all, &[0])
     }
 
     /// An HTML table; a cell holding a negative amount is red, a positive one green when
