@@ -32,7 +32,10 @@ public static class Tests
 		// Contract: files the Rust engine just wrote (CI sets VREV_RUST_SIGNALS after a replay).
 		string rustSignals = Environment.GetEnvironmentVariable("VREV_RUST_SIGNALS");
 		if (!string.IsNullOrEmpty(rustSignals))
+		{
 			Run("signal files written by vrev replay parse (de-DE culture)", () => FixturesParse(new CultureInfo("de-DE"), rustSignals, 10));
+			Run("signal files written by vrev replay: SELL IDs end in _SELL, CONFIDENCE only with a value", () => RustNewFormat(rustSignals));
+		}
 
 		// Everything below runs with a German culture on every thread: numbers must still use '.'.
 		CultureInfo de = new CultureInfo("de-DE");
@@ -263,6 +266,16 @@ public static class Tests
 			T.VrevSignal c = T.VrevSignalParser.ParseFile(Fixture("vreversal_20251103")).Signal;
 			Eq("custom NOTE with spaces and ';'", "first hour; retest held", c.Extras["NOTE"]);
 			Eq("custom STRONG", "true", c.Extras["STRONG"]);
+			Check("fixture without a CONFIDENCE line has no confidence", !c.Confidence.HasValue);
+			// The SELL fixture is in the new format: its ID and file name end in _SELL.
+			string sellPath = Fixture("vreversal_20250714");
+			Eq("SELL fixture file name", "vreversal_20250714_095000_6290.00_6301.25_SELL.txt", Path.GetFileName(sellPath));
+			T.VrevSignal b = T.VrevSignalParser.ParseFile(sellPath).Signal;
+			Eq("SELL fixture ID", "20250714_095000_6290.00_6301.25_SELL", b.Id);
+			Eq("SELL fixture side", T.VrevSide.Sell, b.Side);
+			Eq("SELL fixture stop", 6296.50, b.StopLoss);
+			Eq("SELL fixture target", 6287.25, b.TakeProfit);
+			Eq("SELL fixture confidence", 0.70, b.Confidence.Value);
 		}
 		finally
 		{
@@ -350,10 +363,29 @@ public static class Tests
 
 	private static string SellFixtureWithSuffix()
 	{
-		// The new format: a SELL's ID ends in _SELL, its file name too, and CONFIDENCE is left out.
+		// The new format: a SELL's ID ends in _SELL (the fixture already has it), and CONFIDENCE is left out.
 		return File.ReadAllText(Fixture("vreversal_20250714"), Encoding.UTF8)
-			.Replace("SIGNAL_ID=20250714_095000_6290.00_6301.25\n", "SIGNAL_ID=20250714_095000_6290.00_6301.25_SELL\n")
 			.Replace("CONFIDENCE=0.70\n", "");
+	}
+
+	/// <summary>The files vrev replay wrote follow the new format: a SELL's ID (and so its file name)
+	/// ends in _SELL and a BUY's does not; no empty CONFIDENCE= line.</summary>
+	private static void RustNewFormat(string dir)
+	{
+		int sells = 0, buys = 0;
+		foreach (string path in Directory.GetFiles(dir, "*.txt"))
+		{
+			string name = Path.GetFileName(path);
+			T.VrevSignal s = T.VrevSignalParser.ParseFile(path).Signal;
+			if (s == null)
+				continue; // reported by the parse test
+			bool suffix = s.Id.EndsWith("_SELL", StringComparison.Ordinal);
+			if (s.Side == T.VrevSide.Sell) sells++; else buys++;
+			Check(name + ": _SELL suffix exactly when ACTION=SELL", suffix == (s.Side == T.VrevSide.Sell));
+			Check(name + ": no empty CONFIDENCE= line", !File.ReadAllText(path, Encoding.UTF8).Split('\n').Any(l => l.TrimEnd('\r') == "CONFIDENCE="));
+		}
+		Check("replay wrote SELL files (" + sells + ")", sells > 0);
+		Check("replay wrote BUY files (" + buys + ")", buys > 0);
 	}
 
 	private static string BuyOfSameBar()
