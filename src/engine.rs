@@ -407,6 +407,11 @@ impl Engine {
         self.last_bar.map(|(_, stamp)| stamp.trading_day)
     }
 
+    /// `yyyy-MM-dd HH:mm:ss` ET of a UTC instant, for the journal and warnings.
+    fn et(&self, utc: i64) -> String {
+        self.clock.stamp(utc).format()
+    }
+
     pub fn clock(&self) -> &MarketClock {
         &self.clock
     }
@@ -546,6 +551,7 @@ impl Engine {
         self.stats.bars_skipped += 1;
         self.emit(Event::BarRejected {
             bar_time: format_utc(bar.close_time),
+            bar_time_et: self.et(bar.close_time),
             reason,
         });
     }
@@ -556,8 +562,10 @@ impl Engine {
             signal_id: trade.signal_id.clone(),
             side: trade.side.as_str().into(),
             entry_time: f(trade.entry_time),
+            entry_time_et: trade.entry_time.map(|t| self.et(t)).unwrap_or_default(),
             entry: trade.entry_price.unwrap_or(f64::NAN),
             exit_time: f(trade.exit_time),
+            exit_time_et: trade.exit_time.map(|t| self.et(t)).unwrap_or_default(),
             exit: trade.exit_price.unwrap_or(f64::NAN),
             reason: trade.exit_reason.map(|r| r.as_str()).unwrap_or("").into(),
             pnl: trade.pnl.unwrap_or(0.0),
@@ -606,12 +614,14 @@ impl Engine {
         let text = e.to_string();
         if self.error_places_shown.insert(text.clone()) {
             tracing::warn!(
-                "{text} (bar {}; further identical errors are only journaled)",
+                "{text} (bar {} ET, {}; further identical errors are only journaled)",
+                self.et(bar.close_time),
                 format_utc(bar.close_time)
             );
         }
         let ev = Event::ScriptError {
             bar_time: format_utc(bar.close_time),
+            bar_time_et: self.et(bar.close_time),
             profile: s.profile_name.clone(),
             strategy: s.strategy.version().to_string(),
             error: text,
@@ -758,6 +768,7 @@ impl Engine {
                         .push((id.clone(), e.to_string()));
                     let ev = Event::SignalWriteFailed {
                         bar_time: format_utc(bar.close_time),
+                        bar_time_et: self.et(bar.close_time),
                         signal_id: id,
                         error: e.to_string(),
                     };
@@ -774,6 +785,7 @@ impl Engine {
         self.stats.signals += 1;
         let ev = Event::Signal {
             bar_time: format_utc(bar.close_time),
+            bar_time_et: self.et(bar.close_time),
             signal_id: id.clone(),
             side: p.side.as_str().into(),
             profile: signal.profile.clone(),
@@ -814,6 +826,7 @@ impl Engine {
         let s = &self.sessions.slots[slot];
         let ev = Event::Rejected {
             bar_time: format_utc(bar.close_time),
+            bar_time_et: self.et(bar.close_time),
             signal_id,
             side: p.side.as_str().into(),
             profile: s.profile_name.clone(),

@@ -20,6 +20,8 @@ pub enum Event {
     },
     Signal {
         bar_time: String,
+        /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
+        bar_time_et: String,
         signal_id: String,
         side: String,
         profile: String,
@@ -36,6 +38,8 @@ pub enum Event {
     },
     Rejected {
         bar_time: String,
+        /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
+        bar_time_et: String,
         signal_id: String,
         side: String,
         profile: String,
@@ -45,12 +49,16 @@ pub enum Event {
     },
     ScriptError {
         bar_time: String,
+        /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
+        bar_time_et: String,
         profile: String,
         strategy: String,
         error: String,
     },
     SignalWriteFailed {
         bar_time: String,
+        /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
+        bar_time_et: String,
         signal_id: String,
         error: String,
     },
@@ -58,8 +66,10 @@ pub enum Event {
         signal_id: String,
         side: String,
         entry_time: String,
+        entry_time_et: String,
         entry: f64,
         exit_time: String,
+        exit_time_et: String,
         exit: f64,
         reason: String,
         pnl: f64,
@@ -90,11 +100,11 @@ pub enum Event {
         time: String,
     },
     /// State could not be recorded: nothing more is admitted in this run (DESIGN §14).
-    Halted {
-        reason: String,
-    },
+    Halted { reason: String },
     BarRejected {
         bar_time: String,
+        /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
+        bar_time_et: String,
         reason: String,
     },
     RunEnd {

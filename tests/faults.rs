@@ -480,6 +480,16 @@ fn one_bad_bar_cannot_poison_a_file() {
         .as_str()
         .unwrap()
         .starts_with("implausible"));
+    // The journal gives ET beside UTC, as a trader reads times.
+    assert_eq!(refused[0]["bar_time_et"], "2999-01-01 09:30:00");
+    for ev in p.journal().iter().filter(|e| e["event"] == "signal") {
+        let et = ev["bar_time_et"]
+            .as_str()
+            .unwrap()
+            .replace(['-', ':'], "")
+            .replace(' ', "_");
+        assert!(ev["signal_id"].as_str().unwrap().starts_with(&et), "{ev}");
+    }
 }
 
 #[test]

@@ -200,9 +200,9 @@ fn run_config(cfg: &Config, sc: &Scenario) -> Result<Outcome, RunError> {
             Event::ScriptError {
                 bar_time, error, ..
             } => out.script_errors.push((parse_utc(&bar_time), error)),
-            Event::BarRejected { bar_time, reason } => {
-                out.bars_rejected.push((parse_utc(&bar_time), reason))
-            }
+            Event::BarRejected {
+                bar_time, reason, ..
+            } => out.bars_rejected.push((parse_utc(&bar_time), reason)),
             _ => {}
         }
     }
