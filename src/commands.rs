@@ -508,6 +508,9 @@ fn check(a: CheckArgs) -> Result<()> {
                 cfg.profile.len()
             );
         }
+        for w in cfg.implausible() {
+            crate::outln!("warning {w}");
+        }
     }
     if problems > 0 {
         bail!("{problems} problem(s) found");

@@ -696,6 +696,55 @@ impl Config {
             .collect()
     }
 
+    /// Values that are valid but implausible for day-trading ES, each with its place: they are
+    /// warned about, never refused (a trader may mean them). `stop_pct = 10` is a stop about
+    /// 500 points from entry; a slip of the decimal point should not pass silently.
+    pub fn implausible(&self) -> Vec<ConfigError> {
+        let mut out = Vec::new();
+        for (name, p) in &self.profile {
+            let mut warn = |k: &str, message: String| {
+                let mut place = self.place_of(&["profile", name, k]);
+                place.message = format!("profile.{name}.{k}: {message}");
+                out.push(place);
+            };
+            if p.stop_pct > 1.0 {
+                warn(
+                    "stop_pct",
+                    format!(
+                        "{} % of entry is a stop about {:.0} points away at 5,000 (day-trading stops are 0.05–1 %; the value is a percentage, 0.1 = 0.1 %)",
+                        p.stop_pct,
+                        50.0 * p.stop_pct
+                    ),
+                );
+            }
+            if p.target_points > 50.0 {
+                warn(
+                    "target_points",
+                    format!(
+                        "a target {} points from entry is more than a day's usual range",
+                        p.target_points
+                    ),
+                );
+            }
+            if p.contracts > 20 {
+                warn(
+                    "contracts",
+                    format!("{} contracts per signal: check the size", p.contracts),
+                );
+            }
+            if p.max_hold_minutes > 24 * 60 {
+                warn(
+                    "max_hold_minutes",
+                    format!(
+                        "{} minutes is longer than a trading day",
+                        p.max_hold_minutes
+                    ),
+                );
+            }
+        }
+        out
+    }
+
     /// Finds where a profile key lives in the file, for errors found after loading (e.g. an
     /// unknown script parameter).
     pub fn place_of(&self, path: &[&str]) -> ConfigError {
@@ -815,6 +864,35 @@ params = { drop_threshold = 4.0 }
                 err.contains(expected),
                 "{from} -> {to}:\n got  {err}\n want {expected}"
             );
+        }
+    }
+
+    #[test]
+    fn implausible_but_valid_values_are_warned_about_with_their_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        // (replacement, warning fragment; "" = no warning)
+        let cases = [
+            ("stop_pct = 0.1", "stop_pct = 0.5", ""),
+            ("stop_pct = 0.1", "stop_pct = 10", ":15:12: profile.production.stop_pct: 10 % of entry is a stop about 500 points away"),
+            ("target_points = 3.0", "target_points = 300.0", ":16:17: profile.production.target_points"),
+            ("contracts = 3", "contracts = 300", ":14:13: profile.production.contracts: 300 contracts"),
+            ("max_hold_minutes = 25", "max_hold_minutes = 2000", "profile.production.max_hold_minutes"),
+        ];
+        for (from, to, want) in cases {
+            std::fs::write(&path, GOOD.replacen(from, to, 1)).unwrap();
+            let warnings: Vec<String> = Config::load(&path)
+                .unwrap()
+                .implausible()
+                .iter()
+                .map(|w| w.to_string())
+                .collect();
+            if want.is_empty() {
+                assert!(warnings.is_empty(), "{to}: {warnings:?}");
+            } else {
+                assert_eq!(warnings.len(), 1, "{to}: {warnings:?}");
+                assert!(warnings[0].contains(want), "{to}: {warnings:?}");
+            }
         }
     }
 

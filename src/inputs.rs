@@ -16,6 +16,14 @@ pub fn load_config(args: &EngineArgs) -> Result<Config> {
     let mut cfg = Config::load(&args.config).map_err(|e| anyhow!("{e}"))?;
     cfg.apply_overrides(&args.sets)
         .map_err(|e| anyhow!("{e}"))?;
+    for w in cfg.implausible() {
+        // A value that came from `--set` is blamed on the flag, not on the file's line.
+        let key = w.message.split(':').next().unwrap_or_default();
+        match args.sets.iter().find(|s| s.split('=').next() == Some(key)) {
+            Some(set) => crate::errln!("warning: --set {set}: {}", w.message),
+            None => crate::errln!("warning: {w}"),
+        }
+    }
     Ok(cfg)
 }
 

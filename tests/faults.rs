@@ -527,3 +527,35 @@ fn warnings_carry_no_colour_codes_into_pipes() {
     assert!(e.contains("WARN"), "{e}");
     assert!(!e.contains('\u{1b}'), "escape codes in a pipe: {e:?}");
 }
+
+#[test]
+fn an_implausible_stop_is_warned_about_with_its_place_or_its_flag() {
+    let p = every_bar_project_of(1, 20);
+    p.write(
+        "config.toml",
+        &EVERY_BAR_CONFIG.replace("stop_pct = 0.1", "stop_pct = 10"),
+    );
+    let out = p.vrev(&["replay", "bars.txt"]);
+    let e = stderr(&out);
+    assert!(out.status.success(), "a warning, not a refusal: {e}");
+    assert!(
+        e.contains("warning: config.toml:12:12: profile.every_bar.stop_pct: 10 % of entry is a stop about 500 points away"),
+        "{e}"
+    );
+    let out = p.vrev(&["check"]);
+    assert!(stdout(&out).contains("warning config.toml:12:12: profile.every_bar.stop_pct"));
+    p.write("config.toml", EVERY_BAR_CONFIG);
+    let out = p.vrev(&[
+        "replay",
+        "bars.txt",
+        "--set",
+        "profile.every_bar.stop_pct=10",
+    ]);
+    let e = stderr(&out);
+    assert!(
+        e.contains(
+            "warning: --set profile.every_bar.stop_pct=10: profile.every_bar.stop_pct: 10 %"
+        ),
+        "{e}"
+    );
+}
