@@ -345,6 +345,99 @@ fn locate(text: &str, path: &[Seg]) -> Option<std::ops::Range<usize>> {
     span
 }
 
+/// The TOML reader's message in a trader's words: `invalid type: string "3", expected u32`
+/// becomes `expected a whole number, found the text "3" (numbers take no quotes)`.
+fn trader_words(message: &str) -> String {
+    let kind = |rust: &str| -> String {
+        match rust.trim() {
+            "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" | "isize" => {
+                "a whole number".into()
+            }
+            "f32" | "f64" => "a number".into(),
+            "a boolean" => "true or false".into(),
+            "a string" => "text in quotes".into(),
+            "a sequence" => "a list like [1, 2]".into(),
+            other => other.to_string(),
+        }
+    };
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            let expected = kind(expected);
+            let found = found
+                .replacen("string ", "the text ", 1)
+                .replacen("integer ", "the whole number ", 1)
+                .replacen("floating point ", "the number ", 1)
+                .replacen("boolean ", "", 1)
+                .replace('`', "");
+            let hint = if found.starts_with("the text") && expected.contains("number") {
+                " (numbers take no quotes)"
+            } else {
+                ""
+            };
+            return format!("expected {expected}, found {found}{hint}");
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        if let Some((value, choices)) = rest.split_once(", expected one of ") {
+            return format!("{value} is not one of: {}", choices.replace('`', ""));
+        }
+        if let Some((value, choice)) = rest.split_once(", expected ") {
+            return format!("{value} is not {}", choice.replace('`', ""));
+        }
+    }
+    message.to_string()
+}
+
+/// The dotted key whose value starts at `offset` (`profile.production.contracts`), from the
+/// table header above it and the `key =` before it; `None` when `offset` is not at a value.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset.min(text.len()))?;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let on_line = &before[line_start..];
+    let eq = on_line.rfind('=')?;
+    let lhs = on_line[..eq].trim_end();
+    let key = lhs
+        .rsplit(|c: char| c == '{' || c == ',' || c.is_whitespace())
+        .next()?
+        .trim_matches('"');
+    if key.is_empty() || key.starts_with('#') {
+        return None;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(header) = text[..line_start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        l.starts_with('[').then(|| {
+            l.trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .replace('"', "")
+        })
+    }) {
+        parts.push(header);
+    }
+    if let Some((parent, _)) = lhs.split_once('{') {
+        parts.push(parent.trim().trim_end_matches('=').trim().to_string());
+    }
+    parts.push(key.to_string());
+    Some(parts.join("."))
+}
+
+/// `message`, then the offending line of `text` with a caret under `column`.
+fn with_caret(message: String, text: &str, line: Option<usize>, column: Option<usize>) -> String {
+    let (Some(l), Some(c)) = (line, column) else {
+        return message;
+    };
+    let Some(src) = text.lines().nth(l - 1) else {
+        return message;
+    };
+    let gutter = l.to_string().len();
+    format!(
+        "{message}\n  {l} | {src}\n  {:gutter$} | {:pad$}^",
+        "",
+        "",
+        pad = c.saturating_sub(1)
+    )
+}
+
 /// Largest `engine.history_bars`: 2^22 bars (about 8 years of minutes, 200 MB of history).
 pub const MAX_HISTORY_BARS: usize = 1 << 22;
 
@@ -410,11 +503,16 @@ impl Config {
                 .map(|s| line_col(text, s.start))
                 .map(|(l, c)| (Some(l), Some(c)))
                 .unwrap_or((None, None));
+            let words = trader_words(e.message().trim());
+            let message = match e.span().and_then(|s| key_at(text, s.start)) {
+                Some(key) => format!("{key}: {words}"),
+                None => words,
+            };
             ConfigError {
                 file: file.clone(),
                 line,
                 column,
-                message: e.message().trim().to_string(),
+                message: with_caret(message, text, line, column),
             }
         })?;
         cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -431,7 +529,12 @@ impl Config {
                 file: file.clone(),
                 line,
                 column,
-                message: format!("{}: {message}", path_string(&p)),
+                message: with_caret(
+                    format!("{}: {message}", path_string(&p)),
+                    text,
+                    line,
+                    column,
+                ),
             }
         })?;
         Ok(cfg)
@@ -813,12 +916,12 @@ params = { drop_threshold = 4.0 }
         // (replacement applied to GOOD, expected error text)
         let cases = [
             ("contracts = 3", "contracts = 0", "config.toml:14:13: profile.production.contracts: 0 is not a plausible value: expected 1 to 1000 contracts"),
-            ("contracts = 3", "contracts = \"three\"", "config.toml:14:13: invalid type: string \"three\", expected u32"),
+            ("contracts = 3", "contracts = \"three\"", "config.toml:14:13: profile.production.contracts: expected a whole number, found the text \"three\""),
             ("max_hold_minutes = 25", "max_hold = 25", "config.toml:17:1: unknown field `max_hold`, expected one of"),
             ("profile = \"production\"", "profile = \"prod\"", "config.toml:9:11: session[0].profile: unknown profile `prod` (defined: production)"),
             ("end = \"11:00\"", "end = \"08:00\"", "config.toml:8:7: session[0].end: window `morning` ends at 08:00"),
             ("start = \"09:00\"", "start = \"9am\"", "config.toml:7:9: session[0].start: `9am` is not HH:MM"),
-            ("direction = \"long\"", "direction = \"up\"", "config.toml:13:13: unknown variant `up`"),
+            ("direction = \"long\"", "direction = \"up\"", "config.toml:13:13: profile.production.direction: `up` is not one of: long, short, both"),
             ("stop_pct = 0.1", "stop_pct = 0.1\nstop_pct = 0.2", "config.toml:16:1: duplicate key"),
         ];
         for (from, to, expected) in cases {
@@ -894,6 +997,39 @@ params = { drop_threshold = 4.0 }
                 assert!(warnings[0].contains(want), "{to}: {warnings:?}");
             }
         }
+    }
+
+    #[test]
+    fn type_errors_name_the_key_in_a_traders_words_and_show_the_line() {
+        // (replacement applied to GOOD, expected error text)
+        let cases = [
+            ("contracts = 3", "contracts = \"3\"", "config.toml:14:13: profile.production.contracts: expected a whole number, found the text \"3\" (numbers take no quotes)\n  14 | contracts = \"3\"\n     |             ^"),
+            ("direction = \"long\"", "direction = \"buy\"", "config.toml:13:13: profile.production.direction: `buy` is not one of: long, short, both"),
+            ("stop_pct = 0.1", "stop_pct = true", "profile.production.stop_pct: expected a number, found true"),
+            ("drop_threshold = 4.0", "drop_threshold = 4.0, x = [1, \"a\"]", ""),
+            ("end = \"11:00\"", "end = 11", "session.end: expected text in quotes, found the whole number 11"),
+        ];
+        for (from, to, expected) in cases {
+            let text = GOOD.replacen(from, to, 1);
+            match load(&text) {
+                Ok(_) => assert!(expected.is_empty(), "{to} loaded"),
+                Err(e) => {
+                    let err = e.to_string();
+                    assert!(
+                        !expected.is_empty() && err.contains(expected),
+                        "{from} -> {to}:\n got  {err}\n want {expected}"
+                    );
+                }
+            }
+        }
+        // Semantic errors show their line too.
+        let err = load(&GOOD.replacen("contracts = 3", "contracts = 0", 1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("\n  14 | contracts = 0\n     |             ^"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -109,11 +109,6 @@ impl Plausibility {
             refused.push((held, suspect_reason(&why, "no bar followed it")));
         }
     }
-
-    /// The bar held for the next one to decide, if any.
-    pub fn held(&self) -> Option<&Bar> {
-        self.held.as_ref().map(|(b, _)| b)
-    }
 }
 
 fn suspect_reason(why: &str, verdict: &str) -> String {
