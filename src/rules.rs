@@ -246,6 +246,22 @@ mod tests {
         }
     }
 
+    /// Every rule open: in a window, nothing emitted, no count, no loss, no position.
+    fn open_context(prof: &Profile) -> Context<'_> {
+        Context {
+            profile_name: "production",
+            profile: prof,
+            direction: Direction::Long,
+            in_window: true,
+            window_note: "",
+            seen: Seen::Never,
+            admitted_today: 0,
+            realized_today: 0.0,
+            open_positions: 0,
+            tick_size: 0.25,
+        }
+    }
+
     #[test]
     fn min_confidence_is_compared_exactly_not_rounded_to_hundredths() {
         // (min_confidence, proposal's confidence in hundredths, admitted)
@@ -266,19 +282,7 @@ mod tests {
                 min_confidence: min,
                 ..profile()
             };
-            let cx = Context {
-                profile_name: "p",
-                profile: &prof,
-                direction: Direction::Long,
-                in_window: true,
-                window_note: "",
-                seen: Seen::Never,
-                admitted_today: 0,
-                realized_today: 0.0,
-                open_positions: 0,
-                tick_size: 0.25,
-            };
-            let got = admit(&proposal(Side::Buy, Some(conf)), &cx);
+            let got = admit(&proposal(Side::Buy, Some(conf)), &open_context(&prof));
             assert_eq!(
                 got.is_ok(),
                 admitted,
@@ -290,18 +294,7 @@ mod tests {
     #[test]
     fn rules_in_order_with_their_reasons() {
         let prof = profile();
-        let base = Context {
-            profile_name: "production",
-            profile: &prof,
-            direction: Direction::Long,
-            in_window: true,
-            window_note: "",
-            seen: Seen::Never,
-            admitted_today: 0,
-            realized_today: 0.0,
-            open_positions: 0,
-            tick_size: 0.25,
-        };
+        let base = open_context(&prof);
         let p = proposal(Side::Buy, Some(70));
         assert_eq!(
             admit(&p, &base).unwrap(),
