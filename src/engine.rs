@@ -133,6 +133,8 @@ pub struct Engine {
     wall_clock: bool,
     playback: bool,
     plausibility: Plausibility,
+    /// Bars [`Plausibility::judge`] released for processing (a buffer kept between bars).
+    ready_bars: Vec<Bar>,
     /// The bar being processed came in a history batch.
     history_bar: bool,
     pub stats: EngineStats,
@@ -215,6 +217,7 @@ impl Engine {
             wall_clock: opts.wall_clock,
             playback: opts.playback,
             plausibility: Plausibility::default(),
+            ready_bars: Vec::with_capacity(2),
             history_bar: false,
             stats: EngineStats::default(),
             recovery,
@@ -496,7 +499,9 @@ impl Engine {
                 return;
             }
         }
-        let (mut ready, mut refused) = (Vec::new(), Vec::new());
+        // Reused buffers: no allocation per bar on the hot path.
+        let mut ready = std::mem::take(&mut self.ready_bars);
+        let mut refused = Vec::new();
         let last = self.last_bar.map(|(b, _)| b);
         self.plausibility.judge(
             last.as_ref(),
@@ -506,9 +511,10 @@ impl Engine {
             &mut refused,
         );
         self.refuse_implausible(refused);
-        for b in &ready {
-            self.accept_bar(b, arrived);
+        for b in ready.drain(..) {
+            self.accept_bar(&b, arrived);
         }
+        self.ready_bars = ready;
     }
 
     fn refuse_implausible(&mut self, refused: Vec<(Bar, String)>) {
