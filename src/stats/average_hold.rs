@@ -3,7 +3,7 @@
 //! entered.
 
 pub fn average_hold_minutes(holds: &[f64]) -> Option<f64> {
-    (!holds.is_empty()).then(|| holds.iter().sum::<f64>() / holds.len() as f64)
+    super::mean(holds)
 }
 
 #[cfg(test)]

@@ -5,10 +5,7 @@
 
 pub fn calmar(daily: &[f64], max_drawdown: Option<f64>) -> Option<f64> {
     let dd = max_drawdown.filter(|d| *d > 0.0)?;
-    if daily.is_empty() {
-        return None;
-    }
-    let annual = daily.iter().sum::<f64>() / daily.len() as f64 * 252.0;
+    let annual = super::mean(daily)? * 252.0;
     Some(annual / dd)
 }
 

@@ -69,20 +69,7 @@ pub fn deflated_sharpe(
 
 /// Mean ÷ sample standard deviation (n − 1), per observation; `None` under 2 values or with
 /// zero deviation.
-pub fn sharpe_per_day(x: &[f64]) -> Option<f64> {
-    let (mean, sd) = mean_sd(x)?;
-    (sd > 0.0).then(|| mean / sd)
-}
-
-fn mean_sd(x: &[f64]) -> Option<(f64, f64)> {
-    if x.len() < 2 {
-        return None;
-    }
-    let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    Some((mean, var.sqrt()))
-}
+pub use super::sharpe::sharpe_per_day;
 
 /// Skewness m₃ ÷ m₂^1.5 and kurtosis m₄ ÷ m₂² from the central moments mᵢ (divided by n, as in
 /// the paper); `None` under 2 values or with zero deviation.
@@ -91,7 +78,7 @@ pub fn skewness_kurtosis(x: &[f64]) -> Option<(f64, f64)> {
         return None;
     }
     let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
+    let mean = super::mean(x)?;
     let m = |k: i32| x.iter().map(|v| (v - mean).powi(k)).sum::<f64>() / n;
     let m2 = m(2);
     (m2 > 0.0).then(|| (m(3) / m2.powf(1.5), m(4) / (m2 * m2)))
@@ -102,18 +89,8 @@ pub fn skewness_kurtosis(x: &[f64]) -> Option<(f64, f64)> {
 pub fn deflated_sharpe_of_days(chosen: &[f64], trial_sharpes: &[f64]) -> Option<f64> {
     let sr = sharpe_per_day(chosen)?;
     let (skew, kurt) = skewness_kurtosis(chosen)?;
-    let n = trial_sharpes.len();
-    let variance = if n < 2 {
-        return None;
-    } else {
-        let mean = trial_sharpes.iter().sum::<f64>() / n as f64;
-        trial_sharpes
-            .iter()
-            .map(|s| (s - mean).powi(2))
-            .sum::<f64>()
-            / (n - 1) as f64
-    };
-    deflated_sharpe(sr, chosen.len(), skew, kurt, n, variance)
+    let variance = super::sample_variance(trial_sharpes)?;
+    deflated_sharpe(sr, chosen.len(), skew, kurt, trial_sharpes.len(), variance)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! without trades.
 
 pub fn expectancy(pnls: &[f64]) -> Option<f64> {
-    (!pnls.is_empty()).then(|| pnls.iter().sum::<f64>() / pnls.len() as f64)
+    super::mean(pnls)
 }
 
 #[cfg(test)]

@@ -25,6 +25,20 @@ pub mod win_rate;
 
 use serde::{Deserialize, Serialize};
 
+/// Arithmetic mean; `None` when there is nothing to average.
+pub fn mean(x: &[f64]) -> Option<f64> {
+    (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
+}
+
+/// Sample variance (sum of squared deviations ÷ (n − 1)); `None` under 2 values.
+pub fn sample_variance(x: &[f64]) -> Option<f64> {
+    if x.len() < 2 {
+        return None;
+    }
+    let m = mean(x)?;
+    Some(x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0))
+}
+
 /// What the statistics need to know of one closed trade.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TradeFacts {

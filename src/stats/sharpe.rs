@@ -4,14 +4,14 @@
 //! zero standard deviation.
 
 pub fn sharpe(daily: &[f64]) -> Option<f64> {
-    if daily.len() < 2 {
-        return None;
-    }
-    let n = daily.len() as f64;
-    let mean = daily.iter().sum::<f64>() / n;
-    let var = daily.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let sd = var.sqrt();
-    (sd > 0.0).then(|| mean / sd * 252f64.sqrt())
+    sharpe_per_day(daily).map(|s| s * 252f64.sqrt())
+}
+
+/// The same ratio per day, not annualised (what the deflated Sharpe ratio works with).
+pub fn sharpe_per_day(daily: &[f64]) -> Option<f64> {
+    let sd = super::sample_variance(daily)?.sqrt();
+    let mean = super::mean(daily)?;
+    (sd > 0.0).then(|| mean / sd)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ pub fn sortino(daily: &[f64]) -> Option<f64> {
         return None;
     }
     let n = daily.len() as f64;
-    let mean = daily.iter().sum::<f64>() / n;
+    let mean = super::mean(daily)?;
     let downside = (daily.iter().map(|d| d.min(0.0).powi(2)).sum::<f64>() / n).sqrt();
     (downside > 0.0).then(|| mean / downside * 252f64.sqrt())
 }
