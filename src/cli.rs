@@ -35,7 +35,10 @@ pub enum Command {
     /// Backtest on the same engine that trades live, with conservative fills; print statistics
     /// overall, per side and per window, followed by the fill assumptions.
     Backtest(BacktestArgs),
-    /// Compile every strategy and validate the config; print each problem as file:line:column.
+    /// Compile every strategy, check that every function it calls exists, validate the config,
+    /// then run every profile that uses a script on a built-in synthetic series (the script
+    /// called on every bar); print each problem as file:line:column. A script that never
+    /// proposes anything is a warning.
     Check(CheckArgs),
     /// Run scripted scenarios: small files that pin what a pattern and the host rules do.
     /// Prints one line per scenario and `N passed, M failed`; exit 1 if any failed.

@@ -5,12 +5,9 @@ use crate::cli::{BacktestArgs, BarFileArgs, CheckArgs, Cli, Command, ReplayArgs,
 use crate::config::Config;
 use crate::engine::{Engine, EngineOptions, Outputs};
 use crate::inputs::{keep_trading_days, load_bars, load_config, only_side, reload_gate};
-use crate::strategy::script::{merge_params, ScriptHost, ScriptLimits};
 use anyhow::{anyhow, bail, Context as _, Result};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::path::PathBuf;
 
 /// Runs a parsed command line; the error's text is what the user sees.
 pub fn run(cli: Cli) -> Result<()> {
@@ -414,108 +411,7 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
 }
 
 fn check(a: CheckArgs) -> Result<()> {
-    let mut problems = 0usize;
-    let mut configs: Vec<PathBuf> = a
-        .paths
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .cloned()
-        .collect();
-    let mut scripts: Vec<PathBuf> = a
-        .paths
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
-        .cloned()
-        .collect();
-    for p in &a.paths {
-        if !p.extension().is_some_and(|e| e == "toml" || e == "rhai") {
-            bail!("{}: not a script (.rhai) or config (.toml)", p.display());
-        }
-    }
-    if a.paths.is_empty() {
-        configs.push(a.config.clone());
-        if let Ok(dir) = std::fs::read_dir(
-            a.config
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .join("strategies"),
-        ) {
-            let mut found: Vec<PathBuf> = dir
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
-                .collect();
-            found.sort();
-            scripts.extend(found);
-        }
-    }
-    let series = Rc::new(RefCell::new(crate::bar::BarSeries::with_capacity(64)));
-    let host = ScriptHost::new(series, ScriptLimits::default());
-    for s in &scripts {
-        match host.compile_file(s) {
-            Ok(c) => crate::outln!("ok      {} ({})", s.display(), c.version),
-            Err(e) => {
-                problems += 1;
-                crate::outln!("error   {e}");
-            }
-        }
-    }
-    for c in &configs {
-        let cfg = match Config::load(c) {
-            Ok(cfg) => cfg,
-            Err(e) => {
-                problems += 1;
-                crate::outln!("error   {e}");
-                continue;
-            }
-        };
-        let mut profile_problems = 0;
-        for (name, prof) in &cfg.profile {
-            if prof.strategy.starts_with("builtin:") {
-                continue;
-            }
-            let path = cfg.resolve(Path::new(&prof.strategy));
-            match host.compile_file(&path) {
-                Ok(script) => {
-                    if let Err(m) = merge_params(&script, &prof.params) {
-                        profile_problems += 1;
-                        let mut place = cfg.place_of(&[
-                            "profile",
-                            name,
-                            "params",
-                            m.split('`').nth(1).unwrap_or(""),
-                        ]);
-                        if place.line.is_none() {
-                            place = cfg.place_of(&["profile", name, "params"]);
-                        }
-                        place.message = format!("profile.{name}.params: {m}");
-                        crate::outln!("error   {place}");
-                    }
-                }
-                Err(e) => {
-                    profile_problems += 1;
-                    let place = cfg.place_of(&["profile", name, "strategy"]);
-                    crate::outln!("error   {place}: profile `{name}` uses a script that does not compile: {e}");
-                }
-            }
-        }
-        problems += profile_problems;
-        if profile_problems == 0 {
-            crate::outln!(
-                "ok      {} ({} windows, {} profiles)",
-                c.display(),
-                cfg.session.len(),
-                cfg.profile.len()
-            );
-        }
-        for w in cfg.implausible() {
-            crate::outln!("warning {w}");
-        }
-    }
-    if problems > 0 {
-        bail!("{problems} problem(s) found");
-    }
-    Ok(())
+    crate::check::run(&a)
 }
 
 fn synth(a: SynthArgs) -> Result<()> {

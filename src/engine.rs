@@ -14,6 +14,7 @@ use crate::ledger::{Ledger, Recovery};
 use crate::plausibility::Plausibility;
 use crate::price::{price_decimals, Side};
 use crate::rules::{admit, Context, Seen};
+use crate::script_failures::ScriptFailures;
 use crate::sessions::Sessions;
 use crate::signal::{signal_id, write_atomic, Signal};
 use crate::state_lock::StateLock;
@@ -65,6 +66,10 @@ pub struct EngineOptions {
     /// against data time) and bars are judged by their neighbours only, as in a replay; history
     /// batches still expire. Only with `wall_clock`. Default false.
     pub playback: bool,
+    /// Call every profile's strategy on every bar, inside its windows or not (`vrev check`
+    /// runs each script's code on a whole synthetic series; `vrev explain` shows a bar outside
+    /// the windows). Proposals outside the windows are still refused by rule 1. Default false.
+    pub call_every_bar: bool,
 }
 
 impl Default for EngineOptions {
@@ -80,6 +85,7 @@ impl Default for EngineOptions {
             emitted_before: Vec::new(),
             wall_clock: false,
             playback: false,
+            call_every_bar: false,
         }
     }
 }
@@ -141,6 +147,8 @@ pub struct Engine {
     pub recovery: Recovery,
     /// Write failures of this run (DESIGN §14); the exit code reports them.
     pub faults: Faults,
+    /// Bars a script error left without a signal, and the first error with its place.
+    pub script_failures: ScriptFailures,
     /// The state folder's lock, held while the engine lives ([`Outputs::Files`]).
     _lock: Option<StateLock>,
 }
@@ -150,12 +158,15 @@ impl Engine {
         let series = Rc::new(RefCell::new(BarSeries::with_capacity(
             cfg.engine.history_bars,
         )));
-        let sessions = Sessions::build(
+        let mut sessions = Sessions::build(
             cfg,
             opts.forced_profile.clone(),
             opts.only_side,
             series.clone(),
         )?;
+        if opts.call_every_bar {
+            sessions.call_every_slot_on_every_bar();
+        }
         let (ledger, recovery, journal, signals_dir, lock) = match opts.outputs {
             Outputs::Memory => (
                 Ledger::with_ids(opts.emitted_before.iter().cloned()),
@@ -222,6 +233,7 @@ impl Engine {
             stats: EngineStats::default(),
             recovery,
             faults: Faults::default(),
+            script_failures: ScriptFailures::default(),
             _lock: lock,
         };
         let start = Event::RunStart {
@@ -616,6 +628,11 @@ impl Engine {
 
     fn script_error(&mut self, slot: usize, bar: &Bar, e: StrategyError) {
         self.stats.script_errors += 1;
+        self.script_failures.record(
+            bar.close_time,
+            || self.clock.stamp(bar.close_time).format(),
+            &e,
+        );
         let s = &self.sessions.slots[slot];
         let text = e.to_string();
         if self.error_places_shown.insert(text.clone()) {

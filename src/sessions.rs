@@ -61,6 +61,8 @@ pub struct Sessions {
     pub cfg: Config,
     forced_profile: Option<String>,
     only_side: Option<Side>,
+    /// Every slot is called on every bar (`EngineOptions::call_every_bar`), kept across reloads.
+    every_slot_every_bar: bool,
 }
 
 fn narrow(d: Direction, only: Option<Side>) -> Direction {
@@ -113,6 +115,7 @@ impl Sessions {
             cfg: cfg.clone(),
             forced_profile,
             only_side,
+            every_slot_every_bar: false,
         };
         let (slots, windows) = s.lineup(cfg, &mut [], None)?;
         s.install(slots, windows);
@@ -138,11 +141,22 @@ impl Sessions {
             .collect()
     }
 
+    /// From now on every slot is called on every bar, inside its windows or not.
+    pub fn call_every_slot_on_every_bar(&mut self) {
+        self.every_slot_every_bar = true;
+        let (slots, windows) = (
+            std::mem::take(&mut self.slots),
+            std::mem::take(&mut self.windows),
+        );
+        self.install(slots, windows);
+    }
+
     fn install(&mut self, slots: Vec<Slot>, windows: Vec<WindowSlot>) {
+        let all = self.every_slot_every_bar;
         self.every_bar = slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.strategy.call_on_every_bar())
+            .filter(|(_, s)| all || s.strategy.call_on_every_bar())
             .map(|(i, _)| i)
             .collect();
         self.slots = slots;
