@@ -111,6 +111,10 @@ pub struct ReplayArgs {
     /// and take saved edits of the scripts and config.toml between bars, as `vrev run` does.
     #[arg(long, value_name = "X", value_parser = factor_arg)]
     pub pace: Option<f64>,
+    /// Exit 0 even when script errors left bars without a signal (the loud summary of them is
+    /// printed anyway, and each error is journaled).
+    #[arg(long)]
+    pub allow_script_errors: bool,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +155,10 @@ pub struct TestArgs {
     /// Config the scenarios start from (each scenario may change values).
     #[arg(long, default_value = "config.toml")]
     pub config: PathBuf,
+    /// A script error in a scenario is not a failure of that scenario (the loud summary of
+    /// them is printed anyway).
+    #[arg(long)]
+    pub allow_script_errors: bool,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +203,10 @@ pub struct BacktestArgs {
     /// Seed of --monte-carlo: the same seed gives the same figures.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Exit 0 even when script errors left bars without a signal (the loud summary of them is
+    /// printed anyway, and each error is journaled).
+    #[arg(long)]
+    pub allow_script_errors: bool,
 }
 
 #[derive(Debug, Args)]

@@ -78,7 +78,9 @@ fn replay(a: ReplayArgs) -> Result<()> {
     }
     engine.finish(false);
     print_summary(&engine, &file, &cfg, &a);
-    crate::run_summary::faults(&engine)
+    let scripts = engine.script_failures.end_of_run(a.allow_script_errors);
+    crate::run_summary::faults(&engine)?;
+    scripts
 }
 
 /// Each bar file with its hash and its own bars (`all`: the bars of every file, merged).
@@ -344,7 +346,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
             crate::outln!("report: {}", dir.join("report.html").display());
         }
     }
-    Ok(())
+    bt.script_failures.end_of_run(a.allow_script_errors)
 }
 
 fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) {

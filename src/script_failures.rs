@@ -32,14 +32,12 @@ impl ScriptFailures {
         }
     }
 
-    /// Adds another run's failures (sweep cells, several engines): bars add up, the earliest
-    /// first failure is kept.
-    pub fn merge(&mut self, other: &ScriptFailures) {
-        self.bars += other.bars;
-        if let Some(o) = &other.first {
-            if self.first.as_ref().is_none_or(|f| o.0 < f.0) {
-                self.first = Some(o.clone());
-            }
+    /// Adds a later run's failures (the scenarios of `vrev test`, one engine each): bars add
+    /// up, the first failure stays the first one met.
+    pub fn merge(&mut self, later: &ScriptFailures) {
+        self.bars += later.bars;
+        if self.first.is_none() {
+            self.first = later.first.clone();
         }
     }
 
@@ -135,11 +133,18 @@ mod tests {
             assert!(s.starts_with("1 bar got no signal"), "{s}");
             assert!(s.contains(want), "{s}");
         }
+        let mut all = ScriptFailures::default();
+        all.merge(&ScriptFailures::default());
+        assert_eq!(all, ScriptFailures::default());
         let mut a = ScriptFailures::default();
-        a.record(600, || "late".into(), &error(Some(1), Some(1)));
+        a.record(600, || "first run".into(), &error(Some(1), Some(1)));
         let mut b = ScriptFailures::default();
-        b.record(60, || "early".into(), &error(Some(2), Some(2)));
-        a.merge(&b);
-        assert_eq!((a.bars, a.first.as_ref().unwrap().1.as_str()), (2, "early"));
+        b.record(60, || "second run".into(), &error(Some(2), Some(2)));
+        all.merge(&a);
+        all.merge(&b);
+        assert_eq!(
+            (all.bars, all.first.as_ref().unwrap().1.as_str()),
+            (2, "first run")
+        );
     }
 }

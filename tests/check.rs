@@ -176,8 +176,9 @@ fn a_script_given_alone_runs_with_its_defaults() {
     let out = p.vrev(&["check", "strategies/vreversal.rhai"]);
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(
-        stdout(&out)
-            .contains("strategies/vreversal.rhai: with its default params ran on 4140 synthetic bars"),
+        stdout(&out).contains(
+            "strategies/vreversal.rhai: with its default params ran on 4140 synthetic bars"
+        ),
         "{}",
         stdout(&out)
     );

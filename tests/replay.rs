@@ -317,7 +317,13 @@ fn broken_scripts_are_located_and_the_engine_keeps_going() {
         "profile.production.params={}",
     ];
     let out = p.vrev(&[&["replay", "bars.txt"][..], &broken].concat());
-    assert!(out.status.success(), "{}", stderr(&out));
+    // The engine kept going to the last bar; the run then ends loudly, non-zero.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SCRIPT ERRORS: 4 bars got no signal because the script failed: first at strategies/broken.rhai:3:"),
+        "{}",
+        stderr(&out)
+    );
     let errors: Vec<String> = p
         .journal()
         .iter()

@@ -52,6 +52,8 @@ pub struct Backtest {
     /// trades gets no statistics row.
     pub sides: Vec<Side>,
     pub script_errors: u64,
+    /// Bars the script errors blanked and the first error, for the loud end of the run.
+    pub script_failures: crate::script_failures::ScriptFailures,
 }
 
 /// Runs the engine over `bars` in memory. `progress` is told how many bars are done.
@@ -116,6 +118,7 @@ pub fn run(
         lineup,
         sides,
         script_errors: engine.stats.script_errors,
+        script_failures: engine.script_failures.clone(),
     })
 }
 

@@ -17,6 +17,7 @@ pub mod steps;
 
 use crate::cli::TestArgs;
 use crate::config::Config;
+use crate::script_failures::ScriptFailures;
 use format::{ScenarioError, Source};
 use std::collections::HashMap;
 use std::io::Write;
@@ -34,6 +35,8 @@ pub struct RunOptions {
     pub filter: Option<String>,
     /// The config the scenarios start from.
     pub config: PathBuf,
+    /// Script errors do not fail a scenario (`--allow-script-errors`); they are still summed up.
+    pub allow_script_errors: bool,
 }
 
 /// Totals of a run.
@@ -55,11 +58,14 @@ pub fn run_command(args: TestArgs) -> anyhow::Result<()> {
         paths,
         filter: args.filter,
         config: args.config,
+        allow_script_errors: args.allow_script_errors,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let summary = run(&opts, &mut out)?;
+    let mut failures = ScriptFailures::default();
+    let summary = run(&opts, &mut out, &mut failures)?;
     out.flush()?;
+    let scripts = failures.end_of_run(opts.allow_script_errors);
     if summary.failed > 0 {
         anyhow::bail!(
             "{} of {} scenarios failed",
@@ -73,7 +79,7 @@ pub fn run_command(args: TestArgs) -> anyhow::Result<()> {
             None => anyhow::bail!("no scenario found"),
         }
     }
-    Ok(())
+    scripts
 }
 
 /// A scenario file to run, or a path that could not be used.
@@ -123,9 +129,14 @@ struct FileResult {
     details: String,
 }
 
-/// Runs every scenario under `opts.paths`, writing the report to `out`. Errors only when the
-/// config cannot be loaded; failed scenarios are counted in the summary.
-pub fn run(opts: &RunOptions, out: &mut dyn Write) -> anyhow::Result<Summary> {
+/// Runs every scenario under `opts.paths`, writing the report to `out` and adding the script
+/// errors of every scenario to `failures`. Errors only when the config cannot be loaded; failed
+/// scenarios are counted in the summary.
+pub fn run(
+    opts: &RunOptions,
+    out: &mut dyn Write,
+    failures: &mut ScriptFailures,
+) -> anyhow::Result<Summary> {
     let base = Config::load(&opts.config).map_err(|e| {
         anyhow::anyhow!(
             "{e}\n(vrev test starts every scenario from this config: run it in the project folder or pass --config)"
@@ -141,7 +152,7 @@ pub fn run(opts: &RunOptions, out: &mut dyn Write) -> anyhow::Result<Summary> {
                 problems: vec![format!("{}: no such scenario file or folder", p.display())],
                 details: String::new(),
             }),
-            Found::File(p) => run_file(&p, &base, filter.as_deref(), &mut names),
+            Found::File(p) => run_file(&p, &base, filter.as_deref(), &mut names, opts, failures),
         };
         let Some(r) = result else { continue };
         if r.problems.is_empty() {
@@ -170,6 +181,8 @@ fn run_file(
     base: &Config,
     filter: Option<&str>,
     names: &mut HashMap<String, String>,
+    opts: &RunOptions,
+    failures: &mut ScriptFailures,
 ) -> Option<FileResult> {
     let file = path.display().to_string();
     let broken = |e: ScenarioError| FileResult {
@@ -253,7 +266,7 @@ fn run_file(
         Ok(s) => s,
         Err(e) => return fail(vec![e.to_string()], String::new()),
     };
-    let outcome = match runner::run(base, &scenario) {
+    let mut outcome = match runner::run(base, &scenario) {
         Ok(o) => o,
         Err(runner::RunError::Scenario(e)) => return fail(vec![e.to_string()], String::new()),
         Err(runner::RunError::Engine(e)) => {
@@ -263,6 +276,10 @@ fn run_file(
             )
         }
     };
+    failures.merge(&outcome.script_failures);
+    if opts.allow_script_errors {
+        outcome.script_errors.clear();
+    }
     let verdict = report::check(&scenario, &outcome);
     if verdict.passed() {
         return fail(Vec::new(), String::new());

@@ -39,6 +39,8 @@ pub struct Outcome {
     pub decimals: usize,
     /// Bar length (a trade's entry time is its entry bar's close minus this).
     pub bar_seconds: i64,
+    /// Bars the script errors blanked and the first error (for the loud end of `vrev test`).
+    pub script_failures: crate::script_failures::ScriptFailures,
 }
 
 /// Why a scenario could not run.
@@ -177,6 +179,7 @@ fn run_config(cfg: &Config, sc: &Scenario) -> Result<Outcome, RunError> {
     let mut out = Outcome {
         decimals: crate::price::price_decimals(cfg.instrument.tick_size),
         bar_seconds: cfg.engine.bar_seconds,
+        script_failures: engine.script_failures.clone(),
         ..Outcome::default()
     };
     for ev in std::mem::take(&mut engine.events) {
