@@ -4,6 +4,7 @@
 use super::sandbox::{build_engine, CallClock, ScriptLimits};
 use super::StrategyError;
 use crate::bar::BarSeries;
+use crate::indicators::Indicators;
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Position, Scope, AST};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -66,6 +67,7 @@ pub fn runtime_error(file: &str, err: &EvalAltResult, limits: &ScriptLimits) -> 
 /// calls never pay for it.
 pub struct RunawayLocator {
     series: Rc<RefCell<BarSeries>>,
+    indicators: Rc<RefCell<Indicators>>,
     limits: ScriptLimits,
     clock: CallClock,
     engine: RefCell<Option<(Engine, Rc<std::cell::Cell<Position>>)>>,
@@ -74,11 +76,13 @@ pub struct RunawayLocator {
 impl RunawayLocator {
     pub(super) fn new(
         series: Rc<RefCell<BarSeries>>,
+        indicators: Rc<RefCell<Indicators>>,
         limits: ScriptLimits,
         clock: CallClock,
     ) -> Self {
         RunawayLocator {
             series,
+            indicators,
             limits,
             clock,
             engine: RefCell::new(None),
@@ -93,7 +97,12 @@ impl RunawayLocator {
     ) -> Position {
         let mut slot = self.engine.borrow_mut();
         let (engine, last) = slot.get_or_insert_with(|| {
-            let mut e = build_engine(self.series.clone(), &self.limits, &self.clock);
+            let mut e = build_engine(
+                self.series.clone(),
+                &self.indicators,
+                &self.limits,
+                &self.clock,
+            );
             let last = Rc::new(std::cell::Cell::new(Position::NONE));
             let seen = last.clone();
             let clock = self.clock.clone();

@@ -134,6 +134,30 @@ pub(super) fn register(engine: &mut Engine, series: &Rc<RefCell<BarSeries>>) {
             },
         );
     }
+    for (name, find) in [
+        (
+            "first_close_above",
+            BarSeries::first_close_above as fn(&BarSeries, i64, i64, f64) -> Option<usize>,
+        ),
+        ("first_close_below", BarSeries::first_close_below),
+    ] {
+        let s = series.clone();
+        engine.register_fn(name, move |from: i64, to: i64, level: f64| {
+            idx(find(&s.borrow(), from, to, level))
+        });
+    }
+    for (name, count) in [
+        (
+            "count_closes_above",
+            BarSeries::count_closes_above as fn(&BarSeries, i64, i64, f64) -> usize,
+        ),
+        ("count_closes_below", BarSeries::count_closes_below),
+    ] {
+        let s = series.clone();
+        engine.register_fn(name, move |from: i64, to: i64, level: f64| {
+            count(&s.borrow(), from, to, level) as i64
+        });
+    }
     engine.register_fn("min", |a: i64, b: i64| a.min(b));
     engine.register_fn("max", |a: i64, b: i64| a.max(b));
     engine.register_fn("min", |a: f64, b: f64| a.min(b));

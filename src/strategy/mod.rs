@@ -11,6 +11,7 @@ mod params;
 mod sandbox;
 mod scans;
 pub mod script;
+pub mod series_fns;
 
 use crate::price::Side;
 use std::fmt;

@@ -5,6 +5,7 @@
 //! scan builder) and [`super::params`] (profile parameters).
 
 use crate::bar::BarSeries;
+use crate::indicators::Indicators;
 use rhai::{Dynamic, Engine, EvalAltResult};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -83,6 +84,7 @@ impl Default for ScriptLimits {
 /// `clock`'s deadline passes.
 pub fn build_engine(
     series: Rc<RefCell<BarSeries>>,
+    indicators: &Rc<RefCell<Indicators>>,
     limits: &ScriptLimits,
     clock: &CallClock,
 ) -> Engine {
@@ -121,6 +123,7 @@ pub fn build_engine(
     super::params::register(&mut engine);
     super::helpers::register(&mut engine, &series);
     super::scans::register(&mut engine);
+    super::series_fns::register(&mut engine, &series, indicators);
     engine
 }
 

@@ -25,6 +25,7 @@ use super::sandbox::build_engine;
 pub use super::sandbox::{CallClock, ScriptLimits, CLOCK_EVERY_OPS};
 use super::{ExtraValue, Proposal, Strategy, StrategyError, StrategyVersion};
 use crate::bar::BarSeries;
+use crate::indicators::Indicators;
 use crate::price::Side;
 use crate::scan::Scan;
 use rhai::{CallFnOptions, Dynamic, Engine, Map, Scope, AST};
@@ -65,15 +66,29 @@ pub struct ScriptHost {
 }
 
 impl ScriptHost {
+    /// A host whose trading days start at 18:00 ET (the CME roll).
     pub fn new(series: Rc<RefCell<BarSeries>>, limits: ScriptLimits) -> Self {
+        Self::with_day_start(series, limits, 18 * 60)
+    }
+
+    /// A host whose session series (VWAP, session high, ranges) roll at `day_start_minute` ET
+    /// (`engine.trading_day_start`).
+    pub fn with_day_start(
+        series: Rc<RefCell<BarSeries>>,
+        limits: ScriptLimits,
+        day_start_minute: u32,
+    ) -> Self {
         let clock = CallClock::new(limits.max_call_time);
+        let capacity = series.borrow().capacity();
+        let indicators = Rc::new(RefCell::new(Indicators::new(capacity, day_start_minute)));
         let locator = Rc::new(RunawayLocator::new(
             series.clone(),
+            indicators.clone(),
             limits.clone(),
             clock.clone(),
         ));
         ScriptHost {
-            engine: Rc::new(build_engine(series.clone(), &limits, &clock)),
+            engine: Rc::new(build_engine(series.clone(), &indicators, &limits, &clock)),
             series,
             limits,
             clock,
