@@ -214,6 +214,32 @@ impl BarSeries {
         (lo..=hi).find(|&i| self.low(i) < level)
     }
 
+    /// First bar in `from..=to` whose close is strictly above `level`.
+    pub fn first_close_above(&self, from: i64, to: i64, level: f64) -> Option<usize> {
+        let (lo, hi) = self.clamp(from, to)?;
+        (lo..=hi).find(|&i| self.close(i) > level)
+    }
+
+    /// First bar in `from..=to` whose close is strictly below `level`.
+    pub fn first_close_below(&self, from: i64, to: i64, level: f64) -> Option<usize> {
+        let (lo, hi) = self.clamp(from, to)?;
+        (lo..=hi).find(|&i| self.close(i) < level)
+    }
+
+    /// Number of bars in `from..=to` whose close is strictly above `level`.
+    pub fn count_closes_above(&self, from: i64, to: i64, level: f64) -> usize {
+        self.clamp(from, to).map_or(0, |(lo, hi)| {
+            (lo..=hi).filter(|&i| self.close(i) > level).count()
+        })
+    }
+
+    /// Number of bars in `from..=to` whose close is strictly below `level`.
+    pub fn count_closes_below(&self, from: i64, to: i64, level: f64) -> usize {
+        self.clamp(from, to).map_or(0, |(lo, hi)| {
+            (lo..=hi).filter(|&i| self.close(i) < level).count()
+        })
+    }
+
     /// First bar in `from..=to` that pulls back to `level` from above and holds it: its low is
     /// within `tolerance` of the level and its close is at least `level - tolerance`.
     pub fn first_pullback_to(

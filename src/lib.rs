@@ -13,6 +13,7 @@ pub mod engine;
 pub mod engine_error;
 pub mod faults;
 pub mod feed;
+pub mod indicators;
 pub mod inputs;
 pub mod journal;
 pub mod ledger;

@@ -104,7 +104,8 @@ impl Sessions {
             max_call_time: std::time::Duration::from_millis(cfg.engine.script_max_call_ms),
             ..ScriptLimits::default()
         };
-        let host = ScriptHost::new(series.clone(), limits);
+        let day_start = crate::time::parse_hhmm(&cfg.engine.trading_day_start).unwrap_or(18 * 60);
+        let host = ScriptHost::with_day_start(series.clone(), limits, day_start);
         let mut s = Sessions {
             slots: Vec::new(),
             windows: Vec::new(),

@@ -4,8 +4,14 @@
 //! exist: Rhai scripts ([`script`], what traders write) and the native reference implementations
 //! of DESIGN §9 ([`native`], used to prove the shipped scripts right and as the speed yardstick).
 
+mod errors;
+mod helpers;
 pub mod native;
+mod params;
+mod sandbox;
+mod scans;
 pub mod script;
+pub mod series_fns;
 
 use crate::price::Side;
 use std::fmt;

@@ -19,378 +19,19 @@
 //! return −1 when nothing is found. Reading a bar after `t` or one no longer in memory is an
 //! error: scripts cannot look ahead.
 
+use super::errors::{place, runtime_error, RunawayLocator};
+use super::params::Params;
+use super::sandbox::build_engine;
+pub use super::sandbox::{CallClock, ScriptLimits, CLOCK_EVERY_OPS};
 use super::{ExtraValue, Proposal, Strategy, StrategyError, StrategyVersion};
 use crate::bar::BarSeries;
+use crate::indicators::Indicators;
 use crate::price::Side;
-use crate::scan::{Find, Level, Scan, Step};
-use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Position, Scope, AST};
-use std::cell::{Cell, RefCell};
+use crate::scan::Scan;
+use rhai::{CallFnOptions, Dynamic, Engine, Map, Scope, AST};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::time::{Duration, Instant};
-
-/// The wall-clock deadline of the script call in progress, shared by an engine's progress hook
-/// and whoever starts a call. Rhai calls the hook on every operation; the clock is read every
-/// [`CLOCK_EVERY_OPS`] operations only.
-#[derive(Clone, Debug)]
-pub struct CallClock {
-    deadline: Rc<Cell<Option<Instant>>>,
-    budget: Duration,
-}
-
-/// Operations between two reads of the clock (about 25–150 µs of script work).
-pub const CLOCK_EVERY_OPS: u64 = 256;
-
-impl CallClock {
-    pub fn new(budget: Duration) -> Self {
-        CallClock {
-            deadline: Rc::new(Cell::new(None)),
-            budget,
-        }
-    }
-
-    /// Runs `f` as one budgeted call.
-    pub fn time<T>(&self, f: impl FnOnce() -> T) -> T {
-        let outer = self.deadline.replace(Some(Instant::now() + self.budget));
-        let r = f();
-        self.deadline.set(outer);
-        r
-    }
-
-    fn expired(&self) -> bool {
-        self.deadline.get().is_some_and(|d| Instant::now() > d)
-    }
-}
-
-/// Limits applied to every script call. Set explicitly because Rhai's debug and release
-/// defaults differ.
-#[derive(Clone, Debug)]
-pub struct ScriptLimits {
-    /// Operations per `on_bar` call before the script is stopped as runaway. Default 200,000
-    /// (the shipped V-reversal uses well under 2,000 per bar).
-    pub max_operations: u64,
-    /// Function call nesting. Default 32.
-    pub max_call_levels: usize,
-    /// Expression nesting at global and function level. Default (64, 32).
-    pub max_expr_depths: (usize, usize),
-    /// Longest string a script may build. Default 10,000 characters.
-    pub max_string_size: usize,
-    /// Largest array a script may build. Default 10,000 elements.
-    pub max_array_size: usize,
-    /// Largest map a script may build. Default 1,000 entries.
-    pub max_map_size: usize,
-    /// Wall-clock time per call (`engine.script_max_call_ms`). Default 50 ms. Operations alone
-    /// do not bound time: one native call (`contains` on a big array, a sort) is one operation.
-    pub max_call_time: Duration,
-}
-
-impl Default for ScriptLimits {
-    fn default() -> Self {
-        ScriptLimits {
-            max_operations: 200_000,
-            max_call_levels: 32,
-            max_expr_depths: (64, 32),
-            max_string_size: 10_000,
-            max_array_size: 10_000,
-            max_map_size: 1_000,
-            max_call_time: Duration::from_millis(50),
-        }
-    }
-}
-
-/// Profile parameters as scripts see them: `p.name` reads one; an unknown name is an error.
-#[derive(Clone, Debug)]
-pub struct Params(Rc<Map>);
-
-fn bar_missing(i: i64, s: &BarSeries) -> Box<EvalAltResult> {
-    let msg = if i >= s.len() as i64 {
-        format!(
-            "bar {i} does not exist yet (the newest bar is {}): scripts cannot look ahead",
-            s.len() as i64 - 1
-        )
-    } else if i < 0 {
-        format!("bar {i} does not exist (bars count from 0)")
-    } else {
-        format!(
-            "bar {i} is no longer in memory (the oldest kept is {})",
-            s.first_available()
-        )
-    };
-    msg.into()
-}
-
-/// Builds the sandboxed engine with the bar helpers bound to `series`; calls are stopped when
-/// `clock`'s deadline passes.
-pub fn build_engine(
-    series: Rc<RefCell<BarSeries>>,
-    limits: &ScriptLimits,
-    clock: &CallClock,
-) -> Engine {
-    let mut engine = Engine::new();
-    {
-        let clock = clock.clone();
-        engine.on_progress(move |ops| {
-            (ops.is_multiple_of(CLOCK_EVERY_OPS) && clock.expired()).then_some(Dynamic::UNIT)
-        });
-    }
-    // Nothing may block the bar loop: Rhai's `sleep` is replaced by an error with the line.
-    engine.register_fn("sleep", |_: f64| -> Result<(), Box<EvalAltResult>> {
-        Err(NO_SLEEP.into())
-    });
-    engine.register_fn("sleep", |_: i64| -> Result<(), Box<EvalAltResult>> {
-        Err(NO_SLEEP.into())
-    });
-    engine
-        .set_strict_variables(true)
-        .set_max_operations(limits.max_operations)
-        .set_max_call_levels(limits.max_call_levels)
-        .set_max_expr_depths(limits.max_expr_depths.0, limits.max_expr_depths.1)
-        .set_max_string_size(limits.max_string_size)
-        .set_max_array_size(limits.max_array_size)
-        .set_max_map_size(limits.max_map_size)
-        .set_max_modules(0)
-        .set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
-    // No file, network or process access exists in Rhai's packages; `import` is disabled by the
-    // dummy resolver above and `eval` (code from strings) is switched off.
-    engine.disable_symbol("eval");
-    engine.on_print(|s| tracing::info!(target: "script", "{s}"));
-    engine.on_debug(
-        |s, src, pos| tracing::debug!(target: "script", "{}:{}: {s}", src.unwrap_or("script"), pos),
-    );
-
-    engine.register_type_with_name::<Params>("Params");
-    engine.register_indexer_get(
-        |p: &mut Params, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
-            p.0.get(name).cloned().ok_or_else(|| {
-                let known: Vec<&str> = p.0.keys().map(|k| k.as_str()).collect();
-                format!(
-                    "unknown parameter `{name}` (this script declares: {})",
-                    known.join(", ")
-                )
-                .into()
-            })
-        },
-    );
-
-    macro_rules! field {
-        ($name:literal, $get:ident) => {{
-            let s = series.clone();
-            engine.register_fn($name, move |i: i64| -> Result<f64, Box<EvalAltResult>> {
-                let s = s.borrow();
-                if s.contains(i) {
-                    Ok(s.$get(i as usize))
-                } else {
-                    Err(bar_missing(i, &s))
-                }
-            });
-        }};
-    }
-    field!("open", open);
-    field!("high", high);
-    field!("low", low);
-    field!("close", close);
-    field!("volume", volume);
-
-    let idx = |r: Option<usize>| r.map(|i| i as i64).unwrap_or(-1);
-    {
-        let s = series.clone();
-        engine.register_fn("first_bar", move || s.borrow().first_available() as i64);
-    }
-    {
-        let s = series.clone();
-        let clock = crate::time::MarketClock::exchange();
-        engine.register_fn(
-            "et_minute",
-            move |i: i64| -> Result<i64, Box<EvalAltResult>> {
-                let s = s.borrow();
-                if s.contains(i) {
-                    Ok(clock.stamp(s.close_time(i as usize)).minute_of_day as i64)
-                } else {
-                    Err(bar_missing(i, &s))
-                }
-            },
-        );
-    }
-    {
-        let s = series.clone();
-        engine.register_fn("lowest_low", move |from: i64, to: i64| {
-            idx(s.borrow().lowest_low(from, to))
-        });
-    }
-    {
-        let s = series.clone();
-        engine.register_fn("highest_high", move |from: i64, to: i64| {
-            idx(s.borrow().highest_high(from, to))
-        });
-    }
-    {
-        let s = series.clone();
-        engine.register_fn("first_high_above", move |from: i64, to: i64, level: f64| {
-            idx(s.borrow().first_high_above(from, to, level))
-        });
-    }
-    {
-        let s = series.clone();
-        engine.register_fn("first_low_below", move |from: i64, to: i64, level: f64| {
-            idx(s.borrow().first_low_below(from, to, level))
-        });
-    }
-    {
-        let s = series.clone();
-        engine.register_fn(
-            "first_pullback_to",
-            move |from: i64, to: i64, level: f64, tol: f64| {
-                idx(s.borrow().first_pullback_to(from, to, level, tol))
-            },
-        );
-    }
-    {
-        let s = series.clone();
-        engine.register_fn(
-            "first_rally_to",
-            move |from: i64, to: i64, level: f64, tol: f64| {
-                idx(s.borrow().first_rally_to(from, to, level, tol))
-            },
-        );
-    }
-    {
-        let s = series.clone();
-        engine.register_fn(
-            "highs_near",
-            move |from: i64, to: i64, price: f64, tol: f64| {
-                let mut out = rhai::Array::new();
-                s.borrow().each_high_near(from, to, price, tol, |i| {
-                    out.push(Dynamic::from_int(i as i64))
-                });
-                out
-            },
-        );
-    }
-    {
-        let s = series;
-        engine.register_fn(
-            "lows_near",
-            move |from: i64, to: i64, price: f64, tol: f64| {
-                let mut out = rhai::Array::new();
-                s.borrow().each_low_near(from, to, price, tol, |i| {
-                    out.push(Dynamic::from_int(i as i64))
-                });
-                out
-            },
-        );
-    }
-    register_scan_builder(&mut engine);
-    engine.register_fn("min", |a: i64, b: i64| a.min(b));
-    engine.register_fn("max", |a: i64, b: i64| a.max(b));
-    engine.register_fn("min", |a: f64, b: f64| a.min(b));
-    engine.register_fn("max", |a: f64, b: f64| a.max(b));
-    engine
-}
-
-const NO_SLEEP: &str =
-    "`sleep` is not available to strategies: a script must never hold up the bar loop";
-
-fn points(v: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
-    v.as_float()
-        .or_else(|_| v.as_int().map(|i| i as f64))
-        .map_err(|_| format!("{what} must be a number, found {}", v.type_name()).into())
-}
-
-/// The scan vocabulary of [`crate::scan`], as chained methods on a `Scan` value.
-fn register_scan_builder(engine: &mut Engine) {
-    type R = Result<Scan, Box<EvalAltResult>>;
-    let fail = |e: String| -> Box<EvalAltResult> { e.into() };
-    engine.register_type_with_name::<Scan>("Scan");
-    engine.register_fn("origins", move |max_back: i64, min_back: i64| -> R {
-        Scan::new("scan", max_back, min_back).map_err(fail)
-    });
-    engine.register_fn("named", |s: &mut Scan, name: &str| -> Scan {
-        s.name = name.to_string();
-        s.clone()
-    });
-    for (fname, level) in [
-        ("level_at_high", Level::High),
-        ("level_at_low", Level::Low),
-        ("level_at_close", Level::Close),
-    ] {
-        engine.register_fn(fname, move |s: &mut Scan| -> Scan {
-            s.level = level;
-            s.clone()
-        });
-    }
-    let marks: [(&str, Find); 4] = [
-        ("lowest_low", Find::LowestLow),
-        ("highest_high", Find::HighestHigh),
-        ("first_high_above_level", Find::HighAboveLevel),
-        ("first_low_below_level", Find::LowBelowLevel),
-    ];
-    for (fname, find) in marks {
-        engine.register_fn(
-            fname,
-            move |s: &mut Scan, name: &str, from: &str, lo: i64, hi: i64| -> R {
-                s.add_mark(name, from, lo, hi, find).map_err(fail)?;
-                Ok(s.clone())
-            },
-        );
-    }
-    engine.register_fn(
-        "first_pullback_to_level",
-        move |s: &mut Scan, name: &str, from: &str, lo: i64, hi: i64, tol: Dynamic| -> R {
-            let tol = points(&tol, "tolerance")?;
-            s.add_mark(name, from, lo, hi, Find::PullbackToLevel { tol })
-                .map_err(fail)?;
-            Ok(s.clone())
-        },
-    );
-    engine.register_fn(
-        "first_rally_to_level",
-        move |s: &mut Scan, name: &str, from: &str, lo: i64, hi: i64, tol: Dynamic| -> R {
-            let tol = points(&tol, "tolerance")?;
-            s.add_mark(name, from, lo, hi, Find::RallyToLevel { tol })
-                .map_err(fail)?;
-            Ok(s.clone())
-        },
-    );
-    engine.register_fn(
-        "require_drop",
-        move |s: &mut Scan, mark: &str, pts: Dynamic| -> R {
-            let step = Step::DropAtLeast {
-                mark: s.mark_index(mark).map_err(fail)?,
-                points: points(&pts, "drop")?,
-            };
-            s.add_requirement(step);
-            Ok(s.clone())
-        },
-    );
-    engine.register_fn(
-        "require_rise",
-        move |s: &mut Scan, mark: &str, pts: Dynamic| -> R {
-            let step = Step::RiseAtLeast {
-                mark: s.mark_index(mark).map_err(fail)?,
-                points: points(&pts, "rise")?,
-            };
-            s.add_requirement(step);
-            Ok(s.clone())
-        },
-    );
-    engine.register_fn(
-        "require_before_this_bar",
-        move |s: &mut Scan, mark: &str| -> R {
-            let step = Step::BeforeThisBar {
-                mark: s.mark_index(mark).map_err(fail)?,
-            };
-            s.add_requirement(step);
-            Ok(s.clone())
-        },
-    );
-    engine.register_fn("require_this_bar", move |s: &mut Scan, mark: &str| -> R {
-        let step = Step::IsThisBar {
-            mark: s.mark_index(mark).map_err(fail)?,
-        };
-        s.add_requirement(step);
-        Ok(s.clone())
-    });
-}
 
 /// Largest script file accepted. A strategy is a page or two; a 1 MB script took seconds to
 /// compile.
@@ -415,58 +56,6 @@ pub struct CompiledScript {
     pub stem: String,
 }
 
-fn place(file: &str, pos: Position, message: String) -> StrategyError {
-    StrategyError {
-        file: file.to_string(),
-        line: pos.line(),
-        column: pos.position(),
-        message,
-    }
-}
-
-/// Turns a Rhai runtime error into a located one (innermost position: the script line that
-/// failed, not the call site in the host).
-pub fn runtime_error(file: &str, err: &EvalAltResult, limits: &ScriptLimits) -> StrategyError {
-    let inner = err.unwrap_inner();
-    // The innermost error names what went wrong. Its position is the failing script line, but
-    // some errors (the operation limit) carry none: take the innermost frame that has one.
-    let mut pos = Position::NONE;
-    let mut frame = err;
-    loop {
-        if !frame.position().is_none() {
-            pos = frame.position();
-        }
-        match frame {
-            EvalAltResult::ErrorInFunctionCall(.., next, _)
-            | EvalAltResult::ErrorInModule(_, next, _) => frame = next,
-            _ => break,
-        }
-    }
-    let message = match inner {
-        EvalAltResult::ErrorTooManyOperations(_) => {
-            format!(
-                "script stopped after {} operations (runaway loop?): this bar gets no signal",
-                limits.max_operations
-            )
-        }
-        EvalAltResult::ErrorTerminated(..) => {
-            format!(
-                "script stopped after {} ms, its time per call (engine.script_max_call_ms): this bar gets no signal",
-                limits.max_call_time.as_millis()
-            )
-        }
-        other => {
-            // Rhai's message without its own " (line x, position y)" suffix: we print the place first.
-            let s = other.to_string();
-            match s.rfind(" (line ") {
-                Some(i) if s.ends_with(')') => s[..i].to_string(),
-                _ => s,
-            }
-        }
-    };
-    place(file, pos, message)
-}
-
 /// The engine, the shared series it reads and the limits: what compiles and binds scripts.
 pub struct ScriptHost {
     engine: Rc<Engine>,
@@ -476,65 +65,30 @@ pub struct ScriptHost {
     locator: Rc<RunawayLocator>,
 }
 
-/// Finds the line of a runaway script. Rhai reports its limits without a position, so
-/// the one failed call is run again on a second engine whose debugger hook records the position
-/// of every step; the last one before the limit is the loop. Built on first use only: normal
-/// calls never pay for it.
-pub struct RunawayLocator {
-    series: Rc<RefCell<BarSeries>>,
-    limits: ScriptLimits,
-    clock: CallClock,
-    engine: RefCell<Option<(Engine, Rc<std::cell::Cell<Position>>)>>,
-}
-
-impl RunawayLocator {
-    fn locate(&self, ast: &AST, args: impl rhai::FuncArgs, state: &mut Dynamic) -> Position {
-        let mut slot = self.engine.borrow_mut();
-        let (engine, last) = slot.get_or_insert_with(|| {
-            let mut e = build_engine(self.series.clone(), &self.limits, &self.clock);
-            let last = Rc::new(std::cell::Cell::new(Position::NONE));
-            let seen = last.clone();
-            let clock = self.clock.clone();
-            #[allow(deprecated)] // "not deprecated, but volatile" per Rhai; pinned by our tests
-            e.register_debugger(
-                |_, dbg| dbg,
-                move |_, event, _, _, pos| {
-                    // Steps only: unwinding after the limit reports the function's end.
-                    if matches!(event, rhai::debugger::DebuggerEvent::Step) && !pos.is_none() {
-                        seen.set(pos);
-                    }
-                    // Each step is slow here (a native call like `contains` steps through every
-                    // comparison): read the clock on every step, not every 256 operations.
-                    if clock.expired() {
-                        return Err("time budget spent".into());
-                    }
-                    Ok(rhai::debugger::DebuggerCommand::StepInto)
-                },
-            );
-            (e, last)
-        });
-        last.set(Position::NONE);
-        let options = CallFnOptions::new().bind_this_ptr(state);
-        // The second run has the same time budget as the first: a slow script is never run
-        // for longer than twice its budget in all.
-        let _ = self.clock.time(|| {
-            engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, "on_bar", args)
-        });
-        last.get()
-    }
-}
-
 impl ScriptHost {
+    /// A host whose trading days start at 18:00 ET (the CME roll).
     pub fn new(series: Rc<RefCell<BarSeries>>, limits: ScriptLimits) -> Self {
+        Self::with_day_start(series, limits, 18 * 60)
+    }
+
+    /// A host whose session series (VWAP, session high, ranges) roll at `day_start_minute` ET
+    /// (`engine.trading_day_start`).
+    pub fn with_day_start(
+        series: Rc<RefCell<BarSeries>>,
+        limits: ScriptLimits,
+        day_start_minute: u32,
+    ) -> Self {
         let clock = CallClock::new(limits.max_call_time);
-        let locator = Rc::new(RunawayLocator {
-            series: series.clone(),
-            limits: limits.clone(),
-            clock: clock.clone(),
-            engine: RefCell::new(None),
-        });
+        let capacity = series.borrow().capacity();
+        let indicators = Rc::new(RefCell::new(Indicators::new(capacity, day_start_minute)));
+        let locator = Rc::new(RunawayLocator::new(
+            series.clone(),
+            indicators.clone(),
+            limits.clone(),
+            clock.clone(),
+        ));
         ScriptHost {
-            engine: Rc::new(build_engine(series.clone(), &limits, &clock)),
+            engine: Rc::new(build_engine(series.clone(), &indicators, &limits, &clock)),
             series,
             limits,
             clock,
@@ -725,57 +279,7 @@ impl ScriptHost {
 /// Merges a profile's `params` over a script's declared defaults. A name the script does not
 /// declare, or a value whose type does not fit the default, is an error naming the parameter.
 pub fn merge_params(script: &CompiledScript, overrides: &toml::Table) -> Result<Map, String> {
-    let mut merged = script.defaults.clone();
-    for (key, value) in overrides {
-        let Some(default) = script.defaults.get(key.as_str()) else {
-            let known: Vec<&str> = script.defaults.keys().map(|k| k.as_str()).collect();
-            return Err(format!(
-                "unknown parameter `{key}` for {} (it declares: {})",
-                script.version.name,
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ));
-        };
-        let v = toml_to_dynamic(value);
-        let fits = if default.is_float() {
-            v.is_float() || v.is_int()
-        } else {
-            default.type_name() == v.type_name()
-        };
-        if !fits {
-            return Err(format!(
-                "parameter `{key}` must be {} like its default `{}`, found `{value}`",
-                default.type_name(),
-                default
-            ));
-        }
-        let v = if default.is_float() && v.is_int() {
-            Dynamic::from_float(v.as_int().unwrap_or(0) as f64)
-        } else {
-            v
-        };
-        merged.insert(key.as_str().into(), v);
-    }
-    Ok(merged)
-}
-
-fn toml_to_dynamic(v: &toml::Value) -> Dynamic {
-    match v {
-        toml::Value::Integer(i) => Dynamic::from_int(*i),
-        toml::Value::Float(f) => Dynamic::from_float(*f),
-        toml::Value::Boolean(b) => Dynamic::from_bool(*b),
-        toml::Value::String(s) => Dynamic::from(s.clone()),
-        toml::Value::Array(a) => Dynamic::from_array(a.iter().map(toml_to_dynamic).collect()),
-        toml::Value::Table(t) => Dynamic::from_map(
-            t.iter()
-                .map(|(k, v)| (k.as_str().into(), toml_to_dynamic(v)))
-                .collect(),
-        ),
-        toml::Value::Datetime(d) => Dynamic::from(d.to_string()),
-    }
+    super::params::merge(&script.defaults, &script.version.name, overrides)
 }
 
 /// A compiled script bound to one profile's parameters, with its own persistent `this` state.

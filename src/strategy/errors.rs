@@ -1,0 +1,136 @@
+//! Where a script failed: Rhai errors turned into `file:line:column` with a trader's message,
+//! and the re-run that finds the line of a runaway script (Rhai reports its limits without one).
+
+use super::sandbox::{build_engine, CallClock, ScriptLimits};
+use super::StrategyError;
+use crate::bar::BarSeries;
+use crate::indicators::Indicators;
+use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Position, Scope, AST};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+pub(super) fn place(file: &str, pos: Position, message: String) -> StrategyError {
+    StrategyError {
+        file: file.to_string(),
+        line: pos.line(),
+        column: pos.position(),
+        message,
+    }
+}
+
+/// Turns a Rhai runtime error into a located one (innermost position: the script line that
+/// failed, not the call site in the host).
+pub fn runtime_error(file: &str, err: &EvalAltResult, limits: &ScriptLimits) -> StrategyError {
+    let inner = err.unwrap_inner();
+    // The innermost error names what went wrong. Its position is the failing script line, but
+    // some errors (the operation limit) carry none: take the innermost frame that has one.
+    let mut pos = Position::NONE;
+    let mut frame = err;
+    loop {
+        if !frame.position().is_none() {
+            pos = frame.position();
+        }
+        match frame {
+            EvalAltResult::ErrorInFunctionCall(.., next, _)
+            | EvalAltResult::ErrorInModule(_, next, _) => frame = next,
+            _ => break,
+        }
+    }
+    let message = match inner {
+        EvalAltResult::ErrorTooManyOperations(_) => {
+            format!(
+                "script stopped after {} operations (runaway loop?): this bar gets no signal",
+                limits.max_operations
+            )
+        }
+        EvalAltResult::ErrorTerminated(..) => {
+            format!(
+                "script stopped after {} ms, its time per call (engine.script_max_call_ms): this bar gets no signal",
+                limits.max_call_time.as_millis()
+            )
+        }
+        other => {
+            // Rhai's message without its own " (line x, position y)" suffix: we print the place first.
+            let s = other.to_string();
+            match s.rfind(" (line ") {
+                Some(i) if s.ends_with(')') => s[..i].to_string(),
+                _ => s,
+            }
+        }
+    };
+    place(file, pos, message)
+}
+
+/// Finds the line of a runaway script. Rhai reports its limits without a position, so
+/// the one failed call is run again on a second engine whose debugger hook records the position
+/// of every step; the last one before the limit is the loop. Built on first use only: normal
+/// calls never pay for it.
+pub struct RunawayLocator {
+    series: Rc<RefCell<BarSeries>>,
+    indicators: Rc<RefCell<Indicators>>,
+    limits: ScriptLimits,
+    clock: CallClock,
+    engine: RefCell<Option<(Engine, Rc<std::cell::Cell<Position>>)>>,
+}
+
+impl RunawayLocator {
+    pub(super) fn new(
+        series: Rc<RefCell<BarSeries>>,
+        indicators: Rc<RefCell<Indicators>>,
+        limits: ScriptLimits,
+        clock: CallClock,
+    ) -> Self {
+        RunawayLocator {
+            series,
+            indicators,
+            limits,
+            clock,
+            engine: RefCell::new(None),
+        }
+    }
+
+    pub(super) fn locate(
+        &self,
+        ast: &AST,
+        args: impl rhai::FuncArgs,
+        state: &mut Dynamic,
+    ) -> Position {
+        let mut slot = self.engine.borrow_mut();
+        let (engine, last) = slot.get_or_insert_with(|| {
+            let mut e = build_engine(
+                self.series.clone(),
+                &self.indicators,
+                &self.limits,
+                &self.clock,
+            );
+            let last = Rc::new(std::cell::Cell::new(Position::NONE));
+            let seen = last.clone();
+            let clock = self.clock.clone();
+            #[allow(deprecated)] // "not deprecated, but volatile" per Rhai; pinned by our tests
+            e.register_debugger(
+                |_, dbg| dbg,
+                move |_, event, _, _, pos| {
+                    // Steps only: unwinding after the limit reports the function's end.
+                    if matches!(event, rhai::debugger::DebuggerEvent::Step) && !pos.is_none() {
+                        seen.set(pos);
+                    }
+                    // Each step is slow here (a native call like `contains` steps through every
+                    // comparison): read the clock on every step, not every 256 operations.
+                    if clock.expired() {
+                        return Err("time budget spent".into());
+                    }
+                    Ok(rhai::debugger::DebuggerCommand::StepInto)
+                },
+            );
+            (e, last)
+        });
+        last.set(Position::NONE);
+        let options = CallFnOptions::new().bind_this_ptr(state);
+        // The second run has the same time budget as the first: a slow script is never run
+        // for longer than twice its budget in all.
+        let _ = self.clock.time(|| {
+            engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, "on_bar", args)
+        });
+        last.get()
+    }
+}
