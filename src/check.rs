@@ -11,11 +11,11 @@ use crate::bar::{Bar, BarSeries};
 use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::engine::{Engine, EngineError, EngineOptions};
-use crate::script_calls::{map_key_places, unknown_calls, unoptimized, KnownFunctions};
-use crate::script_failures::ScriptFailures;
-use crate::strategy::script::{
-    build_engine, merge_params, CallClock, CompiledScript, ScriptHost, ScriptLimits,
+use crate::script_calls::{
+    helper_engine, map_key_places, unknown_calls, unoptimized, KnownFunctions,
 };
+use crate::script_failures::ScriptFailures;
+use crate::strategy::script::{merge_params, CompiledScript, ScriptHost, ScriptLimits};
 use crate::strategy::StrategyError;
 use anyhow::{bail, Result};
 use std::cell::RefCell;
@@ -158,11 +158,7 @@ impl Scripts {
     fn new() -> Self {
         let series = Rc::new(RefCell::new(BarSeries::with_capacity(64)));
         let limits = ScriptLimits::default();
-        let engine = build_engine(
-            series.clone(),
-            &limits,
-            &CallClock::new(limits.max_call_time),
-        );
+        let engine = helper_engine();
         Scripts {
             host: ScriptHost::new(series, limits),
             known: KnownFunctions::of_engine(&engine),

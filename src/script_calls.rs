@@ -13,7 +13,9 @@
 //! (`#{ side: "LONG" }`) into one value, and the places of its keys with it.
 
 use rhai::{ASTNode, Engine, Expr, Position, Stmt, AST};
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 /// Rhai keywords that look like calls but are handled by the language itself, with any arity.
 const KEYWORD_CALLS: [&str; 10] = [
@@ -28,6 +30,21 @@ const KEYWORD_CALLS: [&str; 10] = [
     "is_def_var",
     "is_def_fn",
 ];
+
+/// An engine with every helper a script can call (bound to an empty series), to list them and
+/// to compile scripts for these checks.
+pub fn helper_engine() -> Engine {
+    use crate::strategy::script::{build_engine, CallClock, ScriptLimits};
+    let limits = ScriptLimits::default();
+    let series = Rc::new(RefCell::new(crate::bar::BarSeries::with_capacity(8)));
+    let indicators = Rc::new(RefCell::new(crate::indicators::Indicators::new(8, 18 * 60)));
+    build_engine(
+        series,
+        &indicators,
+        &limits,
+        &CallClock::new(limits.max_call_time),
+    )
+}
 
 /// `engine` with the optimizer off, so that the AST it compiles keeps every expression where
 /// the script wrote it.
@@ -200,18 +217,9 @@ pub fn map_key_places(ast: &AST, key: &str, beside: &[&str]) -> Vec<(usize, usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bar::BarSeries;
-    use crate::strategy::script::{build_engine, CallClock, ScriptLimits};
-    use std::cell::RefCell;
-    use std::rc::Rc;
 
     fn engine() -> Engine {
-        let limits = ScriptLimits::default();
-        unoptimized(build_engine(
-            Rc::new(RefCell::new(BarSeries::with_capacity(8))),
-            &limits,
-            &CallClock::new(limits.max_call_time),
-        ))
+        unoptimized(helper_engine())
     }
 
     fn unknown(src: &str) -> Vec<String> {

@@ -21,7 +21,7 @@
 
 use super::errors::{place, runtime_error, RunawayLocator};
 use super::params::Params;
-use super::sandbox::build_engine;
+pub use super::sandbox::build_engine;
 pub use super::sandbox::{CallClock, ScriptLimits, CLOCK_EVERY_OPS};
 use super::{ExtraValue, Proposal, Strategy, StrategyError, StrategyVersion};
 use crate::bar::BarSeries;

@@ -270,9 +270,8 @@ mod tests {
 
     /// A proposal whose anchor_a carries the value the script computed.
     fn value(expr: &str, closes: &[f64]) -> Result<f64, StrategyError> {
-        let src = format!(
-            "fn on_bar(t, p) {{ #{{ side: \"BUY\", anchor_a: {expr}, anchor_b: 1.0 }} }}"
-        );
+        let src =
+            format!("fn on_bar(t, p) {{ #{{ side: \"BUY\", anchor_a: {expr}, anchor_b: 1.0 }} }}");
         run(&src, closes).map(|o| o[0].anchor_a)
     }
 
@@ -291,7 +290,10 @@ mod tests {
             ("if sma(10)[t].is_nan() { 1.0 } else { 2.0 }", 1.0),
             ("bar_at(t, \"09:02\").to_float()", 1.0),
             ("if crossover(closes(), 13.5, t) { 1.0 } else { 0.0 }", 1.0),
-            ("if crossunder(closes(), sma(2), t) { 1.0 } else { 0.0 }", 0.0),
+            (
+                "if crossunder(closes(), sma(2), t) { 1.0 } else { 0.0 }",
+                0.0,
+            ),
             ("bars_since_crossover(closes(), 11.5, t).to_float()", 2.0),
             ("count_closes_above(0, t, 11.5).to_float()", 3.0),
             ("first_close_below(2, t, 20.0).to_float()", 2.0),
@@ -309,12 +311,21 @@ mod tests {
             ("sma(3)[t + 1]", "cannot look ahead"),
             ("sma(0)[t]", "between 1 and"),
             ("range_high(\"9h30\", \"09:45\")[t]", "not a time of day"),
-            ("range_high(\"10:00\", \"09:45\")[t]", "must end after it starts"),
-            ("if crossover(closes(), 1.0, t + 1) { 1.0 } else { 0.0 }", "cannot look ahead"),
+            (
+                "range_high(\"10:00\", \"09:45\")[t]",
+                "must end after it starts",
+            ),
+            (
+                "if crossover(closes(), 1.0, t + 1) { 1.0 } else { 0.0 }",
+                "cannot look ahead",
+            ),
         ];
         for (expr, want) in cases {
             let e = value(expr, &closes).unwrap_err();
-            assert!(e.to_string().contains(want) && e.line == Some(1), "{expr}: {e}");
+            assert!(
+                e.to_string().contains(want) && e.line == Some(1),
+                "{expr}: {e}"
+            );
         }
     }
 }
