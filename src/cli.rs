@@ -40,6 +40,10 @@ pub enum Command {
     /// called on every bar); print each problem as file:line:column. A script that never
     /// proposes anything is a warning.
     Check(CheckArgs),
+    /// Explain one bar: the window and profile in force, whether the script was called, each
+    /// scan candidate and the step it failed (by how much), the script's trace(...) lines, each
+    /// proposal with every host rule's verdict, and the shadow trade's outcome.
+    Explain(ExplainArgs),
     /// Run scripted scenarios: small files that pin what a pattern and the host rules do.
     /// Prints one line per scenario and `N passed, M failed`; exit 1 if any failed.
     Test(TestArgs),
@@ -115,6 +119,21 @@ pub struct ReplayArgs {
     /// printed anyway, and each error is journaled).
     #[arg(long)]
     pub allow_script_errors: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Bar file(s): NinjaTrader export or CSV, plain or .gz. Several are merged in time order.
+    #[arg(required = true, value_name = "BARS_FILE")]
+    pub files: Vec<PathBuf>,
+    /// The bar to explain: its close time in ET, as the journal's bar_time_et (the bar stamped
+    /// 13:59 covers 13:58–13:59), e.g. --at "2025-02-13 13:59".
+    #[arg(long, value_name = "YYYY-MM-DD HH:MM")]
+    pub at: String,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub bars: BarFileArgs,
 }
 
 #[derive(Debug, Args)]

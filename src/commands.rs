@@ -19,6 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(a) => crate::feed::demo_command(a),
         Command::Backtest(a) => backtest(a),
         Command::Check(a) => check(a),
+        Command::Explain(a) => crate::explain::run(&a),
         Command::Synth(a) => synth(a),
         Command::Test(a) => crate::scenario::run_command(a),
     }

@@ -70,6 +70,9 @@ pub struct EngineOptions {
     /// runs each script's code on a whole synthetic series; `vrev explain` shows a bar outside
     /// the windows). Proposals outside the windows are still refused by rule 1. Default false.
     pub call_every_bar: bool,
+    /// Keep every proposal put to the rules with each rule's verdict ([`Engine::considered`];
+    /// `vrev explain`). Default false.
+    pub keep_rule_verdicts: bool,
 }
 
 impl Default for EngineOptions {
@@ -86,6 +89,7 @@ impl Default for EngineOptions {
             wall_clock: false,
             playback: false,
             call_every_bar: false,
+            keep_rule_verdicts: false,
         }
     }
 }
@@ -149,6 +153,8 @@ pub struct Engine {
     pub faults: Faults,
     /// Bars a script error left without a signal, and the first error with its place.
     pub script_failures: ScriptFailures,
+    /// Proposals put to the rules with every rule's verdict, when `keep_rule_verdicts`.
+    pub considered: Option<Vec<crate::rules::Considered>>,
     /// The state folder's lock, held while the engine lives ([`Outputs::Files`]).
     _lock: Option<StateLock>,
 }
@@ -234,6 +240,7 @@ impl Engine {
             recovery,
             faults: Faults::default(),
             script_failures: ScriptFailures::default(),
+            considered: opts.keep_rule_verdicts.then(Vec::new),
             _lock: lock,
         };
         let start = Event::RunStart {
@@ -429,6 +436,11 @@ impl Engine {
 
     pub fn clock(&self) -> &MarketClock {
         &self.clock
+    }
+
+    /// The bar history the strategies read (newest bar last).
+    pub fn series(&self) -> std::cell::Ref<'_, BarSeries> {
+        self.series.borrow()
     }
 
     fn emit(&mut self, event: Event) {
@@ -706,6 +718,17 @@ impl Engine {
             open_positions: self.book.open_count(),
             tick_size: self.tick_size,
         };
+        if let Some(log) = &mut self.considered {
+            log.push(crate::rules::Considered {
+                bar_time: bar.close_time,
+                signal_id: id.clone(),
+                profile: s.profile_name.clone(),
+                window: window_name.clone(),
+                proposal: p.clone(),
+                verdicts: crate::rules::every_rule(p, &cx),
+                bracket: crate::rules::stop_and_target(p, &cx).ok(),
+            });
+        }
         let bracket = match admit(p, &cx) {
             Ok(b) => b,
             Err(r) => {

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod engine_error;
+pub mod explain;
 pub mod faults;
 pub mod feed;
 pub mod indicators;

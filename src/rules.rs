@@ -212,6 +212,183 @@ pub fn admit(p: &Proposal, cx: &Context) -> Result<Bracket, Rejection> {
     Ok(b)
 }
 
+/// One rule's verdict on a proposal, for `vrev explain`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleVerdict {
+    pub rule: RejectReason,
+    pub passed: bool,
+    /// What the rule compared (passed) or why it refused.
+    pub detail: String,
+}
+
+/// A proposal the engine put to the rules, with every rule's verdict (kept only when asked:
+/// `EngineOptions::keep_rule_verdicts`, for `vrev explain`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Considered {
+    /// Close of the signal bar, UTC seconds.
+    pub bar_time: i64,
+    pub signal_id: String,
+    pub profile: String,
+    /// The window of the signal bar (empty outside every window).
+    pub window: String,
+    pub proposal: Proposal,
+    pub verdicts: Vec<RuleVerdict>,
+    /// The stop and target rule 8 gives it (whatever the other rules say), if any.
+    pub bracket: Option<Bracket>,
+}
+
+/// Rule 8 on its own: the stop and target [`admit`] would give `p` if every earlier rule
+/// passed, or its refusal.
+pub fn stop_and_target(p: &Proposal, cx: &Context) -> Result<Bracket, Rejection> {
+    let unlimited = Profile {
+        max_daily_signals: u32::MAX,
+        max_daily_loss: None,
+        max_open_positions: u32::MAX,
+        ..cx.profile.clone()
+    };
+    let open = Context {
+        profile: &unlimited,
+        in_window: true,
+        direction: crate::config::Direction::Both,
+        seen: Seen::Never,
+        admitted_today: 0,
+        realized_today: 0.0,
+        open_positions: 0,
+        ..cx.clone()
+    };
+    let no_confidence = Proposal {
+        confidence: None,
+        ..p.clone()
+    };
+    admit(&no_confidence, &open)
+}
+
+/// Every rule's verdict on `p`, in the order of [`admit`], each judged on its own (a later rule
+/// is judged even when an earlier one refuses): what a trader reads to see *all* that stood in
+/// the way. The first refusal here is always [`admit`]'s rejection; `admit` stays the only
+/// decision (tested below on many contexts).
+pub fn every_rule(p: &Proposal, cx: &Context) -> Vec<RuleVerdict> {
+    let prof = cx.profile;
+    let verdict = |rule, passed, detail: String| RuleVerdict {
+        rule,
+        passed,
+        detail,
+    };
+    let mut v = Vec::with_capacity(8);
+    v.push(if cx.in_window {
+        verdict(
+            RejectReason::Window,
+            true,
+            format!(
+                "the bar is inside a window of profile `{}`",
+                cx.profile_name
+            ),
+        )
+    } else {
+        verdict(
+            RejectReason::Window,
+            false,
+            format!(
+                "bar is outside every window of profile `{}` ({})",
+                cx.profile_name, cx.window_note
+            ),
+        )
+    });
+    let side_ok = cx.direction.allows(p.side);
+    v.push(verdict(
+        RejectReason::Direction,
+        side_ok,
+        format!(
+            "profile `{}` trades {:?}{} {}",
+            cx.profile_name,
+            cx.direction,
+            if side_ok { ", which includes" } else { ", not" },
+            p.side.as_str()
+        )
+        .to_lowercase(),
+    ));
+    v.push(match p.confidence {
+        None => verdict(RejectReason::Confidence, true, "no confidence given".into()),
+        Some(c) => {
+            let ok = (c as f64 / 100.0) >= prof.min_confidence;
+            verdict(
+                RejectReason::Confidence,
+                ok,
+                format!(
+                    "confidence {}.{:02} {} min_confidence {}",
+                    c / 100,
+                    c % 100,
+                    if ok { ">=" } else { "<" },
+                    show_threshold(prof.min_confidence)
+                ),
+            )
+        }
+    });
+    v.push(match cx.seen {
+        Seen::ThisRun => verdict(
+            RejectReason::Duplicate,
+            false,
+            "this signal ID was already emitted".into(),
+        ),
+        Seen::EarlierRun => verdict(
+            RejectReason::Duplicate,
+            true,
+            "emitted before this run (ledger): not written again, but counted".into(),
+        ),
+        Seen::Never => verdict(RejectReason::Duplicate, true, "a new signal ID".into()),
+    });
+    let limit_ok = cx.admitted_today < prof.max_daily_signals;
+    v.push(verdict(
+        RejectReason::DailyLimit,
+        limit_ok,
+        format!(
+            "{} signals already admitted today (max_daily_signals {})",
+            cx.admitted_today, prof.max_daily_signals
+        ),
+    ));
+    v.push(match prof.max_daily_loss {
+        None => verdict(
+            RejectReason::DailyLoss,
+            true,
+            format!(
+                "today's realized P&L {:.2}; no max_daily_loss",
+                cx.realized_today
+            ),
+        ),
+        Some(limit) => {
+            let ok = cx.realized_today > -limit;
+            verdict(
+                RejectReason::DailyLoss,
+                ok,
+                format!(
+                    "today's realized P&L {:.2} {} −max_daily_loss {:.2}",
+                    cx.realized_today,
+                    if ok { "is above" } else { "has reached" },
+                    limit
+                ),
+            )
+        }
+    });
+    let open_ok = cx.open_positions < prof.max_open_positions as usize;
+    v.push(verdict(
+        RejectReason::OpenPositions,
+        open_ok,
+        format!(
+            "{} open position(s) (max_open_positions {})",
+            cx.open_positions, prof.max_open_positions
+        ),
+    ));
+    v.push(match stop_and_target(p, cx) {
+        Ok(b) => verdict(
+            RejectReason::Stop,
+            true,
+            format!("stop {} / entry {} / target {}", b.stop, p.entry, b.target),
+        ),
+        Err(r) => verdict(RejectReason::Stop, false, r.detail),
+    });
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,6 +565,77 @@ mod tests {
             4122.0
         );
         assert!(admit(&proposal(Side::Buy, None), &base).is_ok());
+    }
+
+    #[test]
+    fn every_rule_agrees_with_admit_and_judges_each_rule_on_its_own() {
+        let prof = profile();
+        let mut rng = crate::synth::Rng::new(7);
+        let mut refusals = 0;
+        for _ in 0..5000 {
+            let cx = Context {
+                in_window: rng.range(0, 5) > 0,
+                direction: [Direction::Long, Direction::Short, Direction::Both]
+                    [rng.range(0, 2) as usize],
+                seen: [Seen::Never, Seen::ThisRun, Seen::EarlierRun][rng.range(0, 2) as usize],
+                admitted_today: rng.range(18, 21) as u32,
+                realized_today: -(rng.range(0, 3) as f64) * 250.0,
+                open_positions: rng.range(0, 1) as usize,
+                ..open_context(&prof)
+            };
+            let p = Proposal {
+                side: if rng.range(0, 1) == 0 {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                },
+                stop: [None, Some(4110.0), Some(4122.1), Some(4130.0)][rng.range(0, 3) as usize],
+                ..proposal(
+                    Side::Buy,
+                    [None, Some(60), Some(70), Some(95)][rng.range(0, 3) as usize],
+                )
+            };
+            let all = every_rule(&p, &cx);
+            assert_eq!(all.len(), 8);
+            let order: Vec<RejectReason> = all.iter().map(|v| v.rule).collect();
+            assert_eq!(
+                order,
+                [
+                    RejectReason::Window,
+                    RejectReason::Direction,
+                    RejectReason::Confidence,
+                    RejectReason::Duplicate,
+                    RejectReason::DailyLimit,
+                    RejectReason::DailyLoss,
+                    RejectReason::OpenPositions,
+                    RejectReason::Stop
+                ]
+            );
+            let first = all.iter().find(|v| !v.passed);
+            match admit(&p, &cx) {
+                Ok(_) => assert!(first.is_none(), "{cx:?} {p:?}: {all:?}"),
+                Err(r) => {
+                    refusals += 1;
+                    let f = first.unwrap_or_else(|| panic!("{cx:?} {p:?}: admit refused {r:?}"));
+                    assert_eq!((f.rule, &f.detail), (r.reason, &r.detail), "{cx:?} {p:?}");
+                }
+            }
+        }
+        assert!(refusals > 1000 && refusals < 5000, "{refusals}");
+        // A refusal by an early rule does not hide the later ones.
+        let prof = profile();
+        let cx = Context {
+            in_window: false,
+            open_positions: 1,
+            ..open_context(&prof)
+        };
+        let all = every_rule(&proposal(Side::Buy, Some(70)), &cx);
+        let refused: Vec<&str> = all
+            .iter()
+            .filter(|v| !v.passed)
+            .map(|v| v.rule.as_str())
+            .collect();
+        assert_eq!(refused, ["window", "open_positions"]);
     }
 
     impl<'a> Context<'a> {

@@ -201,6 +201,183 @@ impl Scan {
     }
 }
 
+/// Why a candidate origin did not become the match (or that it passed), for `vrev explain`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Every step held.
+    Passed,
+    /// A mark found no bar in the offsets `from..=to` (bar indices, `to` clamped at `t`; empty
+    /// when `from > to`). `closest`: for a first-above/below search, the highest high (lowest
+    /// low) there, to say by how much it missed.
+    NoBar {
+        mark: usize,
+        from: i64,
+        to: i64,
+        closest: Option<f64>,
+    },
+    /// level − low[mark] (drop) or high[mark] − level (rise) was `got`, `need` was required.
+    TooSmall { mark: usize, got: f64, need: f64 },
+    /// The mark is this bar, but had to be before it.
+    NotBeforeThisBar { mark: usize },
+    /// The mark is an earlier bar, but had to be this one.
+    NotThisBar { mark: usize },
+}
+
+/// One candidate origin at bar `t`, and how far it got.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub origin: usize,
+    /// The origin's level (its high, low or close).
+    pub level: f64,
+    /// The bars the marks found before the candidate stopped (index 0 = origin), in mark order.
+    pub marks: Vec<usize>,
+    /// The step (index into [`Scan::steps`]) that failed, or `None` when every step held.
+    pub failed_step: Option<usize>,
+    pub outcome: Outcome,
+}
+
+impl Scan {
+    /// Every candidate origin at bar `t` with the step it failed and by how much, oldest first:
+    /// the same steps as [`Scan::find`] (whose first `Passed` candidate is its match), with the
+    /// reasons kept. Slow and allocating; for explanations only, `find` stays the hot path.
+    pub fn explain(&self, s: &BarSeries, t: usize) -> Vec<Candidate> {
+        let t = t as i64;
+        let first = (t - self.max_back).max(s.first_available() as i64);
+        let mut out = Vec::new();
+        for i in first..=t - self.min_back {
+            let iu = i as usize;
+            let level = match self.level {
+                Level::High => s.high(iu),
+                Level::Low => s.low(iu),
+                Level::Close => s.close(iu),
+            };
+            let mut marks = vec![iu];
+            let mut result = (None, Outcome::Passed);
+            for (k, step) in self.steps.iter().enumerate() {
+                let failed = match *step {
+                    Step::Mark { from, lo, hi, find } => {
+                        let base = marks[from] as i64;
+                        let (a, b) = (base + lo, (base + hi).min(t));
+                        let hit = match find {
+                            Find::LowestLow => s.lowest_low(a, b),
+                            Find::HighestHigh => s.highest_high(a, b),
+                            Find::HighAboveLevel => s.first_high_above(a, b, level),
+                            Find::LowBelowLevel => s.first_low_below(a, b, level),
+                            Find::PullbackToLevel { tol } => s.first_pullback_to(a, b, level, tol),
+                            Find::RallyToLevel { tol } => s.first_rally_to(a, b, level, tol),
+                        };
+                        match hit {
+                            Some(m) => {
+                                marks.push(m);
+                                None
+                            }
+                            None => {
+                                let closest = match find {
+                                    Find::HighAboveLevel => s.highest_high(a, b).map(|m| s.high(m)),
+                                    Find::LowBelowLevel => s.lowest_low(a, b).map(|m| s.low(m)),
+                                    _ => None,
+                                };
+                                Some(Outcome::NoBar {
+                                    mark: marks.len(),
+                                    from: a,
+                                    to: b,
+                                    closest,
+                                })
+                            }
+                        }
+                    }
+                    Step::DropAtLeast { mark, points } => {
+                        let got = level - s.low(marks[mark]);
+                        (got < points).then_some(Outcome::TooSmall {
+                            mark,
+                            got,
+                            need: points,
+                        })
+                    }
+                    Step::RiseAtLeast { mark, points } => {
+                        let got = s.high(marks[mark]) - level;
+                        (got < points).then_some(Outcome::TooSmall {
+                            mark,
+                            got,
+                            need: points,
+                        })
+                    }
+                    Step::BeforeThisBar { mark } => {
+                        (marks[mark] as i64 >= t).then_some(Outcome::NotBeforeThisBar { mark })
+                    }
+                    Step::IsThisBar { mark } => {
+                        (marks[mark] as i64 != t).then_some(Outcome::NotThisBar { mark })
+                    }
+                };
+                if let Some(o) = failed {
+                    result = (Some(k), o);
+                    break;
+                }
+            }
+            out.push(Candidate {
+                origin: iu,
+                level,
+                marks,
+                failed_step: result.0,
+                outcome: result.1,
+            });
+        }
+        out
+    }
+
+    /// A step in words: `L = lowest low of origin+0 .. origin+14`, `drop from the level to L's
+    /// low >= 4`.
+    pub fn describe_step(&self, k: usize) -> String {
+        let Some(step) = self.steps.get(k) else {
+            return String::new();
+        };
+        let name = |m: usize| {
+            self.marks
+                .get(m)
+                .cloned()
+                .unwrap_or_else(|| format!("#{m}"))
+        };
+        let level = match self.level {
+            Level::High => "the origin's high",
+            Level::Low => "the origin's low",
+            Level::Close => "the origin's close",
+        };
+        // The mark this step sets: marks are set in step order, after the origin.
+        let set_here = 1 + self.steps[..k]
+            .iter()
+            .filter(|s| matches!(s, Step::Mark { .. }))
+            .count();
+        match step {
+            Step::Mark { from, lo, hi, find } => {
+                let what = match find {
+                    Find::LowestLow => "lowest low".to_string(),
+                    Find::HighestHigh => "highest high".to_string(),
+                    Find::HighAboveLevel => format!("first high above {level}"),
+                    Find::LowBelowLevel => format!("first low below {level}"),
+                    Find::PullbackToLevel { tol } => {
+                        format!("first pullback to within {tol} of {level}")
+                    }
+                    Find::RallyToLevel { tol } => format!("first rally to within {tol} of {level}"),
+                };
+                format!(
+                    "{} = {what} in {}+{lo} .. {}+{hi}",
+                    name(set_here),
+                    name(*from),
+                    name(*from)
+                )
+            }
+            Step::DropAtLeast { mark, points } => {
+                format!("drop from {level} to {}'s low >= {points}", name(*mark))
+            }
+            Step::RiseAtLeast { mark, points } => {
+                format!("rise from {level} to {}'s high >= {points}", name(*mark))
+            }
+            Step::BeforeThisBar { mark } => format!("{} before this bar", name(*mark)),
+            Step::IsThisBar { mark } => format!("{} is this bar", name(*mark)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +430,75 @@ mod tests {
             hits += a.is_some() as usize;
         }
         assert!(hits > 20, "{hits}");
+    }
+
+    #[test]
+    fn explain_agrees_with_find_and_says_why_each_origin_failed() {
+        let bars = crate::synth::generate(&crate::synth::SynthOptions {
+            days: 2,
+            volatility_ticks: 3,
+            ..Default::default()
+        });
+        let mut s = BarSeries::with_capacity(4096);
+        let p = VParams::default();
+        let scan = long_v_scan(&p);
+        let mut kinds = std::collections::BTreeSet::new();
+        for b in &bars {
+            let t = s.push(b);
+            let all = scan.explain(&s, t);
+            let first_passed = all
+                .iter()
+                .find(|c| c.outcome == Outcome::Passed)
+                .map(|c| c.marks.clone());
+            assert_eq!(
+                first_passed,
+                scan.find(&s, t).map(|f| f.marks[..4].to_vec()),
+                "bar {t}"
+            );
+            for c in &all {
+                // Each failure is real: re-check it on the bars.
+                match &c.outcome {
+                    Outcome::TooSmall { mark, got, need } => {
+                        assert!(got < need);
+                        assert_eq!(*got, c.level - s.low(c.marks[*mark]));
+                        kinds.insert("drop");
+                    }
+                    Outcome::NoBar {
+                        from, to, closest, ..
+                    } => {
+                        if let Some(h) = closest {
+                            assert!(*h <= c.level, "a high above the level was missed");
+                        }
+                        assert!(from > to || *to <= t as i64);
+                        kinds.insert("nobar");
+                    }
+                    Outcome::NotBeforeThisBar { .. } => {
+                        kinds.insert("before");
+                    }
+                    Outcome::NotThisBar { mark } => {
+                        assert!(c.marks[*mark] < t);
+                        kinds.insert("this");
+                    }
+                    Outcome::Passed => {
+                        assert_eq!(c.failed_step, None);
+                    }
+                }
+            }
+        }
+        assert_eq!(kinds.len(), 4, "{kinds:?}");
+        assert_eq!(
+            scan.describe_step(0),
+            "L = lowest low in origin+0 .. origin+14"
+        );
+        assert_eq!(
+            scan.describe_step(1),
+            "drop from the origin's high to L's low >= 4"
+        );
+        assert_eq!(
+            scan.describe_step(2),
+            "j = first high above the origin's high in L+1 .. L+30"
+        );
+        assert_eq!(scan.describe_step(5), "k is this bar");
     }
 
     #[test]

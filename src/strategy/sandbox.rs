@@ -124,6 +124,7 @@ pub fn build_engine(
     super::helpers::register(&mut engine, &series);
     super::scans::register(&mut engine);
     super::series_fns::register(&mut engine, &series, indicators);
+    super::trace::register(&mut engine);
     engine
 }
 
