@@ -12,6 +12,7 @@ mod sandbox;
 mod scans;
 pub mod script;
 pub mod series_fns;
+pub mod twins;
 
 use crate::price::Side;
 use std::fmt;
