@@ -16,6 +16,13 @@ use crate::price::Side;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// The `builtin:` names of the twins.
+pub const NAMES: [&str; 3] = [
+    "builtin:orb",
+    "builtin:vwap_reversion",
+    "builtin:ema_pullback",
+];
+
 /// Builds the twin a `builtin:NAME` spec names, if it names one of these.
 pub fn build(
     spec: &str,
