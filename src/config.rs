@@ -705,12 +705,13 @@ impl Config {
                 (path, m)
             })?;
             if crate::strategy::native::NativeStrategy::kind_from_spec(&p.strategy).is_none()
+                && !crate::strategy::twins::NAMES.contains(&p.strategy.as_str())
                 && p.strategy.starts_with("builtin:")
             {
                 return Err((
                     at("strategy"),
                     format!(
-                        "unknown builtin `{}` (builtin:vreversal, builtin:bidirectional)",
+                        "unknown builtin `{}` (builtin:vreversal, builtin:bidirectional, builtin:orb, builtin:vwap_reversion, builtin:ema_pullback)",
                         p.strategy
                     ),
                 ));

@@ -255,6 +255,21 @@ impl Sessions {
                 script: None,
             });
         }
+        let day_start = crate::time::parse_hhmm(&cfg.engine.trading_day_start).unwrap_or(18 * 60);
+        if let Some(twin) = crate::strategy::twins::build(
+            &prof.strategy,
+            self.series.clone(),
+            &prof.params,
+            day_start,
+        ) {
+            return Ok(Slot {
+                profile_name: profile_name.into(),
+                profile: prof,
+                direction,
+                strategy: twin.map_err(|m| located(cfg, profile_name, m))?,
+                script: None,
+            });
+        }
         let path = cfg.resolve(Path::new(&prof.strategy));
         let script = self.compiled(&path).map_err(EngineError::Script)?;
         let params =

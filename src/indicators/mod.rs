@@ -274,19 +274,96 @@ impl Indicators {
     }
 }
 
-/// `a` crosses above `b` at bar `t`: `a[t] > b[t]` and `a[t-1] <= b[t-1]` (Pine Script's
-/// `ta.crossover`). False when a value is NaN or bar `t-1` is not there.
-pub fn crossover(a: impl Fn(i64) -> Option<f64>, b: impl Fn(i64) -> Option<f64>, t: i64) -> bool {
-    match (a(t), b(t), a(t - 1), b(t - 1)) {
-        (Some(a0), Some(b0), Some(a1), Some(b1)) => a0 > b0 && a1 <= b1,
-        _ => false,
-    }
+/// What a series is compared with: another series or a fixed level.
+#[derive(Clone, Copy, Debug)]
+pub enum Level {
+    Series(SeriesId),
+    Value(f64),
 }
 
-/// Bars since the latest bar `k <= t` at which `cross(k)` holds (0 = at `t`), looking back at
-/// most `max_back` bars; `None` when there is none.
-pub fn bars_since(cross: impl Fn(i64) -> bool, t: i64, max_back: i64) -> Option<i64> {
-    (0..=max_back).find(|&k| cross(t - k))
+impl Indicators {
+    /// The oldest bar series `id` has a value for.
+    fn oldest(&self, id: SeriesId, series: &BarSeries) -> usize {
+        self.entries[id.0 as usize]
+            .from
+            .max(series.first_available())
+    }
+
+    fn at(&self, id: SeriesId, i: usize) -> f64 {
+        self.entries[id.0 as usize].values[i & self.mask]
+    }
+
+    fn level_at(&self, b: Level, i: usize) -> f64 {
+        match b {
+            Level::Series(id) => self.at(id, i),
+            Level::Value(v) => v,
+        }
+    }
+
+    /// `a` crosses `b` at bar `t`: above — `a[t] > b[t]` and `a[t-1] <= b[t-1]` (Pine Script's
+    /// `ta.crossover`); below — the mirror (`ta.crossunder`). False when a value is NaN or bar
+    /// `t-1` is not in memory; an error for a bar after the newest.
+    pub fn crosses(
+        &mut self,
+        a: SeriesId,
+        b: Level,
+        above: bool,
+        t: i64,
+        series: &BarSeries,
+    ) -> Result<bool, String> {
+        self.value(a, t, series)?;
+        if let Level::Series(b) = b {
+            self.value(b, t, series)?;
+        }
+        Ok(self.crosses_unchecked(a, b, above, t as usize, series))
+    }
+
+    fn crosses_unchecked(
+        &self,
+        a: SeriesId,
+        b: Level,
+        above: bool,
+        t: usize,
+        series: &BarSeries,
+    ) -> bool {
+        let mut oldest = self.oldest(a, series);
+        if let Level::Series(b) = b {
+            oldest = oldest.max(self.oldest(b, series));
+        }
+        if t < oldest + 1 {
+            return false;
+        }
+        let (a0, b0, a1, b1) = (
+            self.at(a, t),
+            self.level_at(b, t),
+            self.at(a, t - 1),
+            self.level_at(b, t - 1),
+        );
+        // Comparisons with NaN are false, so a value still warming up never crosses.
+        if above {
+            a0 > b0 && a1 <= b1
+        } else {
+            a0 < b0 && a1 >= b1
+        }
+    }
+
+    /// Bars since the latest bar `k <= t` at which `a` crossed `b` (0: at `t`), looking back at
+    /// most `max_back` bars; `None` when there is none in that span (or in memory).
+    pub fn bars_since_cross(
+        &mut self,
+        a: SeriesId,
+        b: Level,
+        above: bool,
+        t: i64,
+        max_back: usize,
+        series: &BarSeries,
+    ) -> Result<Option<i64>, String> {
+        self.crosses(a, b, above, t, series)?;
+        let t = t as usize;
+        Ok((0..=max_back.min(t))
+            .find(|&k| self.crosses_unchecked(a, b, above, t - k, series))
+            .map(|k| k as i64))
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! bars with gaps (missing minutes, hours, weekends) across a DST change.
 
 use super::day::{position, DayValue};
-use super::{Field, Indicators, SeriesId, Spec};
+use super::{Field, Indicators, Level, SeriesId, Spec};
 use crate::bar::{Bar, BarSeries};
 use crate::time::MarketClock;
 use rand::{Rng, SeedableRng};
@@ -436,4 +436,56 @@ fn a_series_never_reads_past_the_newest_bar_or_before_the_history() {
         (s.close(newest as usize) + s.close(newest as usize - 1) + s.close(newest as usize - 2))
             / 3.0;
     assert!(close_enough(ind.value(e, newest, &s).unwrap(), want));
+}
+
+#[test]
+fn crossings_and_bars_since_equal_their_plain_reference() {
+    let bars = random_bars(3000, 11);
+    let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
+    let (fast, slow) = (
+        smooth(&closes, 5, 2.0 / 6.0),
+        smooth(&closes, 20, 2.0 / 21.0),
+    );
+    let over = |i: usize| i >= 1 && fast[i] > slow[i] && fast[i - 1] <= slow[i - 1];
+    let under = |i: usize| i >= 1 && fast[i] < slow[i] && fast[i - 1] >= slow[i - 1];
+    let level = 5000.0;
+    let over_level = |i: usize| i >= 1 && closes[i] > level && closes[i - 1] <= level;
+    let mut s = BarSeries::with_capacity(4096);
+    let mut ind = Indicators::new(s.capacity(), 18 * 60);
+    for b in &bars {
+        s.push(b);
+    }
+    let c = ind.get(Spec::Field(Field::Close), &s);
+    let f = ind.get(Spec::Ema(c, 5), &s);
+    let sl = ind.get(Spec::Ema(c, 20), &s);
+    let since = |cross: &dyn Fn(usize) -> bool, t: usize, max: usize| {
+        (0..=max.min(t)).find(|&k| cross(t - k)).map(|k| k as i64)
+    };
+    for t in 0..bars.len() {
+        let ti = t as i64;
+        assert_eq!(
+            ind.crosses(f, Level::Series(sl), true, ti, &s).unwrap(),
+            over(t),
+            "over {t}"
+        );
+        assert_eq!(
+            ind.crosses(f, Level::Series(sl), false, ti, &s).unwrap(),
+            under(t),
+            "under {t}"
+        );
+        assert_eq!(
+            ind.crosses(c, Level::Value(level), true, ti, &s).unwrap(),
+            over_level(t)
+        );
+        assert_eq!(
+            ind.bars_since_cross(f, Level::Series(sl), true, ti, 300, &s)
+                .unwrap(),
+            since(&over, t, 300),
+            "bars since over {t}"
+        );
+    }
+    assert!(ind
+        .crosses(f, Level::Value(1.0), true, 3000, &s)
+        .unwrap_err()
+        .contains("look ahead"));
 }

@@ -13,6 +13,7 @@ mod scans;
 pub mod script;
 pub mod series_fns;
 pub mod trace;
+pub mod twins;
 
 use crate::price::Side;
 use std::fmt;

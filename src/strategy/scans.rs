@@ -2,8 +2,9 @@
 //! (`origins(59, 2).level_at_high().lowest_low("L", "origin", 0, 14)...`), and the map of marks
 //! a scan found, which `on_bar(t, p, v)` receives.
 
-use crate::scan::{Find, Level, Scan, Step};
+use crate::scan::{Find, Found, Level, Scan, Step};
 use rhai::{Dynamic, Engine, EvalAltResult};
+use std::rc::Rc;
 
 fn points(v: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
     v.as_float()
@@ -12,7 +13,44 @@ fn points(v: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
 }
 
 /// The scan vocabulary of [`crate::scan`], as chained methods on a `Scan` value.
+/// What a scan found, as `on_bar(t, p, v)` sees it: `v.origin`, `v.L`, ... (bar indices) and
+/// `v.scan` (the scan's name). Reading a mark the scan does not have is an error naming the
+/// ones it has (a plain map would give `()` and fail later, far from the typo).
+#[derive(Clone, Debug)]
+pub struct Marks {
+    scan: Rc<str>,
+    names: Rc<[String]>,
+    bars: Vec<i64>,
+}
+
+impl Marks {
+    pub fn new(scan: &Scan, found: &Found) -> Self {
+        Marks {
+            scan: scan.name.as_str().into(),
+            names: scan.marks.clone().into(),
+            bars: found.marks.iter().map(|&i| i as i64).collect(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+        if name == "scan" {
+            return Ok(Dynamic::from(self.scan.to_string()));
+        }
+        match self.names.iter().position(|n| n == name) {
+            Some(k) => Ok(Dynamic::from_int(self.bars[k])),
+            None => Err(format!(
+                "unknown mark `{name}` (scan `{}` has: {}, scan)",
+                self.scan,
+                self.names.join(", ")
+            )
+            .into()),
+        }
+    }
+}
+
 pub(super) fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<Marks>("Marks");
+    engine.register_indexer_get(|m: &mut Marks, name: &str| m.get(name));
     type R = Result<Scan, Box<EvalAltResult>>;
     let fail = |e: String| -> Box<EvalAltResult> { e.into() };
     engine.register_type_with_name::<Scan>("Scan");

@@ -487,14 +487,7 @@ impl Strategy for ScriptStrategy {
                 continue;
             };
             let scan = &self.scans[n];
-            let mut m = Map::new();
-            m.insert("scan".into(), Dynamic::from(scan.name.clone()));
-            for (k, name) in scan.marks.iter().enumerate() {
-                m.insert(
-                    name.as_str().into(),
-                    Dynamic::from_int(found.marks[k] as i64),
-                );
-            }
+            let m = super::scans::Marks::new(scan, &found);
             let args = (t as i64, self.params.clone(), m);
             if let Err(e) = self.invoke(t, args, out) {
                 first_error.get_or_insert(e);
@@ -685,5 +678,33 @@ mod scan_tests {
         let err = bind_err("fn scan(p) { origins(10, 2) }\nfn on_bar(t, p) {}");
         assert!(err.message.contains("fn on_bar(t, p, found)"), "{err}");
         assert!(bind("fn scan(p) { [origins(10, 2).named(\"a\"), origins(5, 1).level_at_low()] }\nfn on_bar(t, p, v) {}").is_ok());
+    }
+
+    #[test]
+    fn a_mark_the_scan_does_not_have_is_an_error_naming_the_marks_it_has() {
+        let series = Rc::new(RefCell::new(BarSeries::with_capacity(64)));
+        for (i, (h, l)) in [(10.0, 9.0), (10.0, 5.0), (12.0, 9.0)].iter().enumerate() {
+            series.borrow_mut().push(&crate::bar::Bar {
+                close_time: 60 * i as i64,
+                open: *l,
+                high: *h,
+                low: *l,
+                close: *l,
+                volume: 1.0,
+            });
+        }
+        let h = ScriptHost::new(series, ScriptLimits::default());
+        let src = "fn scan(p) { origins(2, 2).lowest_low(\"L\", \"origin\", 0, 1) }\nfn on_bar(t, p, v) {\n  let x = v.origin + v.L;\n  low(v.Low)\n}";
+        let c = Rc::new(h.compile_source(Path::new("s.rhai"), src).unwrap());
+        let mut s = h
+            .bind(c.clone(), merge_params(&c, &toml::Table::new()).unwrap())
+            .unwrap();
+        let err = s.on_bar(2, &mut vec![]).unwrap_err();
+        assert_eq!(err.line, Some(4), "{err}");
+        assert!(
+            err.message
+                .contains("unknown mark `Low` (scan `scan` has: origin, L, scan)"),
+            "{err}"
+        );
     }
 }

@@ -12,7 +12,7 @@
 
 use crate::bar::BarSeries;
 use crate::indicators::day::{position, DayValue};
-use crate::indicators::{self, Field, Indicators, SeriesId, Spec, MAX_LENGTH};
+use crate::indicators::{Field, Indicators, Level, SeriesId, Spec, MAX_LENGTH};
 use rhai::{Engine, EvalAltResult};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -44,14 +44,6 @@ impl Shared {
             .borrow_mut()
             .value(s.0, i, &self.bars.borrow())
             .map_err(Into::into)
-    }
-
-    /// The value, or `None` where the bar is not there (for crossings at the oldest bar).
-    fn try_value(&self, s: Series, i: i64) -> Option<f64> {
-        self.ind
-            .borrow_mut()
-            .value(s.0, i, &self.bars.borrow())
-            .ok()
     }
 
     /// Minutes after the trading day's start of an `HH:MM` ET time.
@@ -174,63 +166,58 @@ pub(super) fn register(
     register_crossings(engine, &sh);
 }
 
-/// How far back `bars_since_*` looks: a trading day and a half of minutes.
-const BARS_SINCE_LIMIT: i64 = 2_000;
+/// How far back `bars_since_*` looks: about a trading day and a half of minutes.
+pub const BARS_SINCE_LIMIT: usize = 2_000;
 
 fn register_crossings(engine: &mut Engine, sh: &Shared) {
     for (name, above) in [("crossover", true), ("crossunder", false)] {
-        let cross = move |sh: &Shared, a: Series, b: &dyn Fn(i64) -> Option<f64>, t: i64| {
-            let a = |i| sh.try_value(a, i);
-            if above {
-                indicators::crossover(a, b, t)
-            } else {
-                indicators::crossover(b, a, t)
-            }
+        let since = format!("bars_since_{name}");
+        let cross = move |sh: &Shared, a: Series, b: Level, t: i64| -> R<bool> {
+            let bars = sh.bars.borrow();
+            Ok(sh.ind.borrow_mut().crosses(a.0, b, above, t, &bars)?)
+        };
+        let bars_since = move |sh: &Shared, a: Series, b: Level, t: i64| -> R<i64> {
+            let bars = sh.bars.borrow();
+            let k =
+                sh.ind
+                    .borrow_mut()
+                    .bars_since_cross(a.0, b, above, t, BARS_SINCE_LIMIT, &bars)?;
+            Ok(k.unwrap_or(-1))
         };
         {
             let sh = sh.clone();
-            engine.register_fn(name, move |a: Series, b: Series, t: i64| -> R<bool> {
-                sh.value(a, t)?; // a bar after the current one is an error, not "no cross"
-                Ok(cross(&sh, a, &|i| sh.try_value(b, i), t))
+            engine.register_fn(name, move |a: Series, b: Series, t: i64| {
+                cross(&sh, a, Level::Series(b.0), t)
             });
         }
         {
             let sh = sh.clone();
-            engine.register_fn(name, move |a: Series, level: f64, t: i64| -> R<bool> {
-                sh.value(a, t)?;
-                Ok(cross(&sh, a, &|_| Some(level), t))
+            engine.register_fn(name, move |a: Series, level: f64, t: i64| {
+                cross(&sh, a, Level::Value(level), t)
             });
         }
         {
             let sh = sh.clone();
-            engine.register_fn(name, move |a: Series, level: i64, t: i64| -> R<bool> {
-                sh.value(a, t)?;
-                Ok(cross(&sh, a, &|_| Some(level as f64), t))
-            });
-        }
-        let since = format!("bars_since_{name}");
-        {
-            let sh = sh.clone();
-            engine.register_fn(&since, move |a: Series, b: Series, t: i64| -> R<i64> {
-                sh.value(a, t)?;
-                Ok(indicators::bars_since(
-                    |k| cross(&sh, a, &|i| sh.try_value(b, i), k),
-                    t,
-                    BARS_SINCE_LIMIT,
-                )
-                .unwrap_or(-1))
+            engine.register_fn(name, move |a: Series, level: i64, t: i64| {
+                cross(&sh, a, Level::Value(level as f64), t)
             });
         }
         {
             let sh = sh.clone();
-            engine.register_fn(&since, move |a: Series, level: f64, t: i64| -> R<i64> {
-                sh.value(a, t)?;
-                Ok(indicators::bars_since(
-                    |k| cross(&sh, a, &|_| Some(level), k),
-                    t,
-                    BARS_SINCE_LIMIT,
-                )
-                .unwrap_or(-1))
+            engine.register_fn(&since, move |a: Series, b: Series, t: i64| {
+                bars_since(&sh, a, Level::Series(b.0), t)
+            });
+        }
+        {
+            let sh = sh.clone();
+            engine.register_fn(&since, move |a: Series, level: f64, t: i64| {
+                bars_since(&sh, a, Level::Value(level), t)
+            });
+        }
+        {
+            let sh = sh.clone();
+            engine.register_fn(&since, move |a: Series, level: i64, t: i64| {
+                bars_since(&sh, a, Level::Value(level as f64), t)
             });
         }
     }
