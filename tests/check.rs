@@ -44,6 +44,9 @@ fn the_shipped_config_and_scripts_pass_and_every_profile_ran() {
         "bidirectional",
         "buy_only",
         "sell_only",
+        "orb",
+        "vwap_reversion",
+        "ema_pullback",
     ] {
         let line = o
             .lines()
@@ -103,16 +106,15 @@ const DEFECTS: [(&str, &str, &str); 7] = [
     (
         "a mark the scan does not have",
         "",
-        "strategies/probe.rhai:40:",
+        "strategies/probe.rhai:40:25: Runtime error: unknown mark `Low` (scan `scan` has: origin, L, j, k, scan)",
     ),
 ];
 
 #[test]
 fn each_script_defect_fails_with_its_place() {
     for (what, script, want) in DEFECTS {
-        // The missing mark: the shipped V-reversal reading `v.Low` where it means `v.L`. Today
-        // `v` is a map, so the missing field reads as () and the next helper call fails on it
-        // (line 40 of the shipped script); the lead's typed `v` names the mark instead.
+        // The missing mark: the shipped V-reversal reading `v.Low` where it means `v.L` (line 40);
+        // the scan result names the marks it has.
         let script = if script.is_empty() {
             shipped("vreversal.rhai").replacen("low(v.L);", "low(v.Low);", 1)
         } else {
