@@ -278,7 +278,14 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         if failed > 0 {
             bail!("{failed} sweep cell(s) could not run (see the table)");
         }
-        return Ok(());
+        let with_errors: Vec<(String, u64)> = cells
+            .iter()
+            .filter_map(|c| match &c.result {
+                Ok(s) if s.script_errors > 0 => Some((c.label(), s.script_errors)),
+                _ => None,
+            })
+            .collect();
+        return crate::script_failures::end_of_sweep(&with_errors, a.allow_script_errors);
     }
 
     let pb = progress(bars.len() as u64);

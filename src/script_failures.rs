@@ -81,6 +81,29 @@ impl ScriptFailures {
     }
 }
 
+/// How a sweep ends when script errors blanked bars in some of its cells (each cell is its own
+/// run; the table has no place for the error, so the line says how to find it): `cells` =
+/// (cell label, script errors) of every cell that had any.
+pub fn end_of_sweep(cells: &[(String, u64)], allow: bool) -> anyhow::Result<()> {
+    let Some((first, _)) = cells.first() else {
+        return Ok(());
+    };
+    let errors: u64 = cells.iter().map(|(_, n)| n).sum();
+    crate::errln!(
+        "SCRIPT ERRORS: {errors} script error(s) blanked bars in {} sweep cell(s), first {first}: run that cell as a plain backtest (--set) to see where",
+        cells.len()
+    );
+    if allow {
+        crate::errln!("(--allow-script-errors: the exit code stays 0)");
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "script errors in {} sweep cell(s) (fix the script, or pass --allow-script-errors to exit 0 anyway)",
+            cells.len()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +140,14 @@ mod tests {
         );
         assert!(f.end_of_run(false).is_err());
         assert!(f.end_of_run(true).is_ok());
+    }
+
+    #[test]
+    fn a_sweep_fails_only_with_cells_that_had_errors() {
+        assert!(end_of_sweep(&[], false).is_ok());
+        let cells = [("drop_threshold=3".to_string(), 4)];
+        assert!(end_of_sweep(&cells, false).is_err());
+        assert!(end_of_sweep(&cells, true).is_ok());
     }
 
     #[test]

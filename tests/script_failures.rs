@@ -94,3 +94,28 @@ fn vrev_test_sums_up_script_errors_and_allows_them_on_request() {
     assert!(o.contains("1 passed, 0 failed"), "{o}");
     assert!(e.contains("SCRIPT ERRORS: 11 bars"), "{e}");
 }
+
+#[test]
+fn a_sweep_with_script_errors_in_its_cells_fails_unless_allowed() {
+    let p = project();
+    p.write(
+        "strategies/probe.rhai",
+        "fn params() { #{ n: 1 } }\nfn on_bar(t, p) {\n    if p.n == 2 && et_minute(t) >= 13 * 60 + 30 {\n        let x = hihg(t);\n    }\n}\n",
+    );
+    let sweep = ["--sweep", "profile.production.params.n=1,2"];
+    let out = p.vrev(&[&["backtest", "bars.txt"][..], &sweep].concat());
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("SCRIPT ERRORS: 90 script error(s) blanked bars in 1 sweep cell(s), first n=2"),
+        "{e}"
+    );
+    let out = p.vrev(
+        &[
+            &["backtest", "bars.txt", "--allow-script-errors"][..],
+            &sweep,
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
