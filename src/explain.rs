@@ -400,7 +400,11 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
 
     // Scans: each candidate origin and the step it failed.
     if let (Some(p), true) = (&profile, calls > 0) {
-        let scans = scans_of(&cfg, p)?;
+        let scans = scans_of(&cfg, p).unwrap_or_else(|e| {
+            // The bar was still run by the engine; only the candidate list is missing.
+            crate::outln!("scan: the candidates cannot be listed ({e})");
+            Vec::new()
+        });
         let series = engine.series();
         let t = series.len() - 1;
         for scan in &scans {
@@ -500,6 +504,9 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
         }
     }
 
+    if considered.is_empty() {
+        return Ok(());
+    }
     // The replay goes on to the end of the file: the shadow trades of this bar's signals.
     tracing::subscriber::with_default(quiet, || {
         for b in &bars[k + 1..] {
