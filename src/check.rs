@@ -12,7 +12,7 @@ use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::script_calls::{
-    helper_engine, map_key_places, unknown_calls, unoptimized, KnownFunctions,
+    helper_engine, map_key_places, unknown_calls, unoptimized, wrong_type_hint, KnownFunctions,
 };
 use crate::script_failures::ScriptFailures;
 use crate::strategy::script::{merge_params, CompiledScript, ScriptHost, ScriptLimits};
@@ -222,7 +222,14 @@ impl Scripts {
 
 /// Runs `profile` of `cfg` (whose script is `script`) on the synthetic series and prints the
 /// verdict. Returns the number of problems (0 or 1).
-fn trial(cfg: &Config, profile: &str, script: &Examined, shown: &Path, bars: &[Bar]) -> usize {
+fn trial(
+    known: &KnownFunctions,
+    cfg: &Config,
+    profile: &str,
+    script: &Examined,
+    shown: &Path,
+    bars: &[Bar],
+) -> usize {
     let who = if profile == "check" && cfg.source == Path::new(LONE_SCRIPT_NAME) {
         "with its default params".to_string()
     } else {
@@ -243,6 +250,9 @@ fn trial(cfg: &Config, profile: &str, script: &Examined, shown: &Path, bars: &[B
         let mut e = locate_proposal_error(e.clone(), &script.ast);
         // Refused proposals name the script by its file name only: show the path checked.
         e.file = shown.display().to_string();
+        if let Some(hint) = wrong_type_hint(&e.message, known) {
+            e.message = format!("{}: {hint}", e.message);
+        }
         crate::outln!(
             "error   {e} ({who}, on synthetic bar {} ET; vrev check runs every profile on {} synthetic bars, calling the script on every bar)",
             et.get(..16).unwrap_or(et),
@@ -351,7 +361,7 @@ pub fn run(a: &CheckArgs) -> Result<()> {
                 crate::outln!("error   {place}");
                 continue;
             }
-            profile_problems += trial(&cfg, name, &script, &path, &bars);
+            profile_problems += trial(&scripts.known, &cfg, name, &script, &path, &bars);
         }
         problems += profile_problems;
         if profile_problems == 0 {
@@ -379,7 +389,7 @@ pub fn run(a: &CheckArgs) -> Result<()> {
         if let Some(p) = cfg.profile.get_mut("check") {
             p.strategy = s.display().to_string();
         }
-        problems += trial(&cfg, "check", &script, s, &bars);
+        problems += trial(&scripts.known, &cfg, "check", &script, s, &bars);
     }
     problems += scripts.problems;
     if problems > 0 {

@@ -78,7 +78,8 @@ impl KnownFunctions {
         KnownFunctions(known)
     }
 
-    fn arities(&self, name: &str) -> Option<&BTreeSet<usize>> {
+    /// The argument counts `name` exists with, if it exists.
+    pub fn arities(&self, name: &str) -> Option<&BTreeSet<usize>> {
         self.0.get(name)
     }
 
@@ -189,6 +190,22 @@ pub fn unknown_calls(ast: &AST, known: &KnownFunctions) -> Vec<UnknownCall> {
         .collect()
 }
 
+/// A hint for Rhai's `Function not found: close (&str | ImmutableString | String)` when the
+/// function does exist with that many arguments: then it is the arguments' types that are wrong.
+pub fn wrong_type_hint(message: &str, known: &KnownFunctions) -> Option<String> {
+    let rest = message.strip_prefix("Function not found: ")?;
+    let (name, args) = rest.split_once(' ')?;
+    let inside = args.strip_prefix('(')?.strip_suffix(')')?;
+    let n = if inside.trim().is_empty() {
+        0
+    } else {
+        inside.split(", ").count()
+    };
+    known.arities(name)?.contains(&n).then(|| {
+        format!("`{name}` exists, but not for arguments of these types ({inside}): a value of the wrong type was passed")
+    })
+}
+
 /// Where the script writes the map key `key` (`#{ side: … }`) in a map that also has one of
 /// the keys `beside` (a proposal: `anchor_a`, `anchor_b`), in source order: the place a
 /// proposal's bad value comes from when the error itself has no line.
@@ -292,6 +309,29 @@ mod tests {
             }
         }
         assert!(n >= 2);
+    }
+
+    #[test]
+    fn wrong_types_are_told_apart_from_unknown_functions() {
+        let known = KnownFunctions::of_engine(&helper_engine());
+        // (Rhai's message, hint expected)
+        let cases = [
+            (
+                "Function not found: close (&str | ImmutableString | String)",
+                true,
+            ),
+            ("Function not found: low (())", true),
+            ("Function not found: close (i64, i64)", false),
+            ("Function not found: hihg (i64)", false),
+            ("Runtime error: boom", false),
+        ];
+        for (message, hint) in cases {
+            assert_eq!(
+                wrong_type_hint(message, &known).is_some(),
+                hint,
+                "{message}"
+            );
+        }
     }
 
     #[test]

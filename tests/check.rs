@@ -81,7 +81,7 @@ const DEFECTS: [(&str, &str, &str); 7] = [
     (
         "wrong type",
         "fn on_bar(t, p) {\n    let c = close(\"x\");\n}\n",
-        "strategies/probe.rhai:2:13: Function not found: close (&str",
+        "strategies/probe.rhai:2:13: Function not found: close (&str | ImmutableString | String): `close` exists, but not for arguments of these types",
     ),
     (
         "invalid side",
