@@ -89,6 +89,20 @@ pub struct BarFileArgs {
     pub to: Option<chrono::NaiveDate>,
 }
 
+/// Which state folder (ledger of emitted IDs + lock) a run uses.
+#[derive(Debug, Args, Clone)]
+pub struct StateArgs {
+    /// State folder: the ledger of emitted signal IDs and the lock (default: engine.state_dir of
+    /// the config). A new folder starts a new ledger; the journal stays at engine.journal.
+    #[arg(long = "state", value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Start with an empty ledger: the old ledger.txt is kept aside as
+    /// ledger-<UTC time>.txt in the state folder. Signal files still in the signal folder count
+    /// as emitted all the same: use an empty --signals folder to write every signal again.
+    #[arg(long)]
+    pub fresh: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// Bar file(s): NinjaTrader export or CSV, plain or .gz. Several are merged in time order.
@@ -104,6 +118,8 @@ pub struct ReplayArgs {
     /// Journal file (default: engine.journal of the config).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
     /// Practice mode: feed the bars at X times real time (60 = one one-minute bar per second)
     /// and take saved edits of the scripts and config.toml between bars, as `vrev run` does.
     #[arg(long, value_name = "X", value_parser = factor_arg)]
@@ -207,6 +223,8 @@ pub struct RunArgs {
     /// Journal file (default: engine.journal of the config).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
     /// Seconds between status lines on stderr (0 = none).
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = seconds_arg)]
     pub status_every: f64,

@@ -35,18 +35,15 @@ fn replay(a: ReplayArgs) -> Result<()> {
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
         journal: a.journal.clone(),
+        state_dir: a.state.state.clone(),
+        fresh_ledger: a.state.fresh,
         mode: "replay".into(),
         ..EngineOptions::default()
     };
     // Config and scripts first: a typo is reported before a large bar file is read.
     let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
     let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
-    if engine.recovery.from_files > 0 || engine.recovery.temp_files_removed > 0 {
-        crate::errln!(
-            "recovered after an interrupted run: {} signal ID(s) found only as files, {} unfinished temporary file(s) removed",
-            engine.recovery.from_files, engine.recovery.temp_files_removed
-        );
-    }
+    crate::run_summary::print_recovery(&engine, a.state.fresh);
     match a.pace {
         None => {
             for bar in &file.bars {
@@ -400,6 +397,7 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
         windows.join(", ")
     );
     crate::outln!("{}", crate::run_summary::refusals(engine));
+    crate::outln!("{}", crate::run_summary::ledger(engine));
     if s.script_errors > 0 {
         crate::outln!(
             "script errors: {} (each in the journal; the bars got no signal)",

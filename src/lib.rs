@@ -12,6 +12,7 @@ pub mod engine;
 pub mod engine_error;
 pub mod faults;
 pub mod feed;
+pub mod fresh_ledger;
 pub mod inputs;
 pub mod journal;
 pub mod ledger;
