@@ -75,9 +75,14 @@ pub struct BarFileArgs {
     #[arg(long, value_enum, default_value = "close")]
     pub bar_time: BarTime,
     /// Ignore UTC offsets in CSV timestamps and read them in --tz (the older Python client wrote
-    /// NinjaTrader local time with a false `+00:00`).
-    #[arg(long)]
+    /// NinjaTrader local time with a false `+00:00`; a file in its layout is refused without
+    /// --ignore-offset or --exact-offset).
+    #[arg(long, conflicts_with = "exact_offset")]
     pub ignore_offset: bool,
+    /// Take UTC offsets in CSV timestamps as exact even in the older Python client's layout
+    /// (`2025-02-13 13:59:00+00:00`), when they really are UTC.
+    #[arg(long)]
+    pub exact_offset: bool,
     /// Report and skip malformed lines instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_lines: bool,

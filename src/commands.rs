@@ -147,6 +147,10 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         ..a.bars.clone()
     };
     let mut file = load_bars(&a.files, &every_day, cfg.engine.bar_seconds)?;
+    if let Some(note) = file.rows_note() {
+        // stderr: stdout is the summary (or one JSON object).
+        crate::errln!("{note}");
+    }
     let data = run_data_files(&a.files, &file.bars, &every_day, cfg.engine.bar_seconds)?;
     keep_trading_days(&mut file.bars, a.bars.from, a.bars.to);
     let bars = &file.bars;
@@ -363,11 +367,8 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
         ),
         _ => crate::outln!("bars: 0"),
     }
-    if file.reordered > 0 || file.duplicates > 0 {
-        crate::outln!(
-            "file rows: {} out of time order (re-sorted), {} repeating an earlier close time (dropped)",
-            file.reordered, file.duplicates
-        );
+    if let Some(note) = file.rows_note() {
+        crate::outln!("{note}");
     }
     if s.bars_skipped > 0 {
         crate::outln!("{}", crate::run_summary::refused_bars(engine));
