@@ -127,6 +127,8 @@ pub struct ReplayArgs {
     pub state: StateArgs,
     /// Practice mode: feed the bars at X times real time (60 = one one-minute bar per second)
     /// and take saved edits of the scripts and config.toml between bars, as `vrev run` does.
+    /// Prints a line per signal and a status line about once a second; Ctrl+C stops between
+    /// bars with the closing summary (exit code 130).
     #[arg(long, value_name = "X", value_parser = factor_arg)]
     pub pace: Option<f64>,
 }

@@ -44,6 +44,7 @@ fn replay(a: ReplayArgs) -> Result<()> {
     let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
     let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
     crate::run_summary::print_recovery(&engine, a.state.fresh);
+    let mut interrupted = None;
     match a.pace {
         None => {
             for bar in &file.bars {
@@ -60,7 +61,9 @@ fn replay(a: ReplayArgs) -> Result<()> {
                 a.engine.sets.clone(),
                 reload_gate(&a.engine.config, &cfg),
             )?;
-            crate::errln!("practice: {} bars at {pace}x real time; saved edits to the scripts and {} take effect at the next bar", file.bars.len(), a.engine.config.display());
+            crate::errln!("practice: {} bars at {pace}x real time; saved edits to the scripts and {} take effect at the next bar; Ctrl+C stops with the summary", file.bars.len(), a.engine.config.display());
+            let ctrl_c = crate::interrupt::CtrlC::install();
+            let mut report = crate::pace_report::PaceReport::new(file.bars.len());
             let interval = std::time::Duration::from_secs_f64(cfg.engine.bar_seconds as f64 / pace);
             let start = std::time::Instant::now();
             for (n, bar) in file.bars.iter().enumerate() {
@@ -69,16 +72,39 @@ fn replay(a: ReplayArgs) -> Result<()> {
                 if let Some(wait) = (start + interval.mul_f64(n as f64))
                     .checked_duration_since(std::time::Instant::now())
                 {
-                    std::thread::sleep(wait);
+                    match &ctrl_c {
+                        Some(c) => c.sleep(wait),
+                        None => std::thread::sleep(wait),
+                    }
+                }
+                if ctrl_c.as_ref().is_some_and(|c| c.raised()) {
+                    interrupted = Some(crate::interrupt::Interrupted {
+                        done: n,
+                        total: file.bars.len(),
+                    });
+                    break;
                 }
                 reloader.apply(&mut engine);
+                let before = engine.signals.len();
                 engine.on_bar(bar);
+                let lines = report.after_bar(&engine, before, n + 1);
+                if !lines.is_empty() {
+                    crate::errln!("{}", lines.trim_end());
+                }
             }
         }
     }
     engine.finish(false);
     print_summary(&engine, &file, &cfg, &a);
-    crate::run_summary::faults(&engine)
+    match interrupted {
+        None => crate::run_summary::faults(&engine),
+        Some(stop) => {
+            if let Err(e) = crate::run_summary::faults(&engine) {
+                crate::errln!("error: {e:#}");
+            }
+            Err(stop.into())
+        }
+    }
 }
 
 /// Each bar file with its hash and its own bars (`all`: the bars of every file, merged).
