@@ -291,7 +291,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
                 crate::out!("{}", crate::backtest::monte_carlo::terminal(mc, &of));
             }
             if let Some(Ok(s)) = cells.first().map(|c| &c.result) {
-                crate::outln!("fill assumptions (DESIGN §10):");
+                crate::outln!("fill assumptions (DESIGN §10, docs/design-rules.md):");
                 for line in &s.assumptions {
                     crate::outln!("  - {line}");
                 }
