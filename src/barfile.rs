@@ -106,7 +106,7 @@ pub enum ReadError {
     Line(LineError),
     #[error("{}: no bars found (expected NinjaTrader export lines `yyyyMMdd HHmmss;o;h;l;c;v` or a CSV header such as `timestamp,open,high,low,close,volume`)", .0.display())]
     Empty(PathBuf),
-    #[error("{}: no bars found: all {ticks} data rows are tick rows (no open/high/low/close, or a time not on a whole minute)", path.display())]
+    #[error("{}: no bars found: all {ticks} data rows are tick rows (no open/high/low/close)", path.display())]
     OnlyTicks { path: PathBuf, ticks: usize },
 }
 
@@ -349,13 +349,27 @@ fn read_csv(reader: impl BufRead, path: &Path, opts: &ReadOptions) -> Result<Bar
         }
     };
     let mut c = Collector::new(path, opts);
+    // Rows off the whole-minute boundary: ticks among minute bars, or the bars of a file stamped
+    // off the minute throughout (decided at the end).
+    let mut off_boundary: Vec<(usize, Option<Bar>)> = Vec::new();
     while let Some(next) = rows.next_row(c.last_time) {
         let (line, row) = next.map_err(io)?;
         match row {
             Ok(Row::Tick) => c.out.ticks += 1,
+            Ok(Row::OffBoundary(bar)) => off_boundary.push((line as usize, bar)),
             Ok(Row::Bar(bar)) => c.row(line as usize, Ok(bar))?,
             Err(m) => c.row(line as usize, Err(m))?,
         }
+    }
+    if c.out.bars.is_empty() && off_boundary.iter().any(|(_, b)| b.is_some()) {
+        for (line, bar) in off_boundary {
+            match bar {
+                Some(b) => c.row(line, Ok(b))?,
+                None => c.out.ticks += 1,
+            }
+        }
+    } else {
+        c.out.ticks += off_boundary.len();
     }
     c.finish()
 }
@@ -512,6 +526,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.bars[0].close_time, utc("2025-07-14T17:59:00Z"));
+    }
+
+    #[test]
+    fn off_minute_rows_are_ticks_among_minute_bars_but_bars_when_the_whole_file_is_off() {
+        let among = "timestamp,open,high,low,close,volume\n2025-02-13T18:58:00Z,1,2,1,2,3\n2025-02-13T18:58:12Z,2,2,2,2,1\n2025-02-13T18:58:30.5Z,2,,,,\n2025-02-13T18:59:00Z,1,2,1,2,3\n";
+        let f = read(among, &ReadOptions::default()).unwrap();
+        assert_eq!((f.bars.len(), f.ticks), (2, 2));
+        let all_off = "timestamp,open,high,low,close,volume\n2025-02-13T18:58:40Z,1,2,1,2,3\n2025-02-13T18:59:40Z,1,2,1,2,3\n";
+        let f = read(all_off, &ReadOptions::default()).unwrap();
+        assert_eq!((f.bars.len(), f.ticks), (2, 0));
+        assert_eq!(f.bars[1].close_time, utc("2025-02-13T18:59:40Z"));
     }
 
     #[test]

@@ -367,7 +367,9 @@ fn a_file_of_ticks_only_says_so() {
     let o = p.vrev(&["replay", "ticks.csv"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("ticks.csv: no bars found: all 2 data rows are tick rows"),
+        stderr(&o).contains(
+            "ticks.csv: no bars found: all 2 data rows are tick rows (no open/high/low/close)"
+        ),
         "{}",
         stderr(&o)
     );

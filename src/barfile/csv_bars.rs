@@ -6,7 +6,8 @@
 //!
 //! **Tick rows** are not bars and are skipped and counted: a row whose open, high, low and close
 //! are all empty (a tick carries one price, e.g. in a `price` column), or whose time is not on a
-//! whole bar boundary (one-minute bars close on :00 seconds; a trade at 13:59:12 is a tick).
+//! whole bar boundary (a trade at 13:59:12) in a file whose other rows are ([`Row::OffBoundary`]:
+//! the caller decides once it has seen the whole file; a file stamped at :40 throughout is bars).
 //!
 //! **The older vrev Python client's CSV** (`2025-02-13 13:59:00+00:00`: New York wall time
 //! falsely marked UTC) is recognised by that stamp layout on the first row and refused unless
@@ -112,6 +113,9 @@ pub enum Row {
     Bar(Bar),
     /// Not a one-minute bar: skipped and counted.
     Tick,
+    /// A row whose time is not on a whole bar boundary (seconds or a fraction): a tick if the
+    /// file has bars on whole boundaries, else a bar. `None`: its prices are not a bar's.
+    OffBoundary(Option<Bar>),
 }
 
 /// The rows of a CSV bar file after its header, each with its line number.
@@ -227,20 +231,23 @@ impl<R: BufRead> CsvRows<R> {
                 previous,
             )?,
         };
-        if prices.iter().all(Option::is_none)
-            || stamp.nanos != 0
-            || stamp.utc.rem_euclid(self.rules.bar_seconds) != 0
-        {
+        if prices.iter().all(Option::is_none) {
             return Ok(Row::Tick);
         }
-        Ok(Row::Bar(Bar {
-            close_time: stamp.utc,
-            open: number(prices[0], "open")?,
-            high: number(prices[1], "high")?,
-            low: number(prices[2], "low")?,
-            close: number(prices[3], "close")?,
-            volume: number(field(c.volume), "volume")?,
-        }))
+        let bar = || -> Result<Bar, String> {
+            Ok(Bar {
+                close_time: stamp.utc,
+                open: number(prices[0], "open")?,
+                high: number(prices[1], "high")?,
+                low: number(prices[2], "low")?,
+                close: number(prices[3], "close")?,
+                volume: number(field(c.volume), "volume")?,
+            })
+        };
+        if stamp.nanos != 0 || stamp.utc.rem_euclid(self.rules.bar_seconds) != 0 {
+            return Ok(Row::OffBoundary(bar().ok()));
+        }
+        bar().map(Row::Bar)
     }
 }
 
