@@ -540,6 +540,17 @@ mod tests {
     }
 
     #[test]
+    fn a_csv_that_is_not_utf8_names_the_line() {
+        let mut bytes =
+            b"timestamp,open,high,low,close,volume\n2025-02-13T18:58:00Z,1,2,1,2,3\n".to_vec();
+        bytes.extend_from_slice(b"2025-02-13T18:59:00Z,1,\xff,1,2,3\n");
+        let err = read_from(&bytes[..], Path::new("bars.csv"), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "bars.csv: cannot read: line 3: not UTF-8 text");
+    }
+
+    #[test]
     fn bad_lines_name_file_and_line() {
         let err = read(
             "20250213 135900;1;2;1;2;3\n20250213 140000;1;x;1;2;3\n",

@@ -258,6 +258,13 @@ fn read<R: Read>(
 ) -> std::io::Result<bool> {
     reader.read_record(record).map_err(|e| match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
+        csv::ErrorKind::Utf8 { pos, .. } => std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            match pos {
+                Some(p) => format!("line {}: not UTF-8 text", p.line()),
+                None => "not UTF-8 text".into(),
+            },
+        ),
         other => std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{other:?}")),
     })
 }
