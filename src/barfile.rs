@@ -2,11 +2,13 @@
 //!
 //! Formats, detected from the first non-empty line:
 //! - NinjaTrader Historical Data export: `yyyyMMdd HHmmss;open;high;low;close;volume`, no header,
-//!   wall-clock close times in the exporting PC's zone.
-//! - CSV with the header `timestamp,open,high,low,close,volume`. A timestamp with an offset
-//!   (`Z`, `+00:00`, `-05:00`) is an exact instant; a naive one is wall time in the given zone.
-//!   [`TimeBasis::IgnoreOffset`] reads the older Python client's files, whose `+00:00` suffix is
-//!   really NinjaTrader local time.
+//!   wall-clock close times in the exporting PC's zone. Read line by line on the fast path.
+//! - CSV with a header, read by column name ([`csv_bars`]): `timestamp,open,high,low,close,volume`
+//!   or `Date,Time,Open,High,Low,Close,Volume`, any order, extra columns ignored. A timestamp with
+//!   an offset (`Z`, `+00:00`, `-05:00`) is an exact instant; a naive one is wall time in the
+//!   given zone. The older Python client's files (`2025-02-13 13:59:00+00:00`, really New York
+//!   time) are refused unless [`TimeBasis::IgnoreOffset`] or [`TimeBasis::Exact`] says how to
+//!   read them; their tick rows are skipped and counted.
 //!
 //! Every problem names `file:line`. Rows out of time order are re-sorted and counted; rows
 //! repeating a close time are dropped (the first one in the file stays) and counted, never
@@ -15,13 +17,21 @@
 //! ([`crate::plausibility`]). A line longer than [`MAX_LINE_BYTES`] is a line error: a corrupt
 //! file cannot drive memory up.
 
+mod csv_bars;
+mod fields;
+mod wall_time;
+
 use crate::bar::Bar;
 use crate::time::MarketClock;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
+use csv_bars::{CsvRows, Opened, Row, StampRules};
+pub(crate) use fields::digits;
+use fields::{number, truncate};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use wall_time::{local_to_utc, LocalCache, Offsets};
 
 /// Whether timestamps label the bar's close (NinjaTrader) or its start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -30,12 +40,17 @@ pub enum BarTime {
     Start,
 }
 
-/// How to read timestamps that carry a UTC offset.
+/// How to read CSV timestamps that carry a UTC offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeBasis {
-    /// An offset is exact; a naive time is wall time in the zone.
+    /// An offset is exact and a naive time is wall time in the zone, but a file in the older
+    /// Python client's layout (`2025-02-13 13:59:00+00:00`) is refused with the fix named: its
+    /// `+00:00` is usually false.
+    Detect,
+    /// An offset is exact, whatever the layout (`--exact-offset`).
     Exact,
-    /// Ignore any offset and read the wall time in the zone (older Python client CSV).
+    /// Ignore any offset and read the wall time in the zone (`--ignore-offset`: the older Python
+    /// client's CSV).
     IgnoreOffset,
 }
 
@@ -48,7 +63,7 @@ pub struct ReadOptions {
     pub bar_time: BarTime,
     /// Bar length in seconds, used to turn start stamps into close stamps. Default 60.
     pub bar_seconds: i64,
-    /// Default [`TimeBasis::Exact`].
+    /// Default [`TimeBasis::Detect`].
     pub basis: TimeBasis,
     /// Skip malformed lines (each reported) instead of failing on the first. Default false.
     pub skip_bad_lines: bool,
@@ -60,7 +75,7 @@ impl Default for ReadOptions {
             tz: crate::time::EXCHANGE_TZ,
             bar_time: BarTime::Close,
             bar_seconds: 60,
-            basis: TimeBasis::Exact,
+            basis: TimeBasis::Detect,
             skip_bad_lines: false,
         }
     }
@@ -89,8 +104,10 @@ pub enum ReadError {
     },
     #[error("{0}")]
     Line(LineError),
-    #[error("{}: no bars found (expected NinjaTrader export lines `yyyyMMdd HHmmss;o;h;l;c;v` or a CSV header `timestamp,open,high,low,close,volume`)", .0.display())]
+    #[error("{}: no bars found (expected NinjaTrader export lines `yyyyMMdd HHmmss;o;h;l;c;v` or a CSV header such as `timestamp,open,high,low,close,volume`)", .0.display())]
     Empty(PathBuf),
+    #[error("{}: no bars found: all {ticks} data rows are tick rows (no open/high/low/close)", path.display())]
+    OnlyTicks { path: PathBuf, ticks: usize },
 }
 
 /// Longest line of a bar file (a bar is under 100 bytes).
@@ -104,14 +121,34 @@ pub struct BarFile {
     pub duplicates: usize,
     /// Rows that came earlier than the row before them in the file (now in time order).
     pub reordered: usize,
+    /// CSV rows that are ticks, not one-minute bars (skipped).
+    pub ticks: usize,
     /// Malformed lines skipped under `skip_bad_lines`, each with its place.
     pub bad_lines: Vec<LineError>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    NinjaTrader,
-    Csv,
+impl BarFile {
+    /// `file rows: 2 out of time order (re-sorted), ...` when any row was re-sorted, dropped or
+    /// skipped as a tick; `None` otherwise.
+    pub fn rows_note(&self) -> Option<String> {
+        if self.reordered == 0 && self.duplicates == 0 && self.ticks == 0 {
+            return None;
+        }
+        let mut parts = vec![
+            format!("{} out of time order (re-sorted)", self.reordered),
+            format!(
+                "{} repeating an earlier close time (dropped)",
+                self.duplicates
+            ),
+        ];
+        if self.ticks > 0 {
+            parts.push(format!(
+                "{} tick rows, not one-minute bars (skipped)",
+                self.ticks
+            ));
+        }
+        Some(format!("file rows: {}", parts.join(", ")))
+    }
 }
 
 /// Opens a file, transparently gunzipping it when it starts with the gzip magic bytes.
@@ -140,6 +177,7 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<BarFile, Read
         let f = read_file(p, opts)?;
         all.duplicates += f.duplicates;
         all.reordered += f.reordered;
+        all.ticks += f.ticks;
         all.bad_lines.extend(f.bad_lines);
         all.bars.extend(f.bars);
     }
@@ -162,23 +200,191 @@ pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<BarFile, ReadError> 
     read_from(reader, path, opts)
 }
 
+/// Rows as they are read: bar validity, `--bar-time start`, the time-order counts, and the bad
+/// lines (kept or fatal). Shared by both formats.
+struct Collector<'a> {
+    path: &'a Path,
+    opts: &'a ReadOptions,
+    out: BarFile,
+    last_time: Option<i64>,
+    offset: i64,
+}
+
+impl<'a> Collector<'a> {
+    fn new(path: &'a Path, opts: &'a ReadOptions) -> Self {
+        Collector {
+            path,
+            opts,
+            out: BarFile::default(),
+            last_time: None,
+            offset: match opts.bar_time {
+                BarTime::Close => 0,
+                BarTime::Start => opts.bar_seconds,
+            },
+        }
+    }
+
+    fn error(&self, line: usize, message: String) -> LineError {
+        LineError {
+            file: self.path.to_path_buf(),
+            line,
+            message,
+        }
+    }
+
+    /// A line that is not a bar: kept for the report under `skip_bad_lines`, else fatal.
+    fn bad(&mut self, line: usize, message: String) -> Result<(), ReadError> {
+        let err = self.error(line, message);
+        if self.opts.skip_bad_lines {
+            self.out.bad_lines.push(err);
+            return Ok(());
+        }
+        Err(ReadError::Line(err))
+    }
+
+    fn row(&mut self, line: usize, parsed: Result<Bar, String>) -> Result<(), ReadError> {
+        let mut bar = match parsed.and_then(|b| match b.invalid_reason() {
+            None => Ok(b),
+            Some(r) => Err(r.to_string()),
+        }) {
+            Ok(b) => b,
+            Err(message) => return self.bad(line, message),
+        };
+        bar.close_time += self.offset;
+        if self.last_time.is_some_and(|prev| bar.close_time < prev) {
+            self.out.reordered += 1;
+        }
+        // The previous row, for reading an ambiguous fall-back time in order.
+        self.last_time = Some(bar.close_time);
+        self.out.bars.push(bar);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<BarFile, ReadError> {
+        let mut out = std::mem::take(&mut self.out);
+        // Stable: among rows with the same close time the first in the file stays.
+        out.bars.sort_by_key(|b| b.close_time);
+        let rows = out.bars.len();
+        out.bars.dedup_by_key(|b| b.close_time);
+        out.duplicates = rows - out.bars.len();
+        if out.bars.is_empty() && out.bad_lines.is_empty() {
+            if out.ticks > 0 {
+                return Err(ReadError::OnlyTicks {
+                    path: self.path.to_path_buf(),
+                    ticks: out.ticks,
+                });
+            }
+            return Err(ReadError::Empty(self.path.to_path_buf()));
+        }
+        Ok(out)
+    }
+}
+
 /// Reads bars from any reader; `path` is used only to name places in messages.
 pub fn read_from(
     mut reader: impl BufRead,
     path: &Path,
     opts: &ReadOptions,
 ) -> Result<BarFile, ReadError> {
+    let io = |e: std::io::Error| ReadError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    if starts_as_ninjatrader(&mut reader).map_err(io)? {
+        read_ninjatrader(reader, path, opts)
+    } else {
+        read_csv(reader, path, opts)
+    }
+}
+
+/// Whether the first non-empty line (looked at in the reader's buffer, not consumed) is a
+/// NinjaTrader export line.
+fn starts_as_ninjatrader(reader: &mut impl BufRead) -> std::io::Result<bool> {
+    let buf = reader.fill_buf()?;
+    let buf = buf.strip_prefix("\u{feff}".as_bytes()).unwrap_or(buf);
+    let first = buf
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace));
+    Ok(first.is_some_and(is_ninjatrader_line))
+}
+
+fn is_ninjatrader_line(b: &[u8]) -> bool {
+    b.len() > 16 && b[..8].iter().all(u8::is_ascii_digit) && b[8] == b' ' && b[15] == b';'
+}
+
+fn read_csv(reader: impl BufRead, path: &Path, opts: &ReadOptions) -> Result<BarFile, ReadError> {
+    let io = |e: std::io::Error| ReadError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
     let clock = MarketClock::new(opts.tz, NaiveTime::from_hms_opt(18, 0, 0).expect("valid"));
-    let mut out = BarFile::default();
-    let mut format: Option<Format> = None;
+    let rules = StampRules {
+        offsets: match opts.basis {
+            TimeBasis::IgnoreOffset => Offsets::Ignore,
+            TimeBasis::Exact | TimeBasis::Detect => Offsets::Exact,
+        },
+        refuse_python_client: opts.basis == TimeBasis::Detect,
+        bar_seconds: opts.bar_seconds,
+    };
+    let mut rows = match CsvRows::open(reader, clock, rules).map_err(io)? {
+        Opened::Rows(r) => r,
+        Opened::Empty => return Err(ReadError::Empty(path.to_path_buf())),
+        Opened::NotAHeader(line, text) => {
+            return Err(ReadError::Line(LineError {
+                file: path.to_path_buf(),
+                line: line as usize,
+                message: format!(
+                    "unknown bar file format: expected `yyyyMMdd HHmmss;open;high;low;close;volume` or a CSV header naming the columns (`timestamp,open,high,low,close,volume`, `Date,Time,Open,High,Low,Close,Volume`), found `{}`",
+                    truncate(&text, 80)
+                ),
+            }))
+        }
+        Opened::BadHeader(line, message) => {
+            return Err(ReadError::Line(LineError {
+                file: path.to_path_buf(),
+                line: line as usize,
+                message,
+            }))
+        }
+    };
+    let mut c = Collector::new(path, opts);
+    // Rows off the whole-minute boundary: ticks among minute bars, or the bars of a file stamped
+    // off the minute throughout (decided at the end).
+    let mut off_boundary: Vec<(usize, Option<Bar>)> = Vec::new();
+    while let Some(next) = rows.next_row(c.last_time) {
+        let (line, row) = next.map_err(io)?;
+        match row {
+            Ok(Row::Tick) => c.out.ticks += 1,
+            Ok(Row::OffBoundary(bar)) => off_boundary.push((line as usize, bar)),
+            Ok(Row::Bar(bar)) => c.row(line as usize, Ok(bar))?,
+            Err(m) => c.row(line as usize, Err(m))?,
+        }
+    }
+    if c.out.bars.is_empty() && off_boundary.iter().any(|(_, b)| b.is_some()) {
+        for (line, bar) in off_boundary {
+            match bar {
+                Some(b) => c.row(line, Ok(b))?,
+                None => c.out.ticks += 1,
+            }
+        }
+    } else {
+        c.out.ticks += off_boundary.len();
+    }
+    c.finish()
+}
+
+/// The NinjaTrader export, line by line (the fast path: the replay benchmark reads 707k lines).
+fn read_ninjatrader(
+    mut reader: impl BufRead,
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<BarFile, ReadError> {
+    let clock = MarketClock::new(opts.tz, NaiveTime::from_hms_opt(18, 0, 0).expect("valid"));
+    let mut c = Collector::new(path, opts);
     let mut line = String::with_capacity(128);
     let mut line_no = 0usize;
-    let mut last_time: Option<i64> = None;
     let mut local_cache = LocalCache::default();
-    let offset = match opts.bar_time {
-        BarTime::Close => 0,
-        BarTime::Start => opts.bar_seconds,
-    };
     let io = |e: std::io::Error| ReadError::Io {
         path: path.to_path_buf(),
         source: e,
@@ -196,16 +402,11 @@ pub fn read_from(
         if n > MAX_LINE_BYTES && !line.ends_with('\n') {
             // Skip the rest of the line without holding it in memory.
             reader.skip_until(b'\n').map_err(io)?;
-            let err = LineError {
-                file: path.to_path_buf(),
-                line: line_no,
-                message: format!("line longer than {MAX_LINE_BYTES} bytes (not a bar)"),
-            };
-            if opts.skip_bad_lines {
-                out.bad_lines.push(err);
-                continue;
-            }
-            return Err(ReadError::Line(err));
+            c.bad(
+                line_no,
+                format!("line longer than {MAX_LINE_BYTES} bytes (not a bar)"),
+            )?;
+            continue;
         }
         let text = line.trim_end_matches(['\n', '\r']);
         let text = if line_no == 1 {
@@ -216,148 +417,10 @@ pub fn read_from(
         if text.trim().is_empty() {
             continue;
         }
-        let fmt = match format {
-            Some(f) => f,
-            None => {
-                let f = detect(text).ok_or_else(|| {
-                    ReadError::Line(LineError {
-                        file: path.to_path_buf(),
-                        line: line_no,
-                        message: format!(
-                            "unknown bar file format: expected `yyyyMMdd HHmmss;open;high;low;close;volume` or the CSV header `timestamp,open,high,low,close,volume`, found `{}`",
-                            truncate(text, 80)
-                        ),
-                    })
-                })?;
-                format = Some(f);
-                if f == Format::Csv {
-                    continue; // header line
-                }
-                f
-            }
-        };
-        let parsed = match fmt {
-            Format::NinjaTrader => parse_nt_line(text, &clock, &mut local_cache, last_time),
-            Format::Csv => parse_csv_line(text, &clock, &mut local_cache, last_time, opts.basis),
-        };
-        let mut bar = match parsed.and_then(|b| match b.invalid_reason() {
-            None => Ok(b),
-            Some(r) => Err(r.to_string()),
-        }) {
-            Ok(b) => b,
-            Err(message) => {
-                let err = LineError {
-                    file: path.to_path_buf(),
-                    line: line_no,
-                    message,
-                };
-                if opts.skip_bad_lines {
-                    out.bad_lines.push(err);
-                    continue;
-                }
-                return Err(ReadError::Line(err));
-            }
-        };
-        bar.close_time += offset;
-        if last_time.is_some_and(|prev| bar.close_time < prev) {
-            out.reordered += 1;
-        }
-        // The previous row, for reading an ambiguous fall-back time in order.
-        last_time = Some(bar.close_time);
-        out.bars.push(bar);
+        let parsed = parse_nt_line(text, &clock, &mut local_cache, c.last_time);
+        c.row(line_no, parsed)?;
     }
-    // Stable: among rows with the same close time the first in the file stays.
-    out.bars.sort_by_key(|b| b.close_time);
-    let rows = out.bars.len();
-    out.bars.dedup_by_key(|b| b.close_time);
-    out.duplicates = rows - out.bars.len();
-    if out.bars.is_empty() && out.bad_lines.is_empty() {
-        return Err(ReadError::Empty(path.to_path_buf()));
-    }
-    Ok(out)
-}
-
-fn truncate(s: &str, n: usize) -> &str {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
-
-fn detect(first: &str) -> Option<Format> {
-    let b = first.as_bytes();
-    if b.len() > 16 && b[..8].iter().all(u8::is_ascii_digit) && b[8] == b' ' && b[15] == b';' {
-        return Some(Format::NinjaTrader);
-    }
-    let header: Vec<String> = first
-        .split(',')
-        .map(|s| s.trim().to_ascii_lowercase())
-        .collect();
-    if header == ["timestamp", "open", "high", "low", "close", "volume"] {
-        return Some(Format::Csv);
-    }
-    None
-}
-
-/// Caches wall-time → UTC per local hour (offsets change only on whole hours in the zones
-/// NinjaTrader users run; the ambiguous fall-back hour is never cached).
-#[derive(Default)]
-struct LocalCache {
-    key: i64,
-    offset: Option<i64>,
-}
-
-fn local_to_utc(
-    clock: &MarketClock,
-    cache: &mut LocalCache,
-    naive: NaiveDateTime,
-    previous: Option<i64>,
-) -> Result<i64, String> {
-    let local_secs = naive.and_utc().timestamp();
-    let hour = local_secs.div_euclid(3600);
-    if cache.key == hour {
-        if let Some(off) = cache.offset {
-            return Ok(local_secs - off);
-        }
-    }
-    let utc = clock.local_to_utc(naive, previous)?;
-    // Cache only unambiguous hours: both ends of the hour map to exactly one instant.
-    let single = |secs: i64| {
-        use chrono::TimeZone;
-        DateTime::from_timestamp(secs, 0)
-            .map(|d| {
-                matches!(
-                    clock.tz().from_local_datetime(&d.naive_utc()),
-                    chrono::LocalResult::Single(_)
-                )
-            })
-            .unwrap_or(false)
-    };
-    cache.key = hour;
-    cache.offset = (single(hour * 3600) && single(hour * 3600 + 3599)).then_some(local_secs - utc);
-    Ok(utc)
-}
-
-/// The value of a run of ASCII digits; `None` if any byte is not a digit.
-pub(crate) fn digits(b: &[u8]) -> Option<u32> {
-    let mut v = 0u32;
-    for &c in b {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + (c - b'0') as u32;
-    }
-    Some(v)
-}
-
-fn num(field: Option<&str>, name: &str) -> Result<f64, String> {
-    let s = field
-        .ok_or_else(|| format!("missing field `{name}`"))?
-        .trim();
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{name}` is not a number: `{}`", truncate(s, 40)))?;
-    Ok(v)
+    c.finish()
 }
 
 fn parse_nt_line(
@@ -391,11 +454,11 @@ fn parse_nt_line(
     let close_time = local_to_utc(clock, cache, date.and_time(time), previous)?;
     let bar = Bar {
         close_time,
-        open: num(parts.next(), "open")?,
-        high: num(parts.next(), "high")?,
-        low: num(parts.next(), "low")?,
-        close: num(parts.next(), "close")?,
-        volume: num(parts.next(), "volume")?,
+        open: number(parts.next(), "open")?,
+        high: number(parts.next(), "high")?,
+        low: number(parts.next(), "low")?,
+        close: number(parts.next(), "close")?,
+        volume: number(parts.next(), "volume")?,
     };
     if parts.next().is_some() {
         return Err("too many fields (expected 6 separated by `;`)".into());
@@ -403,86 +466,10 @@ fn parse_nt_line(
     Ok(bar)
 }
 
-fn parse_csv_line(
-    text: &str,
-    clock: &MarketClock,
-    cache: &mut LocalCache,
-    previous: Option<i64>,
-    basis: TimeBasis,
-) -> Result<Bar, String> {
-    let mut parts = text.split(',');
-    let stamp = parts.next().unwrap_or("").trim().trim_matches('"');
-    let close_time = parse_timestamp(stamp, clock, cache, previous, basis)?;
-    let bar = Bar {
-        close_time,
-        open: num(parts.next(), "open")?,
-        high: num(parts.next(), "high")?,
-        low: num(parts.next(), "low")?,
-        close: num(parts.next(), "close")?,
-        volume: num(parts.next(), "volume")?,
-    };
-    if parts.next().is_some() {
-        return Err("too many fields (expected 6 separated by `,`)".into());
-    }
-    Ok(bar)
-}
-
-/// Parses `2025-02-13T18:59:00Z`, `2025-02-13 13:59:00-05:00`, `2025-02-13 13:59:00` (naive) and
-/// the same with fractional seconds.
-fn parse_timestamp(
-    stamp: &str,
-    clock: &MarketClock,
-    cache: &mut LocalCache,
-    previous: Option<i64>,
-    basis: TimeBasis,
-) -> Result<i64, String> {
-    let s = stamp.trim();
-    let (wall, has_offset) = split_offset(s);
-    if has_offset && basis == TimeBasis::Exact {
-        let normalized = s.replacen(' ', "T", 1);
-        return DateTime::parse_from_rfc3339(&normalized)
-            .map(|d| d.timestamp())
-            .map_err(|_| {
-                format!(
-                    "timestamp `{}` is not RFC 3339 (e.g. 2025-02-13T18:59:00Z)",
-                    truncate(s, 40)
-                )
-            });
-    }
-    let naive = NaiveDateTime::parse_from_str(wall, "%Y-%m-%dT%H:%M:%S%.f")
-        .or_else(|_| NaiveDateTime::parse_from_str(wall, "%Y-%m-%d %H:%M:%S%.f"))
-        .or_else(|_| NaiveDateTime::parse_from_str(wall, "%Y-%m-%d %H:%M"))
-        .map_err(|_| {
-            format!(
-                "timestamp `{}` is not `yyyy-MM-dd HH:mm:ss`",
-                truncate(s, 40)
-            )
-        })?;
-    local_to_utc(clock, cache, naive, previous)
-}
-
-/// Splits the wall-time part from a trailing `Z` / `±HH:MM` offset.
-fn split_offset(s: &str) -> (&str, bool) {
-    if let Some(w) = s.strip_suffix('Z').or_else(|| s.strip_suffix('z')) {
-        return (w, true);
-    }
-    let b = s.as_bytes();
-    if b.len() > 6 {
-        let tail = &b[b.len() - 6..];
-        if (tail[0] == b'+' || tail[0] == b'-')
-            && tail[3] == b':'
-            && tail[1..3].iter().all(u8::is_ascii_digit)
-            && tail[4..6].iter().all(u8::is_ascii_digit)
-        {
-            return (&s[..s.len() - 6], true);
-        }
-    }
-    (s, false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::DateTime;
 
     fn read(text: &str, opts: &ReadOptions) -> Result<BarFile, ReadError> {
         read_from(text.as_bytes(), Path::new("bars.txt"), opts)
@@ -539,6 +526,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.bars[0].close_time, utc("2025-07-14T17:59:00Z"));
+    }
+
+    #[test]
+    fn off_minute_rows_are_ticks_among_minute_bars_but_bars_when_the_whole_file_is_off() {
+        let among = "timestamp,open,high,low,close,volume\n2025-02-13T18:58:00Z,1,2,1,2,3\n2025-02-13T18:58:12Z,2,2,2,2,1\n2025-02-13T18:58:30.5Z,2,,,,\n2025-02-13T18:59:00Z,1,2,1,2,3\n";
+        let f = read(among, &ReadOptions::default()).unwrap();
+        assert_eq!((f.bars.len(), f.ticks), (2, 2));
+        let all_off = "timestamp,open,high,low,close,volume\n2025-02-13T18:58:40Z,1,2,1,2,3\n2025-02-13T18:59:40Z,1,2,1,2,3\n";
+        let f = read(all_off, &ReadOptions::default()).unwrap();
+        assert_eq!((f.bars.len(), f.ticks), (2, 0));
+        assert_eq!(f.bars[1].close_time, utc("2025-02-13T18:59:40Z"));
+    }
+
+    #[test]
+    fn a_csv_that_is_not_utf8_names_the_line() {
+        let mut bytes =
+            b"timestamp,open,high,low,close,volume\n2025-02-13T18:58:00Z,1,2,1,2,3\n".to_vec();
+        bytes.extend_from_slice(b"2025-02-13T18:59:00Z,1,\xff,1,2,3\n");
+        let err = read_from(&bytes[..], Path::new("bars.csv"), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "bars.csv: cannot read: line 3: not UTF-8 text");
     }
 
     #[test]

@@ -82,9 +82,14 @@ pub struct BarFileArgs {
     #[arg(long, value_enum, default_value = "close")]
     pub bar_time: BarTime,
     /// Ignore UTC offsets in CSV timestamps and read them in --tz (the older Python client wrote
-    /// NinjaTrader local time with a false `+00:00`).
-    #[arg(long)]
+    /// NinjaTrader local time with a false `+00:00`; a file in its layout is refused without
+    /// --ignore-offset or --exact-offset).
+    #[arg(long, conflicts_with = "exact_offset")]
     pub ignore_offset: bool,
+    /// Take UTC offsets in CSV timestamps as exact even in the older Python client's layout
+    /// (`2025-02-13 13:59:00+00:00`), when they really are UTC.
+    #[arg(long)]
+    pub exact_offset: bool,
     /// Report and skip malformed lines instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_lines: bool,
@@ -94,6 +99,20 @@ pub struct BarFileArgs {
     /// Last trading day to use (inclusive).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub to: Option<chrono::NaiveDate>,
+}
+
+/// Which state folder (ledger of emitted IDs + lock) a run uses.
+#[derive(Debug, Args, Clone)]
+pub struct StateArgs {
+    /// State folder: the ledger of emitted signal IDs and the lock (default: engine.state_dir of
+    /// the config). A new folder starts a new ledger; the journal stays at engine.journal.
+    #[arg(long = "state", value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Start with an empty ledger: the old ledger.txt is kept aside as
+    /// ledger-<UTC time>.txt in the state folder. Signal files still in the signal folder count
+    /// as emitted all the same: use an empty --signals folder to write every signal again.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 #[derive(Debug, Args)]
@@ -111,8 +130,12 @@ pub struct ReplayArgs {
     /// Journal file (default: engine.journal of the config).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
     /// Practice mode: feed the bars at X times real time (60 = one one-minute bar per second)
     /// and take saved edits of the scripts and config.toml between bars, as `vrev run` does.
+    /// Prints a line per signal and a status line about once a second; Ctrl+C stops between
+    /// bars with the closing summary (exit code 130).
     #[arg(long, value_name = "X", value_parser = factor_arg)]
     pub pace: Option<f64>,
     /// Exit 0 even when script errors left bars without a signal (the loud summary of them is
@@ -241,6 +264,8 @@ pub struct RunArgs {
     /// Journal file (default: engine.journal of the config).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
     /// Seconds between status lines on stderr (0 = none).
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = seconds_arg)]
     pub status_every: f64,

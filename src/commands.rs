@@ -33,18 +33,16 @@ fn replay(a: ReplayArgs) -> Result<()> {
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
         journal: a.journal.clone(),
+        state_dir: a.state.state.clone(),
+        fresh_ledger: a.state.fresh,
         mode: "replay".into(),
         ..EngineOptions::default()
     };
     // Config and scripts first: a typo is reported before a large bar file is read.
     let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
     let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
-    if engine.recovery.from_files > 0 || engine.recovery.temp_files_removed > 0 {
-        crate::errln!(
-            "recovered after an interrupted run: {} signal ID(s) found only as files, {} unfinished temporary file(s) removed",
-            engine.recovery.from_files, engine.recovery.temp_files_removed
-        );
-    }
+    crate::run_summary::print_recovery(&engine, a.state.fresh);
+    let mut interrupted = None;
     match a.pace {
         None => {
             for bar in &file.bars {
@@ -61,7 +59,9 @@ fn replay(a: ReplayArgs) -> Result<()> {
                 a.engine.sets.clone(),
                 reload_gate(&a.engine.config, &cfg),
             )?;
-            crate::errln!("practice: {} bars at {pace}x real time; saved edits to the scripts and {} take effect at the next bar", file.bars.len(), a.engine.config.display());
+            crate::errln!("practice: {} bars at {pace}x real time; saved edits to the scripts and {} take effect at the next bar; Ctrl+C stops with the summary", file.bars.len(), a.engine.config.display());
+            let ctrl_c = crate::interrupt::CtrlC::install();
+            let mut report = crate::pace_report::PaceReport::new(file.bars.len());
             let interval = std::time::Duration::from_secs_f64(cfg.engine.bar_seconds as f64 / pace);
             let start = std::time::Instant::now();
             for (n, bar) in file.bars.iter().enumerate() {
@@ -70,18 +70,43 @@ fn replay(a: ReplayArgs) -> Result<()> {
                 if let Some(wait) = (start + interval.mul_f64(n as f64))
                     .checked_duration_since(std::time::Instant::now())
                 {
-                    std::thread::sleep(wait);
+                    match &ctrl_c {
+                        Some(c) => c.sleep(wait),
+                        None => std::thread::sleep(wait),
+                    }
+                }
+                if ctrl_c.as_ref().is_some_and(|c| c.raised()) {
+                    interrupted = Some(crate::interrupt::Interrupted {
+                        done: n,
+                        total: file.bars.len(),
+                    });
+                    break;
                 }
                 reloader.apply(&mut engine);
+                let before = engine.signals.len();
                 engine.on_bar(bar);
+                let lines = report.after_bar(&engine, before, n + 1);
+                if !lines.is_empty() {
+                    crate::errln!("{}", lines.trim_end());
+                }
             }
         }
     }
     engine.finish(false);
     print_summary(&engine, &file, &cfg, &a);
     let scripts = engine.script_failures.end_of_run(a.allow_script_errors);
-    crate::run_summary::faults(&engine)?;
-    scripts
+    match interrupted {
+        None => {
+            crate::run_summary::faults(&engine)?;
+            scripts
+        }
+        Some(stop) => {
+            if let Err(e) = crate::run_summary::faults(&engine) {
+                crate::errln!("error: {e:#}");
+            }
+            Err(stop.into())
+        }
+    }
 }
 
 /// Each bar file with its hash and its own bars (`all`: the bars of every file, merged).
@@ -150,6 +175,10 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         ..a.bars.clone()
     };
     let mut file = load_bars(&a.files, &every_day, cfg.engine.bar_seconds)?;
+    if let Some(note) = file.rows_note() {
+        // stderr: stdout is the summary (or one JSON object).
+        crate::errln!("{note}");
+    }
     let data = run_data_files(&a.files, &file.bars, &every_day, cfg.engine.bar_seconds)?;
     keep_trading_days(&mut file.bars, a.bars.from, a.bars.to);
     let bars = &file.bars;
@@ -264,7 +293,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
                 crate::out!("{}", crate::backtest::monte_carlo::terminal(mc, &of));
             }
             if let Some(Ok(s)) = cells.first().map(|c| &c.result) {
-                crate::outln!("fill assumptions (DESIGN §10):");
+                crate::outln!("fill assumptions (DESIGN §10, docs/design-rules.md):");
                 for line in &s.assumptions {
                     crate::outln!("  - {line}");
                 }
@@ -373,11 +402,8 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
         ),
         _ => crate::outln!("bars: 0"),
     }
-    if file.reordered > 0 || file.duplicates > 0 {
-        crate::outln!(
-            "file rows: {} out of time order (re-sorted), {} repeating an earlier close time (dropped)",
-            file.reordered, file.duplicates
-        );
+    if let Some(note) = file.rows_note() {
+        crate::outln!("{note}");
     }
     if s.bars_skipped > 0 {
         crate::outln!("{}", crate::run_summary::refused_bars(engine));
@@ -407,6 +433,7 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
         windows.join(", ")
     );
     crate::outln!("{}", crate::run_summary::refusals(engine));
+    crate::outln!("{}", crate::run_summary::ledger(engine));
     if s.script_errors > 0 {
         crate::outln!(
             "script errors: {} (each in the journal; the bars got no signal)",

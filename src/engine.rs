@@ -48,6 +48,11 @@ pub struct EngineOptions {
     /// Overrides of the config's paths (`--signals`, `--journal`). Default: none.
     pub signals_dir: Option<PathBuf>,
     pub journal: Option<PathBuf>,
+    /// Override of `engine.state_dir` (`--state`): the ledger and the lock. Default: none.
+    pub state_dir: Option<PathBuf>,
+    /// Start with an empty ledger (`--fresh`): the old one is kept aside
+    /// ([`crate::fresh_ledger`]). Default false.
+    pub fresh_ledger: bool,
     /// Keep every journal event in memory too ([`Engine::events`]). Default false.
     pub keep_events: bool,
     /// Name of the mode in the journal (`replay`, `run`, ...). Default "replay".
@@ -83,6 +88,8 @@ impl Default for EngineOptions {
             outputs: Outputs::Memory,
             signals_dir: None,
             journal: None,
+            state_dir: None,
+            fresh_ledger: false,
             keep_events: false,
             mode: "replay".into(),
             emitted_before: Vec::new(),
@@ -149,6 +156,8 @@ pub struct Engine {
     history_bar: bool,
     pub stats: EngineStats,
     pub recovery: Recovery,
+    /// Where `--fresh` moved the previous ledger, if there was one.
+    pub ledger_set_aside: Option<PathBuf>,
     /// Write failures of this run (DESIGN §14); the exit code reports them.
     pub faults: Faults,
     /// Bars a script error left without a signal, and the first error with its place.
@@ -173,6 +182,7 @@ impl Engine {
         if opts.call_every_bar {
             sessions.call_every_slot_on_every_bar();
         }
+        let mut ledger_set_aside = None;
         let (ledger, recovery, journal, signals_dir, lock) = match opts.outputs {
             Outputs::Memory => (
                 Ledger::with_ids(opts.emitted_before.iter().cloned()),
@@ -186,7 +196,10 @@ impl Engine {
                     .signals_dir
                     .clone()
                     .unwrap_or_else(|| cfg.resolve(&cfg.engine.signals_dir));
-                let state_dir = cfg.resolve(&cfg.engine.state_dir);
+                let state_dir = opts
+                    .state_dir
+                    .clone()
+                    .unwrap_or_else(|| cfg.resolve(&cfg.engine.state_dir));
                 let journal_path = opts
                     .journal
                     .clone()
@@ -197,6 +210,12 @@ impl Engine {
                 // Before the ledger is even read: a second engine must not see a ledger that
                 // the first one is still writing.
                 let lock = StateLock::acquire(&state_dir, &opts.mode).map_err(EngineError::Io)?;
+                if opts.fresh_ledger {
+                    // Under the lock: no other engine is reading the ledger being moved.
+                    ledger_set_aside =
+                        crate::fresh_ledger::set_aside(&state_dir, chrono::Utc::now())
+                            .map_err(|e| io("the ledger (--fresh)", &state_dir, e))?;
+                }
                 let (ledger, rec) = Ledger::open(&state_dir, &signals_dir, cfg.engine.fsync)
                     .map_err(|e| io("the ledger", &state_dir, e))?;
                 let journal = Journal::open(&journal_path)
@@ -238,6 +257,7 @@ impl Engine {
             history_bar: false,
             stats: EngineStats::default(),
             recovery,
+            ledger_set_aside,
             faults: Faults::default(),
             script_failures: ScriptFailures::default(),
             considered: opts.keep_rule_verdicts.then(Vec::new),
@@ -268,6 +288,19 @@ impl Engine {
     /// Where the ledger of emitted IDs lives, for messages.
     pub fn ledger_place(&self) -> String {
         self.ledger.describe()
+    }
+
+    /// How many IDs the ledger holds (earlier runs and this one).
+    pub fn ledger_len(&self) -> usize {
+        self.ledger.len()
+    }
+
+    /// The signal folder, for messages (`(in memory)` without files).
+    pub fn signals_place(&self) -> String {
+        match &self.signals_dir {
+            Some(d) => d.display().to_string(),
+            None => "(in memory)".into(),
+        }
     }
 
     /// The shadow-trade book (open positions, realized P&L, fill model).

@@ -48,10 +48,10 @@ pub fn load_bars(files: &[PathBuf], args: &BarFileArgs, bar_seconds: i64) -> Res
         tz,
         bar_time: args.bar_time,
         bar_seconds,
-        basis: if args.ignore_offset {
-            TimeBasis::IgnoreOffset
-        } else {
-            TimeBasis::Exact
+        basis: match (args.ignore_offset, args.exact_offset) {
+            (true, _) => TimeBasis::IgnoreOffset,
+            (_, true) => TimeBasis::Exact,
+            _ => TimeBasis::Detect,
         },
         skip_bad_lines: args.skip_bad_lines,
     };

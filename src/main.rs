@@ -18,6 +18,11 @@ fn main() {
     let cli = vrev::cli::Cli::parse();
     if let Err(e) = vrev::commands::run(cli) {
         vrev::errln!("error: {e:#}");
-        std::process::exit(1);
+        let stopped = e.downcast_ref::<vrev::interrupt::Interrupted>().is_some();
+        std::process::exit(if stopped {
+            vrev::interrupt::EXIT_CODE
+        } else {
+            1
+        });
     }
 }

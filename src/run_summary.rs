@@ -7,8 +7,13 @@ use crate::engine::Engine;
 /// What a trader can do about a refusal reason, if anything.
 fn remedy(reason: &str, engine: &Engine) -> Option<String> {
     Some(match reason {
+        "duplicate" if engine.recovery.from_files > 0 => format!(
+            "already emitted: {} signal file(s) still in {} count as emitted; --signals with an empty folder and --fresh write them again",
+            engine.recovery.from_files,
+            engine.signals_place()
+        ),
         "duplicate" => format!(
-            "already emitted by an earlier run (in {}); a separate state folder (engine.state_dir) starts a new ledger",
+            "already in {}; --fresh starts a new ledger (the old one kept aside), --state DIR uses another state folder",
             engine.ledger_place()
         ),
         "expired" => "their EXPIRES was already past on the wall clock: history bars, never traded (NinjaTrader Playback? run with --playback)".into(),
@@ -42,6 +47,46 @@ pub fn refusals(engine: &Engine) -> String {
         s.rejections,
         parts.join("; ")
     )
+}
+
+/// `ledger: state/ledger.txt (12 IDs)`, and where `--fresh` moved the previous one.
+pub fn ledger(engine: &Engine) -> String {
+    match &engine.ledger_set_aside {
+        Some(old) => format!(
+            "ledger: {} (new, {} IDs; --fresh kept the previous one as {})",
+            engine.ledger_place(),
+            engine.ledger_len(),
+            old.display()
+        ),
+        None => format!(
+            "ledger: {} ({} IDs)",
+            engine.ledger_place(),
+            engine.ledger_len()
+        ),
+    }
+}
+
+/// Before the bars: what opening the ledger found (stderr).
+pub fn print_recovery(engine: &Engine, fresh: bool) {
+    let r = &engine.recovery;
+    if fresh && r.from_files > 0 {
+        crate::errln!(
+            "--fresh: {} signal file(s) still in {} count as emitted (a file in place may not have been taken yet); use an empty --signals folder to write them again",
+            r.from_files,
+            engine.signals_place()
+        );
+        if r.temp_files_removed > 0 {
+            crate::errln!(
+                "{} unfinished temporary file(s) removed",
+                r.temp_files_removed
+            );
+        }
+    } else if r.from_files > 0 || r.temp_files_removed > 0 {
+        crate::errln!(
+            "recovered after an interrupted run: {} signal ID(s) found only as files, {} unfinished temporary file(s) removed",
+            r.from_files, r.temp_files_removed
+        );
+    }
 }
 
 /// `bars refused by the engine: N (M implausible ...)`.

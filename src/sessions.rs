@@ -92,6 +92,29 @@ fn located(cfg: &Config, profile: &str, message: String) -> EngineError {
     EngineError::Config(place)
 }
 
+/// A profile whose script file does not exist: "not found" at the config line that names it,
+/// with the path as the config writes it (not a compile error of a file that is not there).
+pub fn missing_script(cfg: &Config, profile: &str) -> Option<crate::config::ConfigError> {
+    let spec = &cfg.profile.get(profile)?.strategy;
+    if NativeStrategy::kind_from_spec(spec).is_some() {
+        return None;
+    }
+    let path = cfg.resolve(Path::new(spec));
+    if path.is_file() {
+        return None;
+    }
+    let mut place = cfg.place_of(&["profile", profile, "strategy"]);
+    let looked = if path.as_path() == Path::new(spec) {
+        String::new()
+    } else {
+        format!(" (looked for {})", path.display())
+    };
+    place.message = format!(
+        "profile.{profile}.strategy: script `{spec}` not found{looked}; paths are relative to the config file"
+    );
+    Some(place)
+}
+
 impl Sessions {
     pub fn build(
         cfg: &Config,
@@ -269,6 +292,9 @@ impl Sessions {
                 strategy: twin.map_err(|m| located(cfg, profile_name, m))?,
                 script: None,
             });
+        }
+        if let Some(place) = missing_script(cfg, profile_name) {
+            return Err(EngineError::Config(place));
         }
         let path = cfg.resolve(Path::new(&prof.strategy));
         let script = self.compiled(&path).map_err(EngineError::Script)?;

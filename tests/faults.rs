@@ -68,9 +68,7 @@ impl Tmpfs {
             .status()
             .is_ok_and(|s| s.success());
         if !ok {
-            eprintln!(
-                "SKIPPED: cannot mount a tmpfs here (needs root and mount rights); the /dev/full tests still run"
-            );
+            skip("cannot mount a tmpfs here (needs root and mount rights); the /dev/full tests still run");
             return None;
         }
         Some(Tmpfs(dir.to_path_buf()))
@@ -112,7 +110,7 @@ fn temp_files(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn a_failed_state_write_never_lifts_a_limit_full_state_disk() {
+fn a_failed_state_write_never_lifts_a_limit_full_state_disk_needs_mount_rights() {
     // The uninterrupted run says which signals the limits admit.
     let reference = every_bar_project(5);
     let out = reference.vrev(&["replay", "bars.txt"]);
@@ -169,7 +167,7 @@ fn a_failed_state_write_never_lifts_a_limit_unwritable_journal() {
 }
 
 #[test]
-fn a_full_signal_folder_loses_no_signal_silently_and_leaves_no_temp_file() {
+fn a_full_signal_folder_loses_no_signal_silently_and_leaves_no_temp_file_needs_mount_rights() {
     let p = every_bar_project(1);
     let Some(fs) = Tmpfs::mount(&p.path("signals"), "16k") else {
         return;
@@ -192,7 +190,7 @@ fn a_full_signal_folder_loses_no_signal_silently_and_leaves_no_temp_file() {
 }
 
 #[test]
-fn a_read_only_signal_folder_loses_no_signal_silently() {
+fn a_read_only_signal_folder_loses_no_signal_silently_needs_mount_rights() {
     let p = every_bar_project(1);
     let Some(fs) = Tmpfs::mount(&p.path("signals"), "1m") else {
         return;

@@ -31,15 +31,29 @@ fn project(bars: usize) -> Project {
     p
 }
 
+/// A running `replay --pace`, its stderr read as it comes (`--pace` prints a line per signal,
+/// more than a pipe holds: an unread pipe would stall the replay).
+struct Replay {
+    child: Child,
+    stderr: std::thread::JoinHandle<String>,
+}
+
 /// `vrev replay --pace` at 6000x: one bar every 10 ms.
-fn start(p: &Project) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_vrev"))
+fn start(p: &Project) -> Replay {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vrev"))
         .args(["replay", "bars.txt", "--pace", "6000"])
         .current_dir(p.dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap()
+        .unwrap();
+    let mut pipe = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut pipe, &mut err).unwrap();
+        err
+    });
+    Replay { child, stderr }
 }
 
 fn events(p: &Project, kind: &str) -> Vec<serde_json::Value> {
@@ -66,7 +80,8 @@ fn settle() {
     std::thread::sleep(Duration::from_millis(300));
 }
 
-fn finish(mut child: Child) -> String {
+fn finish(replay: Replay) -> String {
+    let Replay { mut child, stderr } = replay;
     let t = Instant::now();
     while child.try_wait().unwrap().is_none() {
         assert!(
@@ -75,8 +90,7 @@ fn finish(mut child: Child) -> String {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut err = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let err = stderr.join().unwrap();
     assert!(child.wait().unwrap().success(), "{err}");
     err
 }

@@ -168,11 +168,10 @@ fn check_page(browser: &Path, page: &Path, trades: usize) {
 }
 
 #[test]
-fn the_report_loads_in_chromium_without_console_errors_and_shows_the_trades_on_price() {
+fn the_report_loads_in_chromium_without_console_errors_and_shows_the_trades_on_price_needs_chromium(
+) {
     let Some(browser) = chromium() else {
-        eprintln!(
-            "SKIPPED report_browser: no chromium on PATH (apt-get install -y chromium, or set VREV_CHROMIUM)"
-        );
+        skip("no chromium on PATH (apt-get install -y chromium, or set VREV_CHROMIUM)");
         return;
     };
     let p = Project::new();
@@ -208,13 +207,13 @@ fn the_report_loads_in_chromium_without_console_errors_and_shows_the_trades_on_p
 }
 
 #[test]
-fn the_report_of_the_real_two_year_file_loads_in_chromium() {
+fn the_report_of_the_real_two_year_file_loads_in_chromium_needs_real_data_and_chromium() {
     let Some(data) = real_data() else {
-        eprintln!("SKIPPED report_browser (real data): ../shared/data is absent");
+        skip("../shared/data/es-1m-2021-2022.nt.txt.gz is not present");
         return;
     };
     let Some(browser) = chromium() else {
-        eprintln!("SKIPPED report_browser (real data): no chromium on PATH");
+        skip("no chromium on PATH (apt-get install -y chromium, or set VREV_CHROMIUM)");
         return;
     };
     let p = Project::new();

@@ -489,9 +489,9 @@ fn a_sweep_says_how_far_its_best_cell_can_be_trusted_and_draws_a_heatmap() {
 
 /// The real 2021–2022 file: a sweep's PBO and DSR are defined, and a monthly walk-forward runs.
 #[test]
-fn real_data_sweep_and_walk_forward() {
+fn real_data_sweep_and_walk_forward_needs_real_data() {
     let Some(file) = real_data() else {
-        eprintln!("skipped: ../shared/data not present");
+        skip("../shared/data/es-1m-2021-2022.nt.txt.gz is not present");
         return;
     };
     let p = Project::new();

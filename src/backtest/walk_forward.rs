@@ -657,7 +657,7 @@ pub fn terminal(wf: &WalkForward) -> String {
             "the stitched out-of-sample record",
         ));
     }
-    let _ = writeln!(out, "fill assumptions (DESIGN §10):");
+    let _ = writeln!(out, "fill assumptions (DESIGN §10, docs/design-rules.md):");
     for a in &wf.assumptions {
         let _ = writeln!(out, "  - {a}");
     }

@@ -175,7 +175,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         sink.latency.describe()
     );
     crate::outln!(
-        "done in {:.2} s. Live path by hand: `vrev serve {} --speed 60 --history 60` and, in a second terminal, `vrev run --playback` (the day's bars are old on the wall clock).",
+        "done in {:.2} s. Live path by hand: `vrev serve {} --speed max --history 60` and, in a second terminal, `vrev run --playback` (the day's bars are old on the wall clock; `--speed 60` plays them at a bar a second).",
         started.elapsed().as_secs_f64(),
         rel(&bars_file)
     );

@@ -122,6 +122,8 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
         journal: a.journal.clone(),
+        state_dir: a.state.state.clone(),
+        fresh_ledger: a.state.fresh,
         mode: "run".into(),
         // The wall clock judges the bars (DESIGN §11, §14): bars in the future are refused,
         // a signal already expired on the wall clock is history, except live frames in Playback.
@@ -130,12 +132,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         ..EngineOptions::default()
     };
     let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
-    if engine.recovery.from_files > 0 || engine.recovery.temp_files_removed > 0 {
-        crate::errln!(
-            "recovered after an interrupted run: {} signal ID(s) found only as files, {} unfinished temporary file(s) removed",
-            engine.recovery.from_files, engine.recovery.temp_files_removed
-        );
-    }
+    crate::run_summary::print_recovery(&engine, a.state.fresh);
     let profiles: Vec<String> = engine
         .window_profiles()
         .iter()
@@ -192,6 +189,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         by.join(", ")
     );
     crate::outln!("{}", crate::run_summary::refusals(e));
+    crate::outln!("{}", crate::run_summary::ledger(e));
     crate::outln!("{}", crate::run_summary::refused_bars(e));
     crate::outln!(
         "latency (bar frame → signal file renamed): {}",

@@ -142,13 +142,68 @@ impl Sink for EngineSink {
             .map(|(w, p, _)| format!("{w}={p}"))
             .collect();
         format!(
-            "last bar {last} | signals today {today} (run {}) | {} | latency {} ",
+            "last bar {last} | signals today {today} (run {}) | {} | {} | latency {} ",
             self.engine.stats.signals,
+            crate::shadow_status::describe(&self.engine),
             profiles.join(" "),
             match self.latency.percentiles() {
                 Some((a, b)) => format!("p50 {a} µs p99 {b} µs"),
                 None => "n/a".into(),
             }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_shows_the_open_shadow_position_and_todays_shadow_pnl() {
+        let cfg = crate::config::Config::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml"),
+        )
+        .unwrap();
+        let engine = Engine::new(&cfg, crate::engine::EngineOptions::default()).unwrap();
+        let mut sink = EngineSink::new(engine);
+        sink.announce = false;
+        let bars = crate::synth::generate(&crate::synth::SynthOptions {
+            days: 1,
+            ..Default::default()
+        });
+        let flat = sink.status();
+        assert!(
+            flat.contains("| open: none | today's shadow P&L $0.00 |"),
+            "{flat}"
+        );
+        let mut seen_open = false;
+        for bar in &bars {
+            sink.bar(bar, false, Instant::now());
+            let status = sink.status();
+            if let Some(t) = sink.engine.book().open_trades().first() {
+                seen_open = true;
+                let want = match t.entry_price {
+                    Some(p) => format!("| open BUY 3 @ {p:.2} |"),
+                    None => "| open BUY 3 entry pending |".to_string(),
+                };
+                assert!(status.contains(&want), "{status}");
+            }
+        }
+        assert!(seen_open);
+        let day = sink
+            .engine
+            .clock()
+            .stamp(bars[bars.len() - 1].close_time)
+            .trading_day;
+        let pnl = sink.engine.book().realized_on(day);
+        assert!(pnl != 0.0, "the synthetic day closes trades");
+        let status = sink.status();
+        assert!(
+            status.contains(&format!(
+                "today's shadow P&L {}",
+                crate::backtest::format::money(pnl)
+            )),
+            "{status}"
+        );
     }
 }

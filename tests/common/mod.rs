@@ -136,3 +136,15 @@ pub fn real_data() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/es-1m-2021-2022.nt.txt.gz");
     p.exists().then_some(p)
 }
+
+/// Reports a test that cannot run here: `SKIPPED <test>: <why>` on the process's stderr, which
+/// `cargo test` does not capture (an `eprintln!` would be hidden behind `ok`). Tests that may
+/// skip say what they need in their name (`needs_real_data`, `needs_chromium`,
+/// `needs_mount_rights`), so the `ok` line itself tells the reader.
+pub fn skip(why: &str) {
+    use std::io::Write;
+    let name = std::thread::current().name().unwrap_or("test").to_string();
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(format!("SKIPPED {name}: {why}\n").as_bytes());
+}

@@ -50,7 +50,7 @@ pub fn terminal(s: &Summary) -> String {
             let _ = writeln!(out, "  ! {w}");
         }
     }
-    let _ = writeln!(out, "fill assumptions (DESIGN §10):");
+    let _ = writeln!(out, "fill assumptions (DESIGN §10, docs/design-rules.md):");
     for a in &s.assumptions {
         let _ = writeln!(out, "  - {a}");
     }
