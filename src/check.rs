@@ -339,6 +339,11 @@ pub fn run(a: &CheckArgs) -> Result<()> {
             if prof.strategy.starts_with("builtin:") {
                 continue;
             }
+            if let Some(place) = crate::sessions::missing_script(&cfg, name) {
+                profile_problems += 1;
+                crate::outln!("error   {place}");
+                continue;
+            }
             let path = cfg.resolve(Path::new(&prof.strategy));
             used.insert(canonical(&path));
             let Some(script) = scripts.examine(&path) else {

@@ -96,7 +96,8 @@ fn located(cfg: &Config, profile: &str, message: String) -> EngineError {
 /// with the path as the config writes it (not a compile error of a file that is not there).
 pub fn missing_script(cfg: &Config, profile: &str) -> Option<crate::config::ConfigError> {
     let spec = &cfg.profile.get(profile)?.strategy;
-    if NativeStrategy::kind_from_spec(spec).is_some() {
+    // Builtins (native references and twins) are checked by the config's validation.
+    if spec.starts_with("builtin:") {
         return None;
     }
     let path = cfg.resolve(Path::new(spec));

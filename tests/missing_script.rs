@@ -40,4 +40,17 @@ fn a_missing_script_is_not_found_at_its_config_line_not_a_compile_error() {
         assert!(!err.contains("does not compile"), "{args:?}: {err}");
         assert!(!err.contains("os error"), "{args:?}: {err}");
     }
+    // `vrev check` says the same (on stdout, with its other verdicts), not "does not compile".
+    let o = p.vrev(&["check"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(&format!("config.toml:{line}:")),
+        "check: {out}"
+    );
+    assert!(
+        out.contains("`strategies/vreversl.rhai` not found"),
+        "check: {out}"
+    );
+    assert!(!out.contains("os error"), "check: {out}");
 }

@@ -20,6 +20,7 @@ const RUN: &[&str] = &[
     "vrev run --playback",
     "vrev record --out bars.csv",
     "vrev backtest ../shared/data/es-1m-2021-2022.nt.txt.gz --report out/",
+    "vrev backtest demo/bars.txt --profile orb",
 ];
 
 /// `vrev …` spans of the README that are not commands to run as they stand, and why.
@@ -39,6 +40,11 @@ const FRAGMENTS: &[(&str, &str)] = &[
         "practice mode named in prose; tests/pace.rs runs it",
     ),
     ("vrev replay", "names the command in a benchmark table"),
+    ("vrev explain", "names the command; tests/explain.rs runs it"),
+    (
+        "vrev check my.rhai",
+        "a placeholder script in prose; tests/check.rs checks scripts run alone",
+    ),
     (
         "vrev backtest --report",
         "names the command in a benchmark table",
@@ -225,6 +231,10 @@ fn the_readme_and_help_commands_work_as_written_on_a_copy_of_the_repo() {
 
     for c in HELP_EXAMPLES {
         run(&repo, c);
+    }
+    // The indicator strategies' profiles, as the README shows one.
+    for p in ["orb", "vwap_reversion", "ema_pullback"] {
+        run(&repo, &format!("vrev backtest demo/bars.txt --profile {p}"));
     }
 
     // The headline backtest, where the data is.
