@@ -239,7 +239,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
                     crate::outln!("report: {}", dir.join("walk_forward.html").display());
                 }
             }
-            return Ok(());
+            return crate::script_failures::end_of_sweep(&wf.script_errors, a.allow_script_errors);
         }
         let pb = progress(grid.len() as u64);
         pb.set_message("sweep cells");

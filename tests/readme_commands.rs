@@ -40,7 +40,10 @@ const FRAGMENTS: &[(&str, &str)] = &[
         "practice mode named in prose; tests/pace.rs runs it",
     ),
     ("vrev replay", "names the command in a benchmark table"),
-    ("vrev explain", "names the command; tests/explain.rs runs it"),
+    (
+        "vrev explain",
+        "names the command; tests/explain.rs runs it",
+    ),
     (
         "vrev check my.rhai",
         "a placeholder script in prose; tests/check.rs checks scripts run alone",

@@ -119,3 +119,34 @@ fn a_sweep_with_script_errors_in_its_cells_fails_unless_allowed() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn a_walk_forward_with_script_errors_in_its_cells_fails_unless_allowed() {
+    let p = project();
+    p.write(
+        "strategies/probe.rhai",
+        "fn params() { #{ n: 1 } }\nfn on_bar(t, p) {\n    if p.n == 2 && et_minute(t) >= 13 * 60 + 30 {\n        let x = hihg(t);\n    }\n}\n",
+    );
+    let bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+        days: 3,
+        ..Default::default()
+    });
+    write_nt(&p.path("bars.txt"), &bars);
+    let args = [
+        "backtest",
+        "bars.txt",
+        "--sweep",
+        "profile.production.params.n=1,2",
+        "--walk-forward",
+        "train=1D,test=1D",
+    ];
+    let out = p.vrev(&args);
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("blanked bars in 1 sweep cell(s), first n=2"),
+        "{e}"
+    );
+    let out = p.vrev(&[&args[..], &["--allow-script-errors"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -212,6 +212,8 @@ pub struct BlockRun {
     pub facts: Vec<TradeFacts>,
     /// Bars in the block.
     pub bars: usize,
+    /// Script errors that blanked bars of the block.
+    pub script_errors: u64,
 }
 
 /// Runs `run_block(cell, block)` for every pair in `tasks` on `threads` threads; results keyed
@@ -297,6 +299,9 @@ pub struct WalkForward {
     /// The stitched out-of-sample trades in exit order.
     #[serde(skip)]
     pub trades: Vec<Trade>,
+    /// (cell, script errors) of every cell whose script failed on some bars.
+    #[serde(skip)]
+    pub script_errors: Vec<(String, u64)>,
 }
 
 /// What the runner needs besides the bars.
@@ -385,6 +390,7 @@ pub fn walk_forward(
                     })
                     .collect();
                 BlockRun {
+                    script_errors: bt.script_errors,
                     daily: bt.daily_pnl(|_| true),
                     bars: blocks[block].bars.len(),
                     facts,
@@ -400,6 +406,13 @@ pub fn walk_forward(
     for (&(c, b), r) in tasks.iter().zip(runs) {
         by_key[c][b] = Some(r?);
     }
+    // Cells whose script failed on some bars, with how many: the run must end loudly.
+    let script_errors: Vec<(String, u64)> = (0..configs.len())
+        .filter_map(|c| {
+            let n: u64 = by_key[c].iter().flatten().map(|r| r.script_errors).sum();
+            (n > 0).then(|| (short(&setup.grid[c]), n))
+        })
+        .collect();
     let block_run = |c: usize, b: usize| by_key[c][b].as_ref().expect("planned block ran");
     let commission = setup.base.backtest.commission_per_contract_side;
     let stats_over = |c: usize, range: Range<usize>| -> Stats {
@@ -518,6 +531,7 @@ pub fn walk_forward(
         warnings,
         assumptions,
         trades,
+        script_errors,
     })
 }
 
