@@ -15,8 +15,9 @@ use vrev::config::Config;
 use vrev::engine::{Engine, EngineOptions};
 
 /// (profile, its native twin, the largest script/twin time ratio allowed)
-const STRATEGIES: [(&str, &str, f64); 4] = [
+const STRATEGIES: [(&str, &str, f64); 5] = [
     ("production", "builtin:vreversal", 2.0),
+    ("bidirectional", "builtin:bidirectional", 2.0),
     ("orb", "builtin:orb", 3.0),
     ("vwap_reversion", "builtin:vwap_reversion", 3.0),
     ("ema_pullback", "builtin:ema_pullback", 3.0),

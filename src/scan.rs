@@ -47,6 +47,31 @@ pub enum Find {
     RallyToLevel { tol: f64 },
 }
 
+impl Level {
+    /// The level of origin bar `i`.
+    pub fn at(self, s: &BarSeries, i: usize) -> f64 {
+        match self {
+            Level::High => s.high(i),
+            Level::Low => s.low(i),
+            Level::Close => s.close(i),
+        }
+    }
+}
+
+impl Find {
+    /// The bar this mark finds in `a..=b` (clamped), given the origin's level.
+    pub fn search(self, s: &BarSeries, a: i64, b: i64, level: f64) -> Option<usize> {
+        match self {
+            Find::LowestLow => s.lowest_low(a, b),
+            Find::HighestHigh => s.highest_high(a, b),
+            Find::HighAboveLevel => s.first_high_above(a, b, level),
+            Find::LowBelowLevel => s.first_low_below(a, b, level),
+            Find::PullbackToLevel { tol } => s.first_pullback_to(a, b, level, tol),
+            Find::RallyToLevel { tol } => s.first_rally_to(a, b, level, tol),
+        }
+    }
+}
+
 /// One step of a scan. Mark indices: 0 is the origin, 1.. the marks in the order they were set.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
@@ -148,25 +173,14 @@ impl Scan {
         'origin: for i in first..=t - self.min_back {
             let iu = i as usize;
             marks[0] = iu;
-            let level = match self.level {
-                Level::High => s.high(iu),
-                Level::Low => s.low(iu),
-                Level::Close => s.close(iu),
-            };
+            let level = self.level.at(s, iu);
             let mut n = 1;
             for step in &self.steps {
                 match *step {
                     Step::Mark { from, lo, hi, find } => {
                         let base = marks[from] as i64;
                         let (a, b) = (base + lo, (base + hi).min(t));
-                        let hit = match find {
-                            Find::LowestLow => s.lowest_low(a, b),
-                            Find::HighestHigh => s.highest_high(a, b),
-                            Find::HighAboveLevel => s.first_high_above(a, b, level),
-                            Find::LowBelowLevel => s.first_low_below(a, b, level),
-                            Find::PullbackToLevel { tol } => s.first_pullback_to(a, b, level, tol),
-                            Find::RallyToLevel { tol } => s.first_rally_to(a, b, level, tol),
-                        };
+                        let hit = find.search(s, a, b, level);
                         match hit {
                             Some(k) => marks[n] = k,
                             None => continue 'origin,
@@ -246,11 +260,7 @@ impl Scan {
         let mut out = Vec::new();
         for i in first..=t - self.min_back {
             let iu = i as usize;
-            let level = match self.level {
-                Level::High => s.high(iu),
-                Level::Low => s.low(iu),
-                Level::Close => s.close(iu),
-            };
+            let level = self.level.at(s, iu);
             let mut marks = vec![iu];
             let mut result = (None, Outcome::Passed);
             for (k, step) in self.steps.iter().enumerate() {
@@ -258,14 +268,7 @@ impl Scan {
                     Step::Mark { from, lo, hi, find } => {
                         let base = marks[from] as i64;
                         let (a, b) = (base + lo, (base + hi).min(t));
-                        let hit = match find {
-                            Find::LowestLow => s.lowest_low(a, b),
-                            Find::HighestHigh => s.highest_high(a, b),
-                            Find::HighAboveLevel => s.first_high_above(a, b, level),
-                            Find::LowBelowLevel => s.first_low_below(a, b, level),
-                            Find::PullbackToLevel { tol } => s.first_pullback_to(a, b, level, tol),
-                            Find::RallyToLevel { tol } => s.first_rally_to(a, b, level, tol),
-                        };
+                        let hit = find.search(s, a, b, level);
                         match hit {
                             Some(m) => {
                                 marks.push(m);
