@@ -52,6 +52,11 @@ impl Strategy for Orb {
         }
         let lo_s = self.cx.get(Spec::RangeLow(self.start, self.end));
         let lo = self.cx.at(lo_s, t);
+        let close = self.cx.series.borrow().close(t);
+        let (up, down) = (close > hi, close < lo);
+        if !up && !down {
+            return Ok(());
+        }
         let size = hi - lo;
         if size < self.min_range || size > self.max_range {
             return Ok(());
@@ -59,23 +64,28 @@ impl Strategy for Orb {
         let at_s = self.cx.get(Spec::BarAt(self.end));
         let at = self.cx.at(at_s, t);
         let after = if at.is_nan() { -1 } else { at as i64 } + 1;
+        let s = self.cx.series.clone();
+        let s = s.borrow();
+        let ti = t as i64;
+        let first_up = up && s.first_close_above(after, ti, hi) == Some(t);
+        let first_down = down && s.first_close_below(after, ti, lo) == Some(t);
+        if !first_up && !first_down {
+            return Ok(());
+        }
         let mut c = 70;
         let vols = self.cx.get(Spec::Field(Field::Volume));
         let avg = self.cx.get(Spec::Sma(vols, self.volume_len));
-        let s = self.cx.series.clone();
-        let s = s.borrow();
         if s.volume(t) > self.cx.at(avg, t) {
             c += 10;
         }
         if size <= self.max_range / 2.0 {
             c += 10;
         }
-        let extra = || vec![("range".to_string(), ExtraValue::Float(size))];
-        let (close, ti) = (s.close(t), t as i64);
-        if close > hi && s.first_close_above(after, ti, hi) == Some(t) {
-            out.push(proposal(Side::Buy, close, (hi, lo), c, "orb", extra()));
-        } else if close < lo && s.first_close_below(after, ti, lo) == Some(t) {
-            out.push(proposal(Side::Sell, close, (lo, hi), c, "orb", extra()));
+        let extra = vec![("range".to_string(), ExtraValue::Float(size))];
+        if first_up {
+            out.push(proposal(Side::Buy, close, (hi, lo), c, "orb", extra));
+        } else {
+            out.push(proposal(Side::Sell, close, (lo, hi), c, "orb", extra));
         }
         Ok(())
     }
