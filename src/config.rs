@@ -62,6 +62,14 @@ pub struct EngineSection {
     pub fsync: bool,
 }
 
+impl EngineSection {
+    /// `trading_day_start` in minutes after ET midnight (validated when the config loads; the
+    /// CME 18:00 otherwise).
+    pub fn trading_day_start_minute(&self) -> u32 {
+        parse_hhmm(&self.trading_day_start).unwrap_or(18 * 60)
+    }
+}
+
 impl Default for EngineSection {
     fn default() -> Self {
         EngineSection {

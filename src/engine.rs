@@ -19,8 +19,7 @@ use crate::sessions::Sessions;
 use crate::signal::{signal_id, write_atomic, Signal};
 use crate::state_lock::StateLock;
 use crate::strategy::{Proposal, StrategyError};
-use crate::time::{format_utc, parse_hhmm, EtStamp, MarketClock, EXCHANGE_TZ};
-use chrono::NaiveTime;
+use crate::time::{format_utc, EtStamp, MarketClock};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -223,12 +222,8 @@ impl Engine {
                 (ledger, rec, Some(journal), Some(signals_dir), Some(lock))
             }
         };
-        let day_start = parse_hhmm(&cfg.engine.trading_day_start).unwrap_or(18 * 60);
         let mut engine = Engine {
-            clock: MarketClock::new(
-                EXCHANGE_TZ,
-                NaiveTime::from_hms_opt(day_start / 60, day_start % 60, 0).expect("validated"),
-            ),
+            clock: MarketClock::exchange_rolling_at(cfg.engine.trading_day_start_minute()),
             series,
             sessions,
             book: Book::new(FillModel::from_config(cfg)),

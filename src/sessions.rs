@@ -128,7 +128,7 @@ impl Sessions {
             max_call_time: std::time::Duration::from_millis(cfg.engine.script_max_call_ms),
             ..ScriptLimits::default()
         };
-        let day_start = crate::time::parse_hhmm(&cfg.engine.trading_day_start).unwrap_or(18 * 60);
+        let day_start = cfg.engine.trading_day_start_minute();
         let host = ScriptHost::with_day_start(series.clone(), limits, day_start);
         let mut s = Sessions {
             slots: Vec::new(),
@@ -279,12 +279,11 @@ impl Sessions {
                 script: None,
             });
         }
-        let day_start = crate::time::parse_hhmm(&cfg.engine.trading_day_start).unwrap_or(18 * 60);
         if let Some(twin) = crate::strategy::twins::build(
             &prof.strategy,
             self.series.clone(),
             &prof.params,
-            day_start,
+            cfg.engine.trading_day_start_minute(),
         ) {
             return Ok(Slot {
                 profile_name: profile_name.into(),

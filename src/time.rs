@@ -73,6 +73,13 @@ impl MarketClock {
         }
     }
 
+    /// The exchange clock whose trading day rolls `day_start_minute` minutes after ET midnight.
+    pub fn exchange_rolling_at(day_start_minute: u32) -> Self {
+        let roll = NaiveTime::from_hms_opt(day_start_minute / 60, day_start_minute % 60, 0)
+            .unwrap_or_default();
+        Self::new(EXCHANGE_TZ, roll)
+    }
+
     /// The exchange clock with the CME 18:00 roll.
     pub fn exchange() -> Self {
         Self::new(

@@ -132,13 +132,8 @@ impl Indicators {
     /// Series over a history of `capacity` bars (the [`BarSeries`]' capacity); trading days
     /// start at `day_start_minute` ET (minutes after midnight).
     pub fn new(capacity: usize, day_start_minute: u32) -> Self {
-        let clock = MarketClock::new(
-            crate::time::EXCHANGE_TZ,
-            chrono::NaiveTime::from_hms_opt(day_start_minute / 60, day_start_minute % 60, 0)
-                .unwrap_or_default(),
-        );
         Indicators {
-            clock,
+            clock: MarketClock::exchange_rolling_at(day_start_minute),
             day_start_minute,
             entries: Vec::new(),
             ids: HashMap::new(),
