@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use vrev::backtest::{report, run, sweep};
-use vrev::barfile::{read_file, ReadOptions};
 use vrev::config::Config;
-use vrev::engine::EngineOptions;
+use vrev::host::engine::EngineOptions;
+use vrev::market::barfile::{read_file, ReadOptions};
 
 fn time(f: impl FnOnce()) -> Duration {
     let t = Instant::now();

@@ -23,13 +23,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
-use vrev::bar::Bar;
 use vrev::config::Config;
-use vrev::engine::{Engine, EngineOptions, Outputs};
 use vrev::feed::client::{Client, ClientOptions, Flow, Sink};
 use vrev::feed::protocol::{self, Msg};
 use vrev::feed::run::EngineSink;
 use vrev::feed::server::{serve, ServeOptions};
+use vrev::host::engine::{Engine, EngineOptions, Outputs};
+use vrev::market::bar::Bar;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -287,7 +287,7 @@ fn live_latency(bars: Arc<Vec<Bar>>, signal_times: Arc<Vec<i64>>, fsync: bool, r
 fn main() {
     let n = env("VREV_BENCH_BARS", 1_100_000);
     let days = (n as u32).div_ceil(1380);
-    let mut bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+    let mut bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         days,
         ..Default::default()
     });
@@ -321,7 +321,7 @@ fn main() {
 
     let live_days = env("VREV_BENCH_LIVE_DAYS", 100) as u32;
     let start = chrono::Utc::now().date_naive() + chrono::Duration::days(14);
-    let live = vrev::synth::generate(&vrev::synth::SynthOptions {
+    let live = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         start,
         days: live_days,
         seed: 9,

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vrev::config::Config;
-use vrev::engine::{Engine, EngineOptions};
-use vrev::reload::Reloader;
+use vrev::host::engine::{Engine, EngineOptions};
+use vrev::host::reload::Reloader;
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -35,7 +35,7 @@ fn main() {
     let cfg = Config::load(&config_path).expect("config");
     let mut engine = Engine::new(&cfg, EngineOptions::default()).expect("engine");
     let mut reloader = Reloader::watch(&config_path, &cfg, vec![], None).expect("watch");
-    let bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         days: 12,
         ..Default::default()
     });
@@ -47,7 +47,7 @@ fn main() {
         let saves = saves.clone();
         let script = script.clone();
         std::thread::spawn(move || {
-            let mut rng = vrev::synth::Rng::new(7);
+            let mut rng = vrev::market::synth::Rng::new(7);
             std::thread::sleep(Duration::from_millis(300));
             for n in 0..40 {
                 let text = format!("{original}\n// save {n}\n");
@@ -88,7 +88,7 @@ fn main() {
         }
     }
     writer.join().expect("writer");
-    println!("reload bench: {} saves of strategies/vreversal.rhai under a 1 bar/ms loop (debounce {} ms)", latencies_ms.len(), vrev::reload::DEBOUNCE.as_millis());
+    println!("reload bench: {} saves of strategies/vreversal.rhai under a 1 bar/ms loop (debounce {} ms)", latencies_ms.len(), vrev::host::reload::DEBOUNCE.as_millis());
     let n = latencies_ms.len();
     if n == 0 {
         println!("  no reload observed");

@@ -10,9 +10,9 @@
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use vrev::barfile::{read_file, ReadOptions};
 use vrev::config::Config;
-use vrev::engine::{Engine, EngineOptions};
+use vrev::host::engine::{Engine, EngineOptions};
+use vrev::market::barfile::{read_file, ReadOptions};
 
 /// (profile, its native twin, the largest script/twin time ratio allowed)
 const STRATEGIES: [(&str, &str, f64); 5] = [

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use vrev::backtest::sweep::{self, SortBy};
 use vrev::backtest::walk_forward::{self, Setup};
-use vrev::barfile::{read_file, ReadOptions};
 use vrev::config::Config;
-use vrev::engine::EngineOptions;
+use vrev::host::engine::EngineOptions;
+use vrev::market::barfile::{read_file, ReadOptions};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -4,7 +4,7 @@
 //! `--set KEY=VALUE` overrides are applied after the file is read (so file errors keep their
 //! places) and are validated again; an error in one names the `--set`.
 
-use crate::time::{parse_hhmm, SessionWindow};
+use crate::market::time::{parse_hhmm, SessionWindow};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -78,7 +78,7 @@ impl Default for EngineSection {
             state_dir: "state".into(),
             trading_day_start: "18:00".into(),
             signal_ttl_seconds: 90,
-            history_bars: crate::bar::DEFAULT_HISTORY_BARS,
+            history_bars: crate::market::bar::DEFAULT_HISTORY_BARS,
             bar_seconds: 60,
             script_max_operations: 200_000,
             script_max_call_ms: 50,
@@ -181,8 +181,8 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub fn allows(self, side: crate::price::Side) -> bool {
-        use crate::price::Side;
+    pub fn allows(self, side: crate::market::price::Side) -> bool {
+        use crate::market::price::Side;
         matches!(
             (self, side),
             (Direction::Both, _) | (Direction::Long, Side::Buy) | (Direction::Short, Side::Sell)
@@ -465,7 +465,7 @@ fn within(v: f64, lo: f64, hi: f64, unit: &str) -> Result<(), String> {
 
 /// A name that is written into signal files, the journal or the status line: one line, no `=`.
 fn text(s: &str) -> Result<(), String> {
-    match crate::signal::value_problem(s, 64) {
+    match value_problem(s, 64) {
         None => Ok(()),
         Some(why) => Err(format!("{s:?} {why}")),
     }
@@ -620,7 +620,7 @@ impl Config {
         let at2 = |a: &str, b: &str| vec![key(a), key(b)];
         within(i.tick_size, 1e-6, 10_000.0, "price units")
             .map_err(|m| (at2("instrument", "tick_size"), m))?;
-        if crate::price::price_decimals(i.tick_size) > 8 {
+        if crate::market::price::price_decimals(i.tick_size) > 8 {
             return Err((
                 at2("instrument", "tick_size"),
                 format!("{} has more than 8 decimals", i.tick_size),
@@ -712,15 +712,15 @@ impl Config {
                 path.push(key(&k));
                 (path, m)
             })?;
-            if crate::strategy::native::NativeStrategy::kind_from_spec(&p.strategy).is_none()
-                && !crate::strategy::twins::NAMES.contains(&p.strategy.as_str())
-                && p.strategy.starts_with("builtin:")
+            if p.strategy.starts_with("builtin:")
+                && !BUILTIN_STRATEGIES.contains(&p.strategy.as_str())
             {
                 return Err((
                     at("strategy"),
                     format!(
-                        "unknown builtin `{}` (builtin:vreversal, builtin:bidirectional, builtin:orb, builtin:vwap_reversion, builtin:ema_pullback)",
-                        p.strategy
+                        "unknown builtin `{}` ({})",
+                        p.strategy,
+                        BUILTIN_STRATEGIES.join(", ")
                     ),
                 ));
             }
@@ -874,6 +874,40 @@ impl Config {
             message: path.join("."),
         }
     }
+}
+
+/// The native strategies a profile may name instead of a script: the DESIGN §9 reference
+/// (`builtin:vreversal`, `builtin:bidirectional`) and the twins of the shipped indicator scripts.
+/// The strategy layer builds each (a unit test in `strategy::twins` holds it to this list).
+pub const BUILTIN_STRATEGIES: [&str; 5] = [
+    "builtin:vreversal",
+    "builtin:bidirectional",
+    "builtin:orb",
+    "builtin:vwap_reversion",
+    "builtin:ema_pullback",
+];
+
+/// Why `value` cannot be a value of a signal file's `KEY=VALUE` line (names, patterns and reasons
+/// from the config and from scripts end up there, so both are checked with this one rule): a line break would inject a line of its own, any
+/// other control character would corrupt it, `=` makes the line ambiguous to a reader that splits
+/// at the last `=`. `None` when it can.
+pub fn value_problem(value: &str, max_chars: usize) -> Option<String> {
+    if value.trim().is_empty() {
+        return Some("is empty".into());
+    }
+    if value.chars().count() > max_chars {
+        return Some(format!("is longer than {max_chars} characters"));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Some(format!(
+            "contains the control character {:?} (a line break would inject a line into the signal file)",
+            c
+        ));
+    }
+    if value.contains('=') {
+        return Some("contains `=`, which separates keys from values in the signal file".into());
+    }
+    None
 }
 
 #[cfg(test)]

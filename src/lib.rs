@@ -1,42 +1,16 @@
 //! vrev: a Rust host that feeds one-minute bars to Rhai pattern scripts and turns what they
-//! propose into NinjaTrader 8 signal files. See `src/README.md` for the module map.
+//! propose into NinjaTrader 8 signal files. See `src/README.md` for the layers and the module map.
+//!
+//! Layers, lowest first (each imports only those before it; `tests/layers.rs` checks it):
+//! `market` → `config` → `strategy` → `host` → `feed` / `scenario` / `backtest` (with `stats`)
+//! → `cli`.
 
 pub mod backtest;
-pub mod bar;
-pub mod barfile;
-pub mod book;
-pub mod check;
 pub mod cli;
-pub mod commands;
 pub mod config;
-pub mod engine;
-pub mod engine_error;
-pub mod explain;
-pub mod faults;
 pub mod feed;
-pub mod fresh_ledger;
-pub mod indicators;
-pub mod inputs;
-pub mod interrupt;
-pub mod journal;
-pub mod ledger;
-pub mod out;
-pub mod pace_report;
-pub mod plausibility;
-pub mod price;
-pub mod proposal_check;
-pub mod reload;
-pub mod rules;
-pub mod run_summary;
-pub mod scan;
+pub mod host;
+pub mod market;
 pub mod scenario;
-pub mod script_calls;
-pub mod script_failures;
-pub mod sessions;
-pub mod shadow_status;
-pub mod signal;
-pub mod state_lock;
 pub mod stats;
 pub mod strategy;
-pub mod synth;
-pub mod time;

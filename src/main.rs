@@ -15,12 +15,14 @@ fn main() {
         .with_target(false)
         .without_time()
         .init();
-    let cli = vrev::cli::Cli::parse();
-    if let Err(e) = vrev::commands::run(cli) {
+    let cli = vrev::cli::args::Cli::parse();
+    if let Err(e) = vrev::cli::commands::run(cli) {
         vrev::errln!("error: {e:#}");
-        let stopped = e.downcast_ref::<vrev::interrupt::Interrupted>().is_some();
+        let stopped = e
+            .downcast_ref::<vrev::cli::interrupt::Interrupted>()
+            .is_some();
         std::process::exit(if stopped {
-            vrev::interrupt::EXIT_CODE
+            vrev::cli::interrupt::EXIT_CODE
         } else {
             1
         });

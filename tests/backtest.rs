@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use std::path::Path;
 use vrev::backtest::{run, sweep};
 use vrev::config::Config;
-use vrev::engine::EngineOptions;
-use vrev::synth::{generate, write_ninjatrader, SynthOptions};
+use vrev::host::engine::EngineOptions;
+use vrev::market::synth::{generate, write_ninjatrader, SynthOptions};
 
 fn repo_config(sets: &[&str]) -> Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
@@ -173,7 +173,7 @@ fn the_report_shows_every_trade_with_trader_times_and_the_statistics_traders_exp
         "signal_id,side,window,profile,signal_time,signal_time_et,entry_time,entry_time_et,entry_price,stop,target,exit_time,exit_time_et,exit_price,exit_reason,contracts,hold_minutes,mae_points,mfe_points,pnl"
     );
     assert!(trades.lines().count() > 10 && trades.contains(",BUY,") && trades.contains(",SELL,"));
-    let clock = vrev::time::MarketClock::exchange();
+    let clock = vrev::market::time::MarketClock::exchange();
     let utc = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
     for line in trades.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -460,7 +460,7 @@ proptest! {
         let full = run(&cfg, EngineOptions::default(), &bars, |_| {}).unwrap();
         let part = run(&cfg, EngineOptions::default(), &bars[..cut], |_| {}).unwrap();
         let cut_time = bars[cut - 1].close_time;
-        let before = |bt: &vrev::backtest::Backtest| -> Vec<vrev::book::Trade> {
+        let before = |bt: &vrev::backtest::Backtest| -> Vec<vrev::host::book::Trade> {
             bt.trades.iter().filter(|t| t.exit_time.unwrap() < cut_time).cloned().collect()
         };
         prop_assert!(!before(&full).is_empty() || cut < 2000);

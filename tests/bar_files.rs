@@ -5,16 +5,19 @@
 mod common;
 use chrono::{DateTime, Utc};
 use common::*;
-use vrev::bar::Bar;
-use vrev::time::MarketClock;
+use vrev::market::bar::Bar;
+use vrev::market::time::MarketClock;
 
 /// One synthetic trading day (three signals) as a NinjaTrader export, and its bars.
 fn day(p: &Project) -> Vec<Bar> {
     let o = p.vrev(&["synth", "--out", "bars.txt", "--days", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    vrev::barfile::read_file(&p.path("bars.txt"), &vrev::barfile::ReadOptions::default())
-        .unwrap()
-        .bars
+    vrev::market::barfile::read_file(
+        &p.path("bars.txt"),
+        &vrev::market::barfile::ReadOptions::default(),
+    )
+    .unwrap()
+    .bars
 }
 
 fn utc(t: i64) -> DateTime<Utc> {

@@ -29,13 +29,13 @@ fn setup(bars_text: &[u8]) -> Project {
 #[test]
 fn sigkill_at_random_moments_then_rerun_gives_exactly_the_uninterrupted_files() {
     // 40 synthetic trading days: about 120 signals, each written with fsync.
-    let bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         days: 40,
         seed: 11,
         ..Default::default()
     });
     let mut text = Vec::new();
-    vrev::synth::write_ninjatrader(&bars, &mut text).unwrap();
+    vrev::market::synth::write_ninjatrader(&bars, &mut text).unwrap();
 
     let reference = setup(&text);
     let started = Instant::now();
@@ -49,7 +49,7 @@ fn sigkill_at_random_moments_then_rerun_gives_exactly_the_uninterrupted_files() 
         expected.len()
     );
 
-    let mut rng = vrev::synth::Rng::new(2024);
+    let mut rng = vrev::market::synth::Rng::new(2024);
     let mut killed_mid_run = 0;
     for run in 0..6 {
         let p = setup(&text);

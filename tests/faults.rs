@@ -43,7 +43,7 @@ fn every_bar_project_of(days: u32, max_bars: usize) -> Project {
     let p = Project::new();
     p.write("config.toml", EVERY_BAR_CONFIG);
     p.write("strategies/every_bar.rhai", EVERY_BAR_SCRIPT);
-    let mut bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+    let mut bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         days,
         seed: 5,
         ..Default::default()
@@ -444,7 +444,7 @@ fn bad_numbers_are_config_and_flag_errors_not_panics() {
 
 #[test]
 fn one_bad_bar_cannot_poison_a_file() {
-    let bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         days: 3,
         seed: 8,
         ..Default::default()

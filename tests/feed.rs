@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-use vrev::bar::Bar;
 use vrev::feed::protocol::{
     encode_bar, encode_hello, encode_historical_end, encode_historical_start, parse, Msg,
 };
+use vrev::market::bar::Bar;
 
 type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
 
@@ -184,7 +184,7 @@ fn count(text: &str, label: &str) -> u64 {
 /// by a live `vrev run`, so the tests that use them run with `--playback` (data time only).
 fn future_bars(days: u32, seed: u64) -> Vec<Bar> {
     let start = chrono::Utc::now().date_naive() + chrono::Duration::days(14);
-    vrev::synth::generate(&vrev::synth::SynthOptions {
+    vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         seed,
         start,
         days,
@@ -194,7 +194,7 @@ fn future_bars(days: u32, seed: u64) -> Vec<Bar> {
 
 /// A simple valid random walk, one bar a minute, fast to make in any quantity.
 fn walk(n: usize, first_close: i64) -> Vec<Bar> {
-    let mut rng = vrev::synth::Rng::new(7);
+    let mut rng = vrev::market::synth::Rng::new(7);
     let mut p: i64 = 20_000;
     (0..n)
         .map(|i| {
@@ -402,7 +402,7 @@ fn drops_mid_history_and_mid_live(legacy: bool, seed: u64) {
     let bars = Arc::new(future_bars(3, seed));
     let n = bars.len();
     let history = n / 2;
-    let mut rng = vrev::synth::Rng::new(seed);
+    let mut rng = vrev::market::synth::Rng::new(seed);
     let mut drops: Vec<usize> = (0..3)
         .map(|_| rng.range(10, history as i64 - 10) as usize)
         .collect();
@@ -1071,7 +1071,7 @@ fn run_applies_a_saved_config_edit_between_bars() {
 /// whatever the frame type, so no signal may be written for yesterday's patterns.
 #[test]
 fn old_publisher_chart_load_history_as_live_bars_writes_no_stale_signals() {
-    let bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         days: 1,
         seed: 4,
         ..Default::default()

@@ -6,11 +6,11 @@ mod common;
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
-use vrev::bar::{Bar, BarSeries};
+use vrev::market::bar::{Bar, BarSeries};
+use vrev::market::synth::{generate, SynthOptions};
 use vrev::strategy::native::{NativeKind, NativeStrategy, VParams};
 use vrev::strategy::script::{merge_params, ScriptHost, ScriptLimits, ScriptStrategy};
 use vrev::strategy::{Proposal, Strategy};
-use vrev::synth::{generate, SynthOptions};
 
 /// A script compiled and bound to `params` over a fresh series.
 fn bound(
@@ -122,7 +122,7 @@ fn vreversal_script_matches_the_reference_on_every_real_bar_needs_real_data() {
         common::skip("../shared/data/es-1m-2021-2022.nt.txt.gz is not present");
         return;
     };
-    let file = vrev::barfile::read_file(&path, &Default::default()).unwrap();
+    let file = vrev::market::barfile::read_file(&path, &Default::default()).unwrap();
     assert_eq!(file.bars.len(), 707_388);
     let n = compare(
         &file.bars,

@@ -333,7 +333,7 @@ fn remapping_a_window_in_the_config_switches_its_profile_at_the_next_bar_and_a_b
 /// `KEEP_STATE_ON_RELOAD` and its `init_state()` has the same shape; the journal says which.
 #[test]
 fn script_state_is_kept_only_when_asked_for_and_compatible() {
-    use vrev::engine::{Engine, EngineOptions};
+    use vrev::host::engine::{Engine, EngineOptions};
     let p = project(0);
     // Counts the bars it has seen; proposes once, on its 5th bar since its state began.
     let counting = |keep: bool, shape: &str, tag: &str| {
@@ -394,7 +394,7 @@ fn script_state_is_kept_only_when_asked_for_and_compatible() {
         .events
         .iter()
         .filter_map(|ev| match ev {
-            vrev::journal::Event::Reload { state, .. } => Some(state.clone()),
+            vrev::host::journal::Event::Reload { state, .. } => Some(state.clone()),
             _ => None,
         })
         .collect();
@@ -412,7 +412,7 @@ fn script_state_is_kept_only_when_asked_for_and_compatible() {
 /// panic; it is refused and the running line-up stays.
 #[test]
 fn reload_dropping_the_forced_profile_is_refused_not_a_panic() {
-    use vrev::engine::{Engine, EngineOptions};
+    use vrev::host::engine::{Engine, EngineOptions};
     let p = project(0);
     let cfg = vrev::config::Config::load(&p.path("config.toml")).unwrap();
     let mut e = Engine::new(
@@ -429,7 +429,7 @@ fn reload_dropping_the_forced_profile_is_refused_not_a_panic() {
     assert!(!e.reload_config(new, &text));
     assert_eq!(e.window_profiles()[0].1, "p2");
     let err = e.events.iter().find_map(|ev| match ev {
-        vrev::journal::Event::ReloadFailed { error, .. } => Some(error.clone()),
+        vrev::host::journal::Event::ReloadFailed { error, .. } => Some(error.clone()),
         _ => None,
     });
     assert!(err.unwrap().contains("--profile p2: unknown profile"));

@@ -504,7 +504,7 @@ fn from_and_to_select_trading_days_and_gzip_csv_reads_like_the_export() {
     for b in &bars {
         csv.push_str(&format!(
             "{},{},{},{},{},{}\n",
-            vrev::time::format_utc(b.close_time),
+            vrev::market::time::format_utc(b.close_time),
             b.open,
             b.high,
             b.low,

@@ -8,7 +8,7 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use vrev::synth::{generate, write_ninjatrader, SynthOptions};
+use vrev::market::synth::{generate, write_ninjatrader, SynthOptions};
 
 /// `$VREV_CHROMIUM`, else the first of the usual names on `PATH`.
 fn chromium() -> Option<PathBuf> {

@@ -21,7 +21,7 @@ fn project() -> Project {
             1,
         );
     p.write("config.toml", &config);
-    let bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         days: 1,
         ..Default::default()
     });
@@ -127,7 +127,7 @@ fn a_walk_forward_with_script_errors_in_its_cells_fails_unless_allowed() {
         "strategies/probe.rhai",
         "fn params() { #{ n: 1 } }\nfn on_bar(t, p) {\n    if p.n == 2 && et_minute(t) >= 13 * 60 + 30 {\n        let x = hihg(t);\n    }\n}\n",
     );
-    let bars = vrev::synth::generate(&vrev::synth::SynthOptions {
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
         days: 3,
         ..Default::default()
     });

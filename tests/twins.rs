@@ -6,11 +6,11 @@ mod common;
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
-use vrev::bar::{Bar, BarSeries};
-use vrev::price::Side;
+use vrev::market::bar::{Bar, BarSeries};
+use vrev::market::price::Side;
+use vrev::market::synth::{generate, SynthOptions};
 use vrev::strategy::script::{merge_params, ScriptHost, ScriptLimits};
 use vrev::strategy::{twins, Proposal, Strategy};
-use vrev::synth::{generate, SynthOptions};
 
 /// Proposals of script and twin side by side on every bar; (BUY, SELL) counts, or the test
 /// fails at the first difference.
@@ -100,7 +100,7 @@ fn each_indicator_strategy_matches_its_twin_on_every_real_bar_when_the_data_is_p
         eprintln!("SKIPPED: ../shared/data/es-1m-2021-2022.nt.txt.gz is not present");
         return;
     };
-    let file = vrev::barfile::read_file(&path, &Default::default()).unwrap();
+    let file = vrev::market::barfile::read_file(&path, &Default::default()).unwrap();
     for name in ["orb", "vwap_reversion", "ema_pullback"] {
         let (b, s) = compare(&file.bars, name, "");
         assert!(b > 100 && s > 100, "{name}: {b} BUY, {s} SELL");

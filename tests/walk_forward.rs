@@ -9,11 +9,11 @@ use std::path::Path;
 use vrev::backtest::run;
 use vrev::backtest::sweep::{self, SortBy};
 use vrev::backtest::walk_forward::{self, Setup};
-use vrev::bar::Bar;
 use vrev::config::Config;
-use vrev::engine::EngineOptions;
-use vrev::synth::{generate, write_ninjatrader, SynthOptions};
-use vrev::time::MarketClock;
+use vrev::host::engine::EngineOptions;
+use vrev::market::bar::Bar;
+use vrev::market::synth::{generate, write_ninjatrader, SynthOptions};
+use vrev::market::time::MarketClock;
 
 fn repo_config(sets: &[&str]) -> Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");

@@ -8,8 +8,8 @@
 //! unknown, and the fill model already decided how it ended), and with its full range for
 //! max-hold and end-of-data exits (those exit at the bar's close).
 
-use crate::bar::Bar;
-use crate::book::{ExitReason, FillModel, Trade};
+use crate::host::book::{ExitReason, FillModel, Trade};
+use crate::market::bar::Bar;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct TradePath {
@@ -59,8 +59,8 @@ impl TradePath {
             low = low.min(b.low);
         }
         let (adverse, favourable) = match t.side {
-            crate::price::Side::Buy => (entry - low, high - entry),
-            crate::price::Side::Sell => (high - entry, entry - low),
+            crate::market::price::Side::Buy => (entry - low, high - entry),
+            crate::market::price::Side::Sell => (high - entry, entry - low),
         };
         TradePath {
             hold_minutes,
@@ -74,7 +74,7 @@ impl TradePath {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::price::Side;
+    use crate::market::price::Side;
 
     fn bar(close_time: i64, o: f64, h: f64, l: f64, c: f64) -> Bar {
         Bar {

@@ -7,12 +7,12 @@
 //! Nothing here depends on wall-clock time or on where the report is written: the same command
 //! on the same files gives the same identity, byte for byte.
 
-use super::format::count;
 use super::WindowLineup;
-use crate::bar::Bar;
 use crate::config::Config;
+use crate::market::bar::Bar;
+use crate::market::format::count;
+use crate::market::time::{format_utc, MarketClock};
 use crate::strategy::content_hash;
-use crate::time::{format_utc, MarketClock};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::path::Path;

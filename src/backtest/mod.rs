@@ -3,7 +3,6 @@
 //! sweeps are built from them. The fill assumptions are printed with every report.
 
 pub mod excursion;
-pub mod format;
 pub mod identity;
 pub mod monte_carlo;
 pub mod report;
@@ -11,11 +10,11 @@ pub mod sample_size;
 pub mod sweep;
 pub mod walk_forward;
 
-use crate::bar::Bar;
-use crate::book::{FillModel, Trade};
 use crate::config::Config;
-use crate::engine::{Engine, EngineError, EngineOptions};
-use crate::price::Side;
+use crate::host::book::{FillModel, Trade};
+use crate::host::engine::{Engine, EngineError, EngineOptions};
+use crate::market::bar::Bar;
+use crate::market::price::Side;
 use crate::stats::{Stats, TradeFacts};
 use chrono::NaiveDate;
 use excursion::TradePath;
@@ -53,7 +52,7 @@ pub struct Backtest {
     pub sides: Vec<Side>,
     pub script_errors: u64,
     /// Bars the script errors blanked and the first error, for the loud end of the run.
-    pub script_failures: crate::script_failures::ScriptFailures,
+    pub script_failures: crate::strategy::script_failures::ScriptFailures,
 }
 
 /// Runs the engine over `bars` in memory. `progress` is told how many bars are done.
@@ -264,7 +263,7 @@ mod tests {
             "profile.production.direction=both".into(),
         ])
         .unwrap();
-        let bars = crate::synth::generate(&crate::synth::SynthOptions {
+        let bars = crate::market::synth::generate(&crate::market::synth::SynthOptions {
             days: 4,
             volatility_ticks: 3,
             ..Default::default()

@@ -83,7 +83,7 @@ pub fn simulate(pnls: &[f64], samples: usize, seed: u64) -> Option<MonteCarlo> {
 
 /// The terminal lines; `of` names whose trades were resampled (`the backtest`).
 pub fn terminal(mc: &MonteCarlo, of: &str) -> String {
-    use super::format::money;
+    use crate::market::format::money;
     format!(
         "monte carlo of {of}: {} resamples of its {} trades (with replacement, seed {})\n\
          \x20                   5th pct         median       95th pct\n\

@@ -8,11 +8,11 @@
 //! the best cell ([`crate::stats::deflated_sharpe`]) and sample-size cautions; `--report`
 //! adds `sweep.html`, a heatmap of the sort metric over two swept keys.
 
-use super::format::{money, opt, pct};
 use super::{run, sample_size, Summary};
-use crate::bar::Bar;
 use crate::config::Config;
-use crate::engine::EngineOptions;
+use crate::host::engine::EngineOptions;
+use crate::market::bar::Bar;
+use crate::market::format::{money, opt, pct};
 use crate::stats::{deflated_sharpe, pbo};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -333,7 +333,7 @@ fn table_rows(axes: &[Axis], cells: &[Cell], by: SortBy) -> Vec<Vec<String>> {
 
 /// The terminal table, sorted best first.
 pub fn table(axes: &[Axis], cells: &[Cell], by: SortBy) -> String {
-    super::format::text_table(&table_rows(axes, cells, by), &[])
+    crate::market::format::text_table(&table_rows(axes, cells, by), &[])
 }
 
 /// How far the best cell of a sweep can be trusted.

@@ -21,15 +21,15 @@
 //!   training span gives no cell a defined metric (e.g. Sharpe without trades) chooses nothing
 //!   and stays flat out of sample; a caution says so.
 
-use super::format::{money, opt, pct};
 use super::sweep::{Axis, SortBy};
 use super::{monte_carlo, run, sample_size};
-use crate::bar::Bar;
-use crate::book::Trade;
 use crate::config::Config;
-use crate::engine::{Engine, EngineOptions};
+use crate::host::book::Trade;
+use crate::host::engine::{Engine, EngineOptions};
+use crate::market::bar::Bar;
+use crate::market::format::{money, opt, pct};
+use crate::market::time::MarketClock;
 use crate::stats::{Stats, TradeFacts};
-use crate::time::MarketClock;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -600,7 +600,7 @@ fn fold_rows(wf: &WalkForward) -> Vec<Vec<String>> {
 
 /// The fold table: the chosen-parameters column (the 4th) left, numbers right.
 fn align(rows: &[Vec<String>]) -> String {
-    super::format::text_table(rows, &[3])
+    crate::market::format::text_table(rows, &[3])
 }
 
 fn stats_lines(s: &Stats) -> Vec<(&'static str, String)> {

@@ -13,9 +13,9 @@
 //! after `historical_end`, so history and live interleaving never loses a bar.
 
 use super::protocol::{self, FrameError, Hello, LegacyClock, Msg, WireBar, WireTick};
-use crate::bar::Bar;
-use crate::plausibility::MAX_FUTURE_SECONDS;
-use crate::time::{MarketClock, SessionWindow};
+use crate::market::bar::Bar;
+use crate::market::plausibility::MAX_FUTURE_SECONDS;
+use crate::market::time::{MarketClock, SessionWindow};
 use chrono_tz::Tz;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::collections::VecDeque;

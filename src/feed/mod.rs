@@ -6,24 +6,20 @@
 //! - [`run`]: the engine behind the client (`vrev run`);
 //! - [`record`]: the CSV recorder behind the client (`vrev record`);
 //! - [`server`]: the replay publisher (`vrev serve`);
-//! - [`demo`]: the whole path in one process (`vrev demo`).
 //!
 //! Everything runs on one current-thread tokio runtime: the engine is not `Send` and processes
 //! each bar inline as it arrives.
 
 pub mod client;
-pub mod demo;
 pub mod protocol;
 pub mod record;
 pub mod run;
 pub mod server;
 
-use crate::cli::{DemoArgs, RecordArgs, RunArgs, ServeArgs};
 use crate::config::Config;
-use crate::engine::{Engine, EngineOptions, Outputs};
 use anyhow::{anyhow, Context as _, Result};
 use chrono_tz::Tz;
-use client::{check_url, Client, ClientOptions};
+use client::ClientOptions;
 use std::time::Duration;
 
 /// The runtime every feed command uses.
@@ -63,12 +59,12 @@ pub async fn shutdown_signal() {
     }
 }
 
-fn zone(name: &str, what: &str) -> Result<Tz> {
+pub fn zone(name: &str, what: &str) -> Result<Tz> {
     name.parse()
         .map_err(|_| anyhow!("{what} {name}: unknown time zone (e.g. America/New_York)"))
 }
 
-fn seconds(s: f64) -> Option<Duration> {
+pub fn seconds(s: f64) -> Option<Duration> {
     (s.is_finite() && s > 0.0).then(|| Duration::from_secs_f64(s))
 }
 
@@ -85,7 +81,7 @@ pub fn client_options(cfg: &Config, url: &str, name: &'static str) -> Result<Cli
     Ok(o)
 }
 
-fn duration_text(d: Duration) -> String {
+pub fn duration_text(d: Duration) -> String {
     let s = d.as_secs();
     if s >= 3600 {
         format!("{}h {:02}m", s / 3600, s / 60 % 60)
@@ -94,205 +90,4 @@ fn duration_text(d: Duration) -> String {
     } else {
         format!("{:.1} s", d.as_secs_f64())
     }
-}
-
-pub fn run_command(a: RunArgs) -> Result<()> {
-    let started = std::time::Instant::now();
-    let cfg = crate::inputs::load_config(&a.engine)?;
-    let url = a.url.clone().unwrap_or_else(|| cfg.feed.url.clone());
-    check_url(&url)?;
-    let mut copts = client_options(&cfg, &url, "run")?;
-    copts.reject_future_bars = !a.playback;
-    copts.status_every = seconds(a.status_every);
-    copts.silent_after = seconds(a.silent_after).unwrap_or(Duration::MAX);
-    if let Some(m) = seconds(a.reconnect_max) {
-        copts.reconnect_max = m.max(copts.reconnect_min);
-    }
-    let journal = a
-        .journal
-        .clone()
-        .unwrap_or_else(|| cfg.resolve(&cfg.engine.journal));
-    let signals = a
-        .signals
-        .clone()
-        .unwrap_or_else(|| cfg.resolve(&cfg.engine.signals_dir));
-    let opts = EngineOptions {
-        forced_profile: a.engine.profile.clone(),
-        only_side: crate::inputs::only_side(&a.engine),
-        outputs: Outputs::Files,
-        signals_dir: a.signals.clone(),
-        journal: a.journal.clone(),
-        state_dir: a.state.state.clone(),
-        fresh_ledger: a.state.fresh,
-        mode: "run".into(),
-        // The wall clock judges the bars (DESIGN §11, §14): bars in the future are refused,
-        // a signal already expired on the wall clock is history, except live frames in Playback.
-        wall_clock: true,
-        playback: a.playback,
-        ..EngineOptions::default()
-    };
-    let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
-    crate::run_summary::print_recovery(&engine, a.state.fresh);
-    let profiles: Vec<String> = engine
-        .window_profiles()
-        .iter()
-        .map(|(w, p, v)| format!("{w}={p} ({v})"))
-        .collect();
-    crate::errln!(
-        "run: {} → signals in {}, journal {}; windows: {}",
-        url,
-        signals.display(),
-        journal.display(),
-        profiles.join(", ")
-    );
-    let mut sink = run::EngineSink::new(engine);
-    // Saved edits of the scripts and config.toml take effect between two bars (DESIGN §1).
-    match crate::reload::Reloader::watch(
-        &a.engine.config,
-        &cfg,
-        a.engine.sets.clone(),
-        crate::inputs::reload_gate(&a.engine.config, &cfg),
-    ) {
-        Ok(r) => sink.reloader = Some(r),
-        Err(e) => tracing::warn!("cannot watch the scripts and config for edits: {e}"),
-    }
-    let rt = runtime()?;
-    let counters = rt.block_on(async {
-        let mut client = Client::new(copts, &mut sink, None);
-        client.run(shutdown_signal()).await;
-        client.counters.clone()
-    });
-    {
-        use client::Sink as _;
-        sink.feed_event("stopped", "shutdown requested");
-    }
-    sink.engine.finish(false);
-    // The summary.
-    let e = &sink.engine;
-    crate::outln!(
-        "run: stopped after {} — bars: {} (history {}, live {})",
-        duration_text(started.elapsed()),
-        counters.bars(),
-        counters.history_bars,
-        counters.live_bars
-    );
-    crate::outln!("feed: {}", counters.describe());
-    let by: Vec<String> = sink
-        .signals_by_window()
-        .iter()
-        .map(|(w, p, n)| format!("{w} {n} ({p})"))
-        .collect();
-    crate::outln!(
-        "signals: {} written to {} — by window: {}",
-        e.stats.signals,
-        signals.display(),
-        by.join(", ")
-    );
-    crate::outln!("{}", crate::run_summary::refusals(e));
-    crate::outln!("{}", crate::run_summary::ledger(e));
-    crate::outln!("{}", crate::run_summary::refused_bars(e));
-    crate::outln!(
-        "latency (bar frame → signal file renamed): {}",
-        sink.latency.describe()
-    );
-    crate::outln!("journal: {}", journal.display());
-    crate::run_summary::faults(e)
-}
-
-pub fn serve_command(a: ServeArgs) -> Result<()> {
-    let speed = server::parse_speed(&a.speed).map_err(|e| anyhow!(e))?;
-    let file = crate::inputs::load_bars(std::slice::from_ref(&a.file), &a.bars, 60)?;
-    let bars = file.bars;
-    if bars.is_empty() {
-        anyhow::bail!("{}: no bars to serve", a.file.display());
-    }
-    let n = bars.len();
-    let history = a.history.unwrap_or(1440).min(n);
-    let mut opts = server::ServeOptions::new(a.legacy, history, speed);
-    opts.symbol = a.symbol.clone();
-    opts.legacy_tz = zone(&a.legacy_tz, "--legacy-tz")?;
-    if let Some(p) = seconds(a.ping_every) {
-        opts.ping_every = p;
-    }
-    if let Some(t) = a.pong_timeout.and_then(seconds) {
-        opts.pong_timeout = t;
-    }
-    opts.max_behind = a.max_behind;
-    let rt = runtime()?;
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind((a.bind.as_str(), a.port))
-            .await
-            .with_context(|| format!("cannot listen on {}:{}", a.bind, a.port))?;
-        let addr = listener.local_addr()?;
-        if !addr.ip().is_loopback() {
-            crate::errln!(
-                "serve: WARNING listening on {} — reachable from other machines",
-                addr.ip()
-            );
-        }
-        let clock = crate::time::MarketClock::exchange();
-        let et = |i: usize| clock.stamp(bars[i].close_time).format();
-        let pace = match speed {
-            None => "as fast as each client reads".to_string(),
-            Some(x) => format!("at {x}× real time (one bar every {:.3} s)", 60.0 / x),
-        };
-        crate::outln!(
-            "serving {} bars of {} on ws://{addr} ({}): history {} bars{}, then {} live bars {pace}; the live clock starts when the first client has its history. Ctrl+C stops.",
-            n,
-            a.file.display(),
-            if a.legacy { "legacy publisher" } else { "vrev protocol 1" },
-            history,
-            if history > 0 { format!(" ({} .. {} ET)", et(0), et(history - 1)) } else { String::new() },
-            n - history,
-        );
-        tokio::select! {
-            _ = server::serve(listener, std::sync::Arc::new(bars), opts) => {},
-            _ = shutdown_signal() => crate::errln!("serve: stopped"),
-        }
-        Ok(())
-    })
-}
-
-pub fn record_command(a: RecordArgs) -> Result<()> {
-    check_url(&a.url)?;
-    let (mut sink, resume) = record::RecordSink::open(&a.out, a.ticks.as_deref())?;
-    let mut copts = ClientOptions::new(&a.url, zone(&a.legacy_tz, "--legacy-tz")?, "record");
-    copts.status_every = seconds(a.status_every);
-    copts.silent_after = Duration::MAX;
-    if let Some(t) = resume {
-        crate::errln!(
-            "record: {} has bars up to {}; resuming after it",
-            a.out.display(),
-            protocol::utc_text(t)
-        );
-    }
-    let rt = runtime()?;
-    let counters = rt.block_on(async {
-        let mut client = Client::new(copts, &mut sink, resume);
-        client.run(shutdown_signal()).await;
-        client.counters.clone()
-    });
-    let failed = sink.finish();
-    let clock = crate::time::MarketClock::exchange();
-    let span = match (sink.first, sink.last) {
-        (Some(f), Some(l)) if sink.rows > 0 => format!(
-            " ({} .. {} ET)",
-            clock.stamp(f).format(),
-            clock.stamp(l).format()
-        ),
-        _ => String::new(),
-    };
-    crate::outln!("recorded {} bars{span} to {}", sink.rows, a.out.display());
-    if let Some(t) = &a.ticks {
-        crate::outln!("recorded {} ticks to {}", sink.tick_rows, t.display());
-    }
-    crate::outln!("feed: {}", counters.describe());
-    if let Some(e) = failed {
-        anyhow::bail!("recording stopped: {e}");
-    }
-    Ok(())
-}
-
-pub fn demo_command(a: DemoArgs) -> Result<()> {
-    demo::run(a)
 }

@@ -9,9 +9,9 @@
 //!
 //! Parsing never panics: every bad frame becomes a [`FrameError`] that names what is wrong.
 
-use crate::bar::Bar;
-use crate::barfile::digits;
-use crate::time::MarketClock;
+use crate::market::bar::Bar;
+use crate::market::barfile::digits;
+use crate::market::time::MarketClock;
 use chrono::{LocalResult, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use serde::Deserialize;

@@ -9,8 +9,8 @@
 
 use super::client::{Flow, Sink, Tick};
 use super::protocol::{csv_time, parse_time};
-use crate::bar::Bar;
-use crate::time::MarketClock;
+use crate::market::bar::Bar;
+use crate::market::time::MarketClock;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

@@ -2,8 +2,8 @@
 //! the runtime thread, as they arrive; signals are written by the engine as in `replay`.
 
 use super::client::{Flow, Latencies, Sink};
-use crate::bar::Bar;
-use crate::engine::Engine;
+use crate::host::engine::Engine;
+use crate::market::bar::Bar;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
@@ -18,7 +18,7 @@ pub struct EngineSink {
     /// Print one line per signal on stderr.
     pub announce: bool,
     /// Saved edits of the scripts and the config, applied between two bars (`vrev run`).
-    pub reloader: Option<crate::reload::Reloader>,
+    pub reloader: Option<crate::host::reload::Reloader>,
     last: Option<i64>,
 }
 
@@ -144,7 +144,7 @@ impl Sink for EngineSink {
         format!(
             "last bar {last} | signals today {today} (run {}) | {} | {} | latency {} ",
             self.engine.stats.signals,
-            crate::shadow_status::describe(&self.engine),
+            crate::host::shadow_status::describe(&self.engine),
             profiles.join(" "),
             match self.latency.percentiles() {
                 Some((a, b)) => format!("p50 {a} µs p99 {b} µs"),
@@ -164,10 +164,10 @@ mod tests {
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml"),
         )
         .unwrap();
-        let engine = Engine::new(&cfg, crate::engine::EngineOptions::default()).unwrap();
+        let engine = Engine::new(&cfg, crate::host::engine::EngineOptions::default()).unwrap();
         let mut sink = EngineSink::new(engine);
         sink.announce = false;
-        let bars = crate::synth::generate(&crate::synth::SynthOptions {
+        let bars = crate::market::synth::generate(&crate::market::synth::SynthOptions {
             days: 1,
             ..Default::default()
         });
@@ -201,7 +201,7 @@ mod tests {
         assert!(
             status.contains(&format!(
                 "today's shadow P&L {}",
-                crate::backtest::format::money(pnl)
+                crate::market::format::money(pnl)
             )),
             "{status}"
         );

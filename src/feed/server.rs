@@ -18,7 +18,7 @@
 //! log line (at a finite speed; at `max` there is nothing to fall behind).
 
 use super::protocol::{self, LegacyClock, Msg};
-use crate::bar::Bar;
+use crate::market::bar::Bar;
 use chrono_tz::Tz;
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
@@ -30,6 +30,9 @@ use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
+
+/// Largest speed-up a `--pace`/`--speed` accepts.
+pub const MAX_FACTOR: f64 = 1_000_000.0;
 
 /// How `serve` publishes.
 #[derive(Clone, Debug)]
@@ -83,10 +86,10 @@ pub fn parse_speed(s: &str) -> Result<Option<f64>, String> {
         return Ok(None);
     }
     match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 && x <= crate::cli::MAX_FACTOR => Ok(Some(x)),
+        Ok(x) if x.is_finite() && x > 0.0 && x <= MAX_FACTOR => Ok(Some(x)),
         _ => Err(format!(
             "--speed {s}: expected a number above 0 and at most {} (60 = one one-minute bar per second) or `max`",
-            crate::cli::MAX_FACTOR
+            MAX_FACTOR
         )),
     }
 }

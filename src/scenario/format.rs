@@ -7,8 +7,8 @@
 pub use super::source::{Place, ScenarioError, Source};
 use super::steps::{self, BlockLine, ScenarioBar};
 use crate::config::Session;
-use crate::price::Side;
-use crate::rules::RejectReason;
+use crate::host::rules::RejectReason;
+use crate::market::price::Side;
 use chrono::{DateTime, NaiveDate};
 use serde::Deserialize;
 use std::fmt;

@@ -15,9 +15,8 @@ pub mod runner;
 pub mod source;
 pub mod steps;
 
-use crate::cli::TestArgs;
 use crate::config::Config;
-use crate::script_failures::ScriptFailures;
+use crate::strategy::script_failures::ScriptFailures;
 use format::{ScenarioError, Source};
 use std::collections::HashMap;
 use std::io::Write;
@@ -29,7 +28,8 @@ pub const DEFAULT_DIR: &str = "tests/scenarios";
 /// What `vrev test` runs.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// Scenario files or folders (folders: every `*.toml` below, in name order).
+    /// Scenario files or folders (folders: every `*.toml` below, in name order); none means
+    /// [`DEFAULT_DIR`].
     pub paths: Vec<PathBuf>,
     /// Only scenarios whose name contains this text (case-insensitive).
     pub filter: Option<String>,
@@ -48,18 +48,10 @@ pub struct Summary {
 
 /// `vrev test`: prints one line per scenario and `N passed, M failed`; an error (exit 1) when
 /// any scenario failed, any file is broken, or nothing ran.
-pub fn run_command(args: TestArgs) -> anyhow::Result<()> {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(DEFAULT_DIR)]
-    } else {
-        args.paths
-    };
-    let opts = RunOptions {
-        paths,
-        filter: args.filter,
-        config: args.config,
-        allow_script_errors: args.allow_script_errors,
-    };
+pub fn run_command(mut opts: RunOptions) -> anyhow::Result<()> {
+    if opts.paths.is_empty() {
+        opts.paths = vec![PathBuf::from(DEFAULT_DIR)];
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failures = ScriptFailures::default();

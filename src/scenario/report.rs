@@ -4,10 +4,10 @@
 
 use super::format::{ExitExpect, RejectionExpect, Scenario, SignalExpect, TimeSpec};
 use super::runner::{Outcome, RejectionSeen};
-use crate::book::Trade;
-use crate::price::format_price;
-use crate::signal::Signal;
-use crate::time::{format_utc, MarketClock};
+use crate::host::book::Trade;
+use crate::host::signal::Signal;
+use crate::market::price::format_price;
+use crate::market::time::{format_utc, MarketClock};
 use std::fmt::Write as _;
 
 /// The result of checking one scenario.

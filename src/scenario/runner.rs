@@ -4,11 +4,11 @@
 //! (`end_of_data`), as in a backtest.
 
 use super::format::{Scenario, ScenarioError};
-use crate::book::Trade;
 use crate::config::Config;
-use crate::engine::{Engine, EngineOptions};
-use crate::journal::Event;
-use crate::signal::Signal;
+use crate::host::book::Trade;
+use crate::host::engine::{Engine, EngineOptions};
+use crate::host::journal::Event;
+use crate::host::signal::Signal;
 use chrono::DateTime;
 
 /// A rejection the engine journaled.
@@ -40,7 +40,7 @@ pub struct Outcome {
     /// Bar length (a trade's entry time is its entry bar's close minus this).
     pub bar_seconds: i64,
     /// Bars the script errors blanked and the first error (for the loud end of `vrev test`).
-    pub script_failures: crate::script_failures::ScriptFailures,
+    pub script_failures: crate::strategy::script_failures::ScriptFailures,
 }
 
 /// Why a scenario could not run.
@@ -177,7 +177,7 @@ fn run_config(cfg: &Config, sc: &Scenario) -> Result<Outcome, RunError> {
     }
     engine.finish(true);
     let mut out = Outcome {
-        decimals: crate::price::price_decimals(cfg.instrument.tick_size),
+        decimals: crate::market::price::price_decimals(cfg.instrument.tick_size),
         bar_seconds: cfg.engine.bar_seconds,
         script_failures: engine.script_failures.clone(),
         ..Outcome::default()

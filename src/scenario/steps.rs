@@ -10,8 +10,8 @@
 //! Step prices are computed in integer ticks, so a shape never drifts off the tick grid.
 
 use super::source::{ScenarioError, Source};
-use crate::bar::Bar;
-use crate::time::{parse_hhmm, MarketClock};
+use crate::market::bar::Bar;
+use crate::market::time::{parse_hhmm, MarketClock};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 /// Volume of every generated bar unless a step says otherwise.

@@ -3,8 +3,8 @@
 
 use super::sandbox::{build_engine, CallClock, ScriptLimits};
 use super::StrategyError;
-use crate::bar::BarSeries;
-use crate::indicators::Indicators;
+use crate::market::bar::BarSeries;
+use crate::strategy::indicators::Indicators;
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Position, Scope, AST};
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -3,7 +3,7 @@
 //! `count_closes_below`, ...), and `min`/`max`. Bars are read in place from the shared series;
 //! reading a bar after the current one, or one no longer kept, is an error.
 
-use crate::bar::BarSeries;
+use crate::market::bar::BarSeries;
 use rhai::{Dynamic, Engine, EvalAltResult};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -53,7 +53,7 @@ pub(super) fn register(engine: &mut Engine, series: &Rc<RefCell<BarSeries>>) {
     }
     {
         let s = series.clone();
-        let clock = crate::time::MarketClock::exchange();
+        let clock = crate::market::time::MarketClock::exchange();
         engine.register_fn(
             "et_minute",
             move |i: i64| -> Result<i64, Box<EvalAltResult>> {

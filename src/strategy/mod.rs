@@ -6,16 +6,20 @@
 
 mod errors;
 mod helpers;
+pub mod indicators;
 pub mod native;
 mod params;
 mod sandbox;
-mod scans;
+pub mod scan;
+mod scan_fns;
 pub mod script;
+pub mod script_calls;
+pub mod script_failures;
 pub mod series_fns;
 pub mod trace;
 pub mod twins;
 
-use crate::price::Side;
+use crate::market::price::Side;
 use std::fmt;
 
 /// A value a script adds to the signal file (`KEY=VALUE`, key upper-cased).

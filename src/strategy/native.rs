@@ -5,8 +5,8 @@
 //! and the yardstick the script speed is measured against (`benches/replay.rs`).
 
 use super::{Proposal, Strategy, StrategyError, StrategyVersion};
-use crate::bar::BarSeries;
-use crate::price::Side;
+use crate::market::bar::BarSeries;
+use crate::market::price::Side;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -249,7 +249,7 @@ impl Strategy for NativeStrategy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bar::Bar;
+    use crate::market::bar::Bar;
 
     /// Pushes (high, low, close, volume) bars one minute apart.
     fn series(rows: &[(f64, f64, f64, f64)]) -> BarSeries {

@@ -4,8 +4,8 @@
 //! fields and range helpers), [`super::indicators`] (series functions), [`super::scans`] (the
 //! scan builder) and [`super::params`] (profile parameters).
 
-use crate::bar::BarSeries;
-use crate::indicators::Indicators;
+use crate::market::bar::BarSeries;
+use crate::strategy::indicators::Indicators;
 use rhai::{Dynamic, Engine, EvalAltResult};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -122,7 +122,7 @@ pub fn build_engine(
 
     super::params::register(&mut engine);
     super::helpers::register(&mut engine, &series);
-    super::scans::register(&mut engine);
+    super::scan_fns::register(&mut engine);
     super::series_fns::register(&mut engine, &series, indicators);
     super::trace::register(&mut engine);
     engine

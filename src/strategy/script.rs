@@ -24,10 +24,10 @@ use super::params::Params;
 pub use super::sandbox::build_engine;
 pub use super::sandbox::{CallClock, ScriptLimits, CLOCK_EVERY_OPS};
 use super::{ExtraValue, Proposal, Strategy, StrategyError, StrategyVersion};
-use crate::bar::BarSeries;
-use crate::indicators::Indicators;
-use crate::price::Side;
-use crate::scan::Scan;
+use crate::market::bar::BarSeries;
+use crate::market::price::Side;
+use crate::strategy::indicators::Indicators;
+use crate::strategy::scan::Scan;
 use rhai::{CallFnOptions, Dynamic, Engine, Map, Scope, AST};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -487,7 +487,7 @@ impl Strategy for ScriptStrategy {
                 continue;
             };
             let scan = &self.scans[n];
-            let m = super::scans::Marks::new(scan, &found);
+            let m = super::scan_fns::Marks::new(scan, &found);
             let args = (t as i64, self.params.clone(), m);
             if let Err(e) = self.invoke(t, args, out) {
                 first_error.get_or_insert(e);
@@ -519,7 +519,7 @@ mod tests {
     fn host() -> (ScriptHost, Rc<RefCell<BarSeries>>) {
         let series = Rc::new(RefCell::new(BarSeries::with_capacity(64)));
         for i in 0..10 {
-            series.borrow_mut().push(&crate::bar::Bar {
+            series.borrow_mut().push(&crate::market::bar::Bar {
                 close_time: 60 * i,
                 open: 10.0,
                 high: 11.0,
@@ -684,7 +684,7 @@ mod scan_tests {
     fn a_mark_the_scan_does_not_have_is_an_error_naming_the_marks_it_has() {
         let series = Rc::new(RefCell::new(BarSeries::with_capacity(64)));
         for (i, (h, l)) in [(10.0, 9.0), (10.0, 5.0), (12.0, 9.0)].iter().enumerate() {
-            series.borrow_mut().push(&crate::bar::Bar {
+            series.borrow_mut().push(&crate::market::bar::Bar {
                 close_time: 60 * i as i64,
                 open: *l,
                 high: *h,

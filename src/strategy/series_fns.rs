@@ -1,4 +1,4 @@
-//! The series functions scripts call (definitions in [`crate::indicators`] and
+//! The series functions scripts call (definitions in [`crate::strategy::indicators`] and
 //! `docs/indicators.md`). Every series is a value of type `Series`; indexing it with a bar
 //! gives its value there:
 //!
@@ -10,9 +10,9 @@
 //!
 //! Asking for a series again is a hash lookup; its values are computed once per bar by the host.
 
-use crate::bar::BarSeries;
-use crate::indicators::day::{position, DayValue};
-use crate::indicators::{Field, Indicators, Level, SeriesId, Spec, MAX_LENGTH};
+use crate::market::bar::BarSeries;
+use crate::strategy::indicators::day::{position, DayValue};
+use crate::strategy::indicators::{Field, Indicators, Level, SeriesId, Spec, MAX_LENGTH};
 use rhai::{Engine, EvalAltResult};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -48,7 +48,7 @@ impl Shared {
 
     /// Minutes after the trading day's start of an `HH:MM` ET time.
     fn position(&self, what: &str, hhmm: &str) -> R<u32> {
-        let m = crate::time::parse_hhmm(hhmm)
+        let m = crate::market::time::parse_hhmm(hhmm)
             .ok_or_else(|| format!("{what}: `{hhmm}` is not a time of day HH:MM (US/Eastern)"))?;
         Ok(position(m, self.ind.borrow().day_start_minute()))
     }
@@ -225,7 +225,7 @@ fn register_crossings(engine: &mut Engine, sh: &Shared) {
 
 #[cfg(test)]
 mod tests {
-    use crate::bar::{Bar, BarSeries};
+    use crate::market::bar::{Bar, BarSeries};
     use crate::strategy::script::{merge_params, ScriptHost, ScriptLimits};
     use crate::strategy::{Proposal, Strategy, StrategyError};
     use std::cell::RefCell;

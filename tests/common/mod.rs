@@ -5,8 +5,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use vrev::bar::Bar;
-use vrev::time::MarketClock;
+use vrev::market::bar::Bar;
+use vrev::market::time::MarketClock;
 
 pub fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -68,7 +68,7 @@ pub fn long_v(retest_close: i64, h: f64, drop: f64, lead_in: usize) -> Vec<Bar> 
 /// Writes bars as a NinjaTrader export (ET close stamps).
 pub fn write_nt(path: &Path, bars: &[Bar]) {
     let mut out = Vec::new();
-    vrev::synth::write_ninjatrader(bars, &mut out).unwrap();
+    vrev::market::synth::write_ninjatrader(bars, &mut out).unwrap();
     std::fs::write(path, out).unwrap();
 }
 

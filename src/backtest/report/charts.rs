@@ -3,8 +3,8 @@
 //! with the longest drawdown shaded, the year × month P&L heatmap, the distribution of P&L per
 //! trade and the rolling Sharpe ratio.
 
-use crate::backtest::format::money;
 use crate::backtest::Backtest;
+use crate::market::format::money;
 use crate::stats::rolling_sharpe::rolling_sharpe;
 use chrono::Datelike;
 use plotly::common::{ColorScale, ColorScaleElement, Fill, Font, Line, Marker, Mode, Title};

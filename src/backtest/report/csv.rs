@@ -2,8 +2,8 @@
 //! MAE/MFE) and daily.csv (one line per trading day with bars).
 
 use crate::backtest::Backtest;
-use crate::price::{format_price, price_decimals};
-use crate::time::{format_utc, MarketClock};
+use crate::market::price::{format_price, price_decimals};
+use crate::market::time::{format_utc, MarketClock};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

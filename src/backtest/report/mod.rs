@@ -12,7 +12,7 @@ pub mod price;
 pub mod tables;
 
 use super::{Backtest, Summary};
-use crate::bar::Bar;
+use crate::market::bar::Bar;
 pub use csv::{daily_csv, trades_csv};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -80,13 +80,13 @@ pub fn write_dir(
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
-    use crate::engine::EngineOptions;
+    use crate::host::engine::EngineOptions;
 
     #[test]
     fn cautions_show_on_the_page_and_the_terminal_only_when_there_are_some() {
         let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml"));
         let cfg = Config::from_text(&std::fs::read_to_string(path).unwrap(), path).unwrap();
-        let bars = crate::synth::generate(&crate::synth::SynthOptions {
+        let bars = crate::market::synth::generate(&crate::market::synth::SynthOptions {
             days: 2,
             ..Default::default()
         });

@@ -4,9 +4,9 @@
 //! written, so the same run gives the same bytes.
 
 use super::{charts, price, tables};
-use crate::backtest::format::{count, esc};
 use crate::backtest::{Backtest, Summary};
-use crate::bar::Bar;
+use crate::market::bar::Bar;
+use crate::market::format::{count, esc};
 use std::fmt::Write as _;
 
 const SCRIPT: &str = include_str!("page.js");

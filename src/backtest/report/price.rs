@@ -10,9 +10,9 @@
 //! local clock so the browser never converts zones.
 
 use crate::backtest::Backtest;
-use crate::bar::Bar;
-use crate::price::{format_price, price_decimals};
-use crate::time::MarketClock;
+use crate::market::bar::Bar;
+use crate::market::price::{format_price, price_decimals};
+use crate::market::time::MarketClock;
 use plotly::common::{Line, Marker, MarkerSymbol, Mode, Title};
 use plotly::configuration::Configuration;
 use plotly::layout::{Axis, AxisType, DragMode, HoverMode, Layout, RangeSlider};
@@ -211,7 +211,7 @@ pub fn overview(bt: &Backtest, bars: &[Bar]) -> Plot {
             my.push(*high);
             text.push(format!(
                 "{day}: {n} trade(s), {} — click to see them",
-                crate::backtest::format::money(*pnl)
+                crate::market::format::money(*pnl)
             ));
             colors.push(if *pnl < 0.0 { "#b71c1c" } else { "#2e7d32" });
         }

@@ -1,11 +1,11 @@
 //! The tables of the report: statistics per group (terminal and HTML), entries by weekday and
 //! by hour (ET), and the trade list that jumps to each trade on the price chart.
 
-use crate::backtest::format::{count, esc, minutes, money, num2, opt, pct, text_table};
 use crate::backtest::{Backtest, Group, Summary};
-use crate::price::{format_price, price_decimals};
+use crate::market::format::{count, esc, minutes, money, num2, opt, pct, text_table};
+use crate::market::price::{format_price, price_decimals};
+use crate::market::time::MarketClock;
 use crate::stats::Stats;
-use crate::time::MarketClock;
 use std::fmt::Write as _;
 
 /// A table: header and rows of cells, the first column a name.
@@ -146,7 +146,7 @@ impl Table {
 fn by_entry(
     bt: &Backtest,
     first: &'static str,
-    key: impl Fn(&crate::time::EtStamp) -> usize,
+    key: impl Fn(&crate::market::time::EtStamp) -> usize,
     names: impl Fn(usize) -> String,
     keys: usize,
 ) -> Table {

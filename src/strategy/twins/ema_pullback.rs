@@ -1,8 +1,8 @@
 //! Twin of `strategies/ema_pullback.rhai`, line for line.
 
 use super::{known, number, param, proposal, whole, Ctx, Out};
-use crate::indicators::{Field, Level, Spec};
-use crate::price::Side;
+use crate::market::price::Side;
+use crate::strategy::indicators::{Field, Level, Spec};
 use crate::strategy::series_fns::BARS_SINCE_LIMIT;
 use crate::strategy::{Proposal, Strategy, StrategyVersion};
 
@@ -33,8 +33,8 @@ impl EmaPullback {
 
     fn since(
         &mut self,
-        fast: crate::indicators::SeriesId,
-        slow: crate::indicators::SeriesId,
+        fast: crate::strategy::indicators::SeriesId,
+        slow: crate::strategy::indicators::SeriesId,
         above: bool,
         t: usize,
     ) -> i64 {

@@ -10,18 +10,11 @@ mod orb;
 mod vwap_reversion;
 
 use super::{ExtraValue, Proposal, Strategy, StrategyError, StrategyVersion};
-use crate::bar::BarSeries;
-use crate::indicators::{Indicators, SeriesId, Spec};
-use crate::price::Side;
+use crate::market::bar::BarSeries;
+use crate::market::price::Side;
+use crate::strategy::indicators::{Indicators, SeriesId, Spec};
 use std::cell::RefCell;
 use std::rc::Rc;
-
-/// The `builtin:` names of the twins.
-pub const NAMES: [&str; 3] = [
-    "builtin:orb",
-    "builtin:vwap_reversion",
-    "builtin:ema_pullback",
-];
 
 /// Builds the twin a `builtin:NAME` spec names, if it names one of these.
 pub fn build(
@@ -131,3 +124,25 @@ fn proposal(
 
 /// Errors never happen in twins; the type is the trait's.
 type Out = Result<(), StrategyError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::BUILTIN_STRATEGIES;
+    use crate::strategy::native::NativeStrategy;
+
+    /// Every `builtin:` name the config accepts builds a strategy here, and no other name does.
+    #[test]
+    fn every_builtin_the_config_accepts_is_built() {
+        let series = Rc::new(RefCell::new(BarSeries::with_capacity(100)));
+        for name in BUILTIN_STRATEGIES {
+            let native = NativeStrategy::kind_from_spec(name).is_some();
+            let twin = build(name, series.clone(), &toml::Table::new(), 18 * 60).is_some();
+            assert!(native != twin, "{name}: native {native}, twin {twin}");
+        }
+        for name in ["builtin:orbb", "builtin:", "orb"] {
+            assert!(NativeStrategy::kind_from_spec(name).is_none());
+            assert!(build(name, series.clone(), &toml::Table::new(), 18 * 60).is_none());
+        }
+    }
+}

@@ -1,9 +1,9 @@
 //! Twin of `strategies/orb.rhai`, line for line.
 
 use super::{known, number, param, proposal, whole, Ctx, Out};
-use crate::indicators::day::position;
-use crate::indicators::{Field, Spec};
-use crate::price::Side;
+use crate::market::price::Side;
+use crate::strategy::indicators::day::position;
+use crate::strategy::indicators::{Field, Spec};
 use crate::strategy::{ExtraValue, Proposal, Strategy, StrategyVersion};
 
 pub struct Orb {
@@ -29,7 +29,7 @@ impl Orb {
         )?;
         let text = |v: &toml::Value| v.as_str().map(String::from);
         let hhmm = |s: String| {
-            crate::time::parse_hhmm(&s).ok_or_else(|| format!("`{s}` is not a time HH:MM"))
+            crate::market::time::parse_hhmm(&s).ok_or_else(|| format!("`{s}` is not a time HH:MM"))
         };
         let ds = cx.ind.day_start_minute();
         Ok(Orb {

@@ -1,9 +1,9 @@
 //! Twin of `strategies/vwap_reversion.rhai`, line for line.
 
 use super::{known, number, param, proposal, whole, Ctx, Out};
-use crate::indicators::day::DayValue;
-use crate::indicators::{Field, Spec};
-use crate::price::Side;
+use crate::market::price::Side;
+use crate::strategy::indicators::day::DayValue;
+use crate::strategy::indicators::{Field, Spec};
 use crate::strategy::{Proposal, Strategy, StrategyVersion};
 
 pub struct VwapReversion {

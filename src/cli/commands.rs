@@ -1,0 +1,487 @@
+//! What each command does. `main.rs` parses arguments ([`crate::cli::args`]) and calls [`run`].
+
+use crate::cli::args::{BacktestArgs, BarFileArgs, CheckArgs, Cli, Command, ReplayArgs, SynthArgs};
+use crate::cli::inputs::{keep_trading_days, load_bars, load_config, only_side, reload_gate};
+use crate::config::Config;
+use crate::host::engine::{Engine, EngineOptions, Outputs};
+use crate::market::barfile::BarFile;
+use anyhow::{anyhow, bail, Context as _, Result};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Runs a parsed command line; the error's text is what the user sees.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Replay(a) => replay(a),
+        Command::Run(a) => crate::cli::live::run_command(a),
+        Command::Serve(a) => crate::cli::live::serve_command(a),
+        Command::Record(a) => crate::cli::live::record_command(a),
+        Command::Demo(a) => crate::cli::demo::run(a),
+        Command::Backtest(a) => backtest(a),
+        Command::Check(a) => check(a),
+        Command::Explain(a) => crate::cli::explain::run(&a),
+        Command::Synth(a) => synth(a),
+        Command::Test(a) => crate::scenario::run_command(crate::scenario::RunOptions {
+            paths: a.paths,
+            filter: a.filter,
+            config: a.config,
+            allow_script_errors: a.allow_script_errors,
+        }),
+    }
+}
+
+fn replay(a: ReplayArgs) -> Result<()> {
+    let cfg = load_config(&a.engine)?;
+    let opts = EngineOptions {
+        forced_profile: a.engine.profile.clone(),
+        only_side: only_side(&a.engine),
+        outputs: Outputs::Files,
+        signals_dir: a.signals.clone(),
+        journal: a.journal.clone(),
+        state_dir: a.state.state.clone(),
+        fresh_ledger: a.state.fresh,
+        mode: "replay".into(),
+        ..EngineOptions::default()
+    };
+    // Config and scripts first: a typo is reported before a large bar file is read.
+    let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
+    let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
+    crate::cli::run_summary::print_recovery(&engine, a.state.fresh);
+    let mut interrupted = None;
+    match a.pace {
+        None => {
+            for bar in &file.bars {
+                engine.on_bar(bar);
+            }
+        }
+        Some(pace) => {
+            if !(pace > 0.0 && pace.is_finite()) {
+                bail!("--pace {pace}: must be a positive number (times real time)");
+            }
+            let mut reloader = crate::host::reload::Reloader::watch(
+                &a.engine.config,
+                &cfg,
+                a.engine.sets.clone(),
+                reload_gate(&a.engine.config, &cfg),
+            )?;
+            crate::errln!("practice: {} bars at {pace}x real time; saved edits to the scripts and {} take effect at the next bar; Ctrl+C stops with the summary", file.bars.len(), a.engine.config.display());
+            let ctrl_c = crate::cli::interrupt::CtrlC::install();
+            let mut report = crate::cli::pace_report::PaceReport::new(file.bars.len());
+            let interval = std::time::Duration::from_secs_f64(cfg.engine.bar_seconds as f64 / pace);
+            let start = std::time::Instant::now();
+            for (n, bar) in file.bars.iter().enumerate() {
+                // Between two bars: take any saved edit, then wait for this bar's moment.
+                reloader.apply(&mut engine);
+                if let Some(wait) = (start + interval.mul_f64(n as f64))
+                    .checked_duration_since(std::time::Instant::now())
+                {
+                    match &ctrl_c {
+                        Some(c) => c.sleep(wait),
+                        None => std::thread::sleep(wait),
+                    }
+                }
+                if ctrl_c.as_ref().is_some_and(|c| c.raised()) {
+                    interrupted = Some(crate::cli::interrupt::Interrupted {
+                        done: n,
+                        total: file.bars.len(),
+                    });
+                    break;
+                }
+                reloader.apply(&mut engine);
+                let before = engine.signals.len();
+                engine.on_bar(bar);
+                let lines = report.after_bar(&engine, before, n + 1);
+                if !lines.is_empty() {
+                    crate::errln!("{}", lines.trim_end());
+                }
+            }
+        }
+    }
+    engine.finish(false);
+    print_summary(&engine, &file, &cfg, &a);
+    let scripts = engine.script_failures.end_of_run(a.allow_script_errors);
+    match interrupted {
+        None => {
+            crate::cli::run_summary::faults(&engine)?;
+            scripts
+        }
+        Some(stop) => {
+            if let Err(e) = crate::cli::run_summary::faults(&engine) {
+                crate::errln!("error: {e:#}");
+            }
+            Err(stop.into())
+        }
+    }
+}
+
+/// Each bar file with its hash and its own bars (`all`: the bars of every file, merged).
+fn run_data_files(
+    files: &[PathBuf],
+    all: &[crate::market::bar::Bar],
+    args: &BarFileArgs,
+    bar_seconds: i64,
+) -> Result<Vec<crate::backtest::identity::DataFile>> {
+    use crate::backtest::identity::DataFile;
+    files
+        .iter()
+        .map(|f| {
+            // One file: its bars are `all`; several: read each alone for its own counts.
+            let own;
+            let bars = if files.len() == 1 {
+                all
+            } else {
+                own = load_bars(std::slice::from_ref(f), args, bar_seconds)?.bars;
+                &own[..]
+            };
+            DataFile::read(f, bars).with_context(|| format!("{}: cannot read", f.display()))
+        })
+        .collect()
+}
+
+/// Prints each caution as `caution: ...` (on stderr when stdout carries JSON).
+fn print_cautions(warnings: &[String], json: bool) {
+    for w in warnings {
+        if json {
+            crate::errln!("caution: {w}");
+        } else {
+            crate::outln!("caution: {w}");
+        }
+    }
+}
+
+fn backtest(a: BacktestArgs) -> Result<()> {
+    use crate::backtest::{report, run, sweep};
+    use std::io::IsTerminal;
+    let cfg = load_config(&a.engine)?;
+    let opts = EngineOptions {
+        forced_profile: a.engine.profile.clone(),
+        only_side: only_side(&a.engine),
+        mode: "backtest".into(),
+        ..EngineOptions::default()
+    };
+    // Config and scripts first: a typo is reported before a large bar file is read.
+    Engine::new(&cfg, opts.clone()).map_err(|e| anyhow!("{e}"))?;
+    let axes = a
+        .sweeps
+        .iter()
+        .map(|s| sweep::parse_axis(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow!(e))?;
+    let wf_spec = a
+        .walk_forward
+        .as_deref()
+        .map(crate::backtest::walk_forward::parse_spec)
+        .transpose()
+        .map_err(|e| anyhow!(e))?;
+    // Every bar of the files first (the run identity describes them), then the requested days.
+    let every_day = BarFileArgs {
+        from: None,
+        to: None,
+        ..a.bars.clone()
+    };
+    let mut file = load_bars(&a.files, &every_day, cfg.engine.bar_seconds)?;
+    if let Some(note) = file.rows_note() {
+        // stderr: stdout is the summary (or one JSON object).
+        crate::errln!("{note}");
+    }
+    let data = run_data_files(&a.files, &file.bars, &every_day, cfg.engine.bar_seconds)?;
+    keep_trading_days(&mut file.bars, a.bars.from, a.bars.to);
+    let bars = &file.bars;
+    let progress = |len: u64| {
+        let pb = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new(len)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb
+    };
+    let title = a
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ");
+
+    let monte_carlo = a.monte_carlo.map(|n| (n as usize, a.seed));
+    if !axes.is_empty() {
+        let grid = sweep::cells(&axes);
+        let threads = a.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        if let Some(spec) = &wf_spec {
+            use crate::backtest::walk_forward;
+            let setup = walk_forward::Setup {
+                base: &cfg,
+                opts: &opts,
+                axes: &axes,
+                grid: &grid,
+                sort: a.sort,
+                threads,
+                monte_carlo,
+            };
+            let pb = progress((grid.len() * walk_forward::blocks(bars, spec).len()) as u64);
+            pb.set_message("walk-forward runs (cell x block)");
+            let wf = walk_forward::walk_forward(&setup, spec, bars, &|| pb.inc(1))
+                .map_err(|e| anyhow!(e))?;
+            pb.finish_and_clear();
+            if a.json {
+                crate::outln!("{}", serde_json::to_string(&wf)?);
+            } else {
+                crate::out!("{}", walk_forward::terminal(&wf));
+            }
+            print_cautions(&wf.warnings, a.json);
+            if let Some(dir) = &a.report {
+                walk_forward::write_dir(dir, &wf, &title).with_context(|| {
+                    format!("{}: cannot write the walk-forward report", dir.display())
+                })?;
+                if !a.json {
+                    crate::outln!("report: {}", dir.join("walk_forward.html").display());
+                }
+            }
+            return crate::strategy::script_failures::end_of_sweep(
+                &wf.script_errors,
+                a.allow_script_errors,
+            );
+        }
+        let pb = progress(grid.len() as u64);
+        pb.set_message("sweep cells");
+        let cells = sweep::run_grid(&cfg, &opts, bars, &grid, threads, &|| pb.inc(1));
+        pb.finish_and_clear();
+        let overfitting = sweep::overfitting(&cells, a.sort);
+        let best = overfitting.best.map(|b| &cells[b]);
+        let mc = monte_carlo.zip(best).and_then(|((n, seed), b)| {
+            crate::backtest::monte_carlo::simulate(&b.trade_pnls, n, seed)
+        });
+        let mut warnings = overfitting.warnings.clone();
+        if let (Some(_), Some(b)) = (monte_carlo, best) {
+            warnings.extend(crate::backtest::sample_size::for_monte_carlo(
+                b.trade_pnls.len(),
+            ));
+        }
+        if let Some(dir) = &a.report {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            std::fs::write(dir.join("sweep.csv"), sweep::csv(&axes, &cells))
+                .with_context(|| format!("{}: cannot write sweep.csv", dir.display()))?;
+            std::fs::write(
+                dir.join("sweep.html"),
+                sweep::html(&axes, &cells, a.sort, &overfitting, &title),
+            )
+            .with_context(|| format!("{}: cannot write sweep.html", dir.display()))?;
+        }
+        if a.json {
+            let rows: Vec<serde_json::Value> = cells
+                .iter()
+                .map(|c| match &c.result {
+                    Ok(s) => serde_json::json!({ "set": c.sets, "summary": s }),
+                    Err(e) => serde_json::json!({ "set": c.sets, "error": e }),
+                })
+                .collect();
+            crate::outln!(
+                "{}",
+                serde_json::json!({ "bars": bars.len(), "cells": rows, "overfitting": overfitting, "monte_carlo": mc })
+            );
+        } else {
+            crate::outln!(
+                "sweep: {} cells over {} bars, sorted by {} (best first)",
+                cells.len(),
+                bars.len(),
+                a.sort.name()
+            );
+            crate::out!("{}", sweep::table(&axes, &cells, a.sort));
+            crate::out!("{}", sweep::overfitting_text(&overfitting, &cells));
+            if let (Some(mc), Some(b)) = (&mc, best) {
+                let of = format!("the best cell ({})", b.label());
+                crate::out!("{}", crate::backtest::monte_carlo::terminal(mc, &of));
+            }
+            if let Some(Ok(s)) = cells.first().map(|c| &c.result) {
+                crate::outln!("fill assumptions (DESIGN §10, docs/design-rules.md):");
+                for line in &s.assumptions {
+                    crate::outln!("  - {line}");
+                }
+            }
+        }
+        print_cautions(&warnings, a.json);
+        if let (Some(dir), false) = (&a.report, a.json) {
+            crate::outln!("report: {}", dir.join("sweep.html").display());
+        }
+        let failed = cells.iter().filter(|c| c.result.is_err()).count();
+        if failed > 0 {
+            bail!("{failed} sweep cell(s) could not run (see the table)");
+        }
+        let with_errors: Vec<(String, u64)> = cells
+            .iter()
+            .filter_map(|c| match &c.result {
+                Ok(s) if s.script_errors > 0 => Some((c.label(), s.script_errors)),
+                _ => None,
+            })
+            .collect();
+        return crate::strategy::script_failures::end_of_sweep(&with_errors, a.allow_script_errors);
+    }
+
+    let pb = progress(bars.len() as u64);
+    pb.set_message("bars");
+    let bt = run(&cfg, opts, bars, |n| pb.set_position(n as u64)).map_err(|e| anyhow!("{e}"))?;
+    pb.finish_and_clear();
+    let mut summary = bt.summary();
+    summary.run = Some(crate::backtest::identity::RunIdentity {
+        vrev_version: env!("CARGO_PKG_VERSION").into(),
+        command: crate::backtest::identity::shell_command(
+            &std::iter::once("vrev".to_string())
+                .chain(std::env::args().skip(1))
+                .collect::<Vec<_>>(),
+        ),
+        config: crate::backtest::identity::HashedFile::read(&a.engine.config)
+            .with_context(|| format!("{}: cannot read", a.engine.config.display()))?
+            .0,
+        sets: a.engine.sets.clone(),
+        profile: a.engine.profile.clone(),
+        only_side: only_side(&a.engine).map(|s| s.as_str().to_string()),
+        from: a.bars.from,
+        to: a.bars.to,
+        windows: crate::backtest::identity::windows(&cfg, &bt.lineup),
+        data,
+        bars_used: crate::backtest::identity::BarSpan::of(bars),
+    });
+    let pnls: Vec<f64> = bt.trades.iter().map(|t| t.pnl.unwrap_or(0.0)).collect();
+    let mc =
+        monte_carlo.and_then(|(n, seed)| crate::backtest::monte_carlo::simulate(&pnls, n, seed));
+    if monte_carlo.is_some() {
+        summary
+            .warnings
+            .extend(crate::backtest::sample_size::for_monte_carlo(pnls.len()));
+    }
+    if a.json {
+        let mut v = serde_json::to_value(&summary)?;
+        if let (Some(mc), Some(o)) = (&mc, v.as_object_mut()) {
+            o.insert("monte_carlo".into(), serde_json::to_value(mc)?);
+        }
+        crate::outln!("{v}");
+        // stdout stays one JSON object; the cautions are in it and on stderr.
+        print_cautions(&summary.warnings, true);
+    } else {
+        // The terminal summary ends with its cautions.
+        crate::out!("{}", report::terminal(&summary));
+        if let Some(mc) = &mc {
+            crate::out!(
+                "{}",
+                crate::backtest::monte_carlo::terminal(mc, "the backtest")
+            );
+        }
+    }
+    if let (Some(dir), Some(mc)) = (&a.report, &mc) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        std::fs::write(
+            dir.join("monte_carlo.json"),
+            serde_json::to_string_pretty(mc)? + "\n",
+        )
+        .with_context(|| format!("{}: cannot write monte_carlo.json", dir.display()))?;
+    }
+    if let Some(dir) = &a.report {
+        report::write_dir(dir, &bt, bars, &summary, &title)
+            .with_context(|| format!("{}: cannot write the report", dir.display()))?;
+        if !a.json {
+            crate::outln!("report: {}", dir.join("report.html").display());
+        }
+    }
+    bt.script_failures.end_of_run(a.allow_script_errors)
+}
+
+fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) {
+    let clock = engine.clock();
+    let days: std::collections::BTreeSet<_> = file
+        .bars
+        .iter()
+        .map(|b| clock.stamp(b.close_time).trading_day)
+        .collect();
+    let s = &engine.stats;
+    match (days.first(), days.last()) {
+        (Some(f), Some(l)) => crate::outln!(
+            "bars: {} over {} trading days ({f} .. {l})",
+            s.bars,
+            days.len()
+        ),
+        _ => crate::outln!("bars: 0"),
+    }
+    if let Some(note) = file.rows_note() {
+        crate::outln!("{note}");
+    }
+    if s.bars_skipped > 0 {
+        crate::outln!("{}", crate::cli::run_summary::refused_bars(engine));
+    }
+    let mut by_window: BTreeMap<&str, usize> = BTreeMap::new();
+    for sig in &engine.signals {
+        *by_window.entry(sig.window.as_str()).or_default() += 1;
+    }
+    let windows: Vec<String> = engine
+        .window_profiles()
+        .iter()
+        .map(|(w, p, _)| {
+            format!(
+                "{w} {} ({p})",
+                by_window.get(w.as_str()).copied().unwrap_or(0)
+            )
+        })
+        .collect();
+    let dir = a
+        .signals
+        .clone()
+        .unwrap_or_else(|| cfg.resolve(&cfg.engine.signals_dir));
+    crate::outln!(
+        "signals: {} written to {} — by window: {}",
+        s.signals,
+        dir.display(),
+        windows.join(", ")
+    );
+    crate::outln!("{}", crate::cli::run_summary::refusals(engine));
+    crate::outln!("{}", crate::cli::run_summary::ledger(engine));
+    if s.script_errors > 0 {
+        crate::outln!(
+            "script errors: {} (each in the journal; the bars got no signal)",
+            s.script_errors
+        );
+    }
+    let journal = a
+        .journal
+        .clone()
+        .unwrap_or_else(|| cfg.resolve(&cfg.engine.journal));
+    crate::outln!("journal: {}", journal.display());
+}
+
+fn check(a: CheckArgs) -> Result<()> {
+    crate::cli::check::run(&a)
+}
+
+fn synth(a: SynthArgs) -> Result<()> {
+    let bars = crate::market::synth::generate(&crate::market::synth::SynthOptions {
+        seed: a.seed,
+        start: a.start,
+        days: a.days,
+        ..Default::default()
+    });
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("{}: cannot create folder", parent.display()))?;
+    }
+    let f = std::fs::File::create(&a.out)
+        .with_context(|| format!("{}: cannot create", a.out.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    crate::market::synth::write_ninjatrader(&bars, &mut w)
+        .and_then(|_| std::io::Write::flush(&mut w))
+        .with_context(|| format!("{}: cannot write", a.out.display()))?;
+    crate::outln!(
+        "wrote {} bars ({} trading days from {}) to {}",
+        bars.len(),
+        a.days,
+        a.start,
+        a.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! The ledger of emitted signal IDs (DESIGN §7): survives restarts and crashes.
+//!
+//! Order of writes for a new signal: the signal file is renamed into place first, then its ID is
+//! appended here. A crash between the two leaves a file whose ID the ledger lacks; at start-up the
+//! ledger is reconciled with the signal files present, so the ID counts as emitted and the signal
+//! is never written twice. A crash before the rename leaves only a `.tmp` file, which is removed:
+//! that signal was never emitted and the re-run emits it.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
+
+/// Emitted IDs, in memory and (optionally) on disk.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    ids: HashSet<String>,
+    file: Option<std::fs::File>,
+    path: Option<std::path::PathBuf>,
+    fsync: bool,
+}
+
+/// What opening a ledger found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// IDs read from the ledger file.
+    pub from_ledger: usize,
+    /// IDs found only as signal files (crash between rename and ledger append), now added.
+    pub from_files: usize,
+    /// Leftover temporary files removed (crash before rename).
+    pub temp_files_removed: usize,
+}
+
+impl Ledger {
+    /// An in-memory ledger (backtests, scenarios).
+    pub fn in_memory() -> Self {
+        Ledger::default()
+    }
+
+    /// An in-memory ledger that already holds `ids` (a restart, without files).
+    pub fn with_ids(ids: impl IntoIterator<Item = String>) -> Self {
+        Ledger {
+            ids: ids.into_iter().collect(),
+            ..Ledger::default()
+        }
+    }
+
+    /// Opens (or creates) `state_dir/ledger.txt` and reconciles it with `signals_dir`.
+    pub fn open(
+        state_dir: &Path,
+        signals_dir: &Path,
+        fsync: bool,
+    ) -> std::io::Result<(Self, Recovery)> {
+        std::fs::create_dir_all(state_dir)?;
+        std::fs::create_dir_all(signals_dir)?;
+        let path = state_dir.join("ledger.txt");
+        let mut ids = HashSet::new();
+        let mut rec = Recovery::default();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            // A line without its newline was cut by a crash mid-append; the file scan below
+            // recovers that ID if its signal file exists.
+            let complete = match text.rfind('\n') {
+                Some(i) => &text[..=i],
+                None => "",
+            };
+            for line in complete.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                if ids.insert(line.to_string()) {
+                    rec.from_ledger += 1;
+                }
+            }
+            if complete.len() != text.len() {
+                // Drop the partial line so later appends start on a fresh line.
+                std::fs::write(&path, complete)?;
+            }
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        for entry in std::fs::read_dir(signals_dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                std::fs::remove_file(entry.path())?;
+                rec.temp_files_removed += 1;
+                continue;
+            }
+            if name.starts_with('.') || !name.ends_with(".txt") {
+                continue;
+            }
+            if id_in_file_name(&name).is_some_and(|id| ids.contains(id)) {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                if let Some(id) = crate::host::signal::read_signal_id(&text) {
+                    if ids.insert(id.to_string()) {
+                        writeln!(file, "{id}")?;
+                        rec.from_files += 1;
+                    }
+                }
+            }
+        }
+        if fsync {
+            file.sync_all()?;
+        }
+        Ok((
+            Ledger {
+                ids,
+                file: Some(file),
+                path: Some(path),
+                fsync,
+            },
+            rec,
+        ))
+    }
+
+    /// Where the ledger lives, for messages.
+    pub fn describe(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "(in memory)".into(),
+        }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Records an emitted ID (after its signal file is in place). The ID is held in memory even
+    /// when the disk write fails: this run never writes it twice, and the next start finds it
+    /// again from its signal file.
+    pub fn record(&mut self, id: &str) -> std::io::Result<()> {
+        self.ids.insert(id.to_string());
+        if let Some(f) = &mut self.file {
+            // One write call per line: a crash cannot interleave half an ID with another.
+            f.write_all(format!("{id}\n").as_bytes())?;
+            if self.fsync {
+                f.sync_data()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The ID at the end of a signal file name: its last four `_`-separated parts
+/// (`YYYYMMDD_HHMMSS_A_B`), five for a SELL (`..._SELL`), whatever the prefix.
+fn id_in_file_name(name: &str) -> Option<&str> {
+    let stem = name.strip_suffix(".txt")?;
+    let parts = if stem.ends_with(crate::host::signal::SELL_SUFFIX) {
+        4
+    } else {
+        3
+    };
+    let cut = stem
+        .rmatch_indices('_')
+        .nth(parts)
+        .map(|(i, _)| i + 1)
+        .unwrap_or(0);
+    Some(&stem[cut..])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_read_from_file_names_whatever_the_prefix() {
+        assert_eq!(
+            super::id_in_file_name("vreversal_20250213_135900_6107.25_6091.50.txt"),
+            Some("20250213_135900_6107.25_6091.50")
+        );
+        assert_eq!(
+            super::id_in_file_name("my_long_prefix_20250213_135900_1.00_2.00.txt"),
+            Some("20250213_135900_1.00_2.00")
+        );
+        assert_eq!(
+            super::id_in_file_name("vreversal_20250714_095000_6290.00_6301.25_SELL.txt"),
+            Some("20250714_095000_6290.00_6301.25_SELL")
+        );
+    }
+
+    use super::*;
+
+    #[test]
+    fn reopening_finds_recorded_ids_files_without_ledger_lines_and_cleans_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, sig) = (dir.path().join("state"), dir.path().join("signals"));
+        {
+            let (mut l, rec) = Ledger::open(&state, &sig, false).unwrap();
+            assert_eq!(rec, Recovery::default());
+            l.record("A").unwrap();
+        }
+        // A crash after the rename of B's file, before its ledger line; and one mid-write of C.
+        std::fs::write(sig.join("vreversal_B.txt"), "SIGNAL_ID=B\n").unwrap();
+        std::fs::write(sig.join(".vreversal_C.txt.tmp"), "SIGNAL_ID=C\n").unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(state.join("ledger.txt"))
+            .unwrap();
+        f.write_all(b"PARTI").unwrap();
+        let (l, rec) = Ledger::open(&state, &sig, false).unwrap();
+        assert_eq!(
+            rec,
+            Recovery {
+                from_ledger: 1,
+                from_files: 1,
+                temp_files_removed: 1
+            }
+        );
+        assert!(l.contains("A") && l.contains("B") && !l.contains("C") && !l.contains("PARTI"));
+        assert_eq!(
+            std::fs::read_to_string(state.join("ledger.txt")).unwrap(),
+            "A\nB\n"
+        );
+    }
+}
