@@ -35,6 +35,7 @@ public static class Tests
 		{
 			Run("signal files written by vrev replay parse (de-DE culture)", () => FixturesParse(new CultureInfo("de-DE"), rustSignals, 10));
 			Run("signal files written by vrev replay: SELL IDs end in _SELL, CONFIDENCE only with a value", () => RustNewFormat(rustSignals));
+			Run("exit files written by vrev replay parse and are named after their signal (none before vrev writes them)", () => RustExitFiles(rustSignals));
 		}
 
 		// Everything below runs with a German culture on every thread: numbers must still use '.'.
@@ -411,6 +412,21 @@ public static class Tests
 		}
 		Check("replay wrote SELL files (" + sells + ")", sells > 0);
 		Check("replay wrote BUY files (" + buys + ")", buys > 0);
+	}
+
+	private static void RustExitFiles(string dir)
+	{
+		foreach (string path in Directory.GetFiles(dir, "*.exit"))
+		{
+			string name = Path.GetFileName(path);
+			T.VrevExitParseResult r = T.VrevExitParser.Parse(name, File.ReadAllText(path, Encoding.UTF8));
+			Check(name + " parses (" + r.Error + ")", r.Exit != null);
+			if (r.Exit != null)
+			{
+				Eq(name + " is <prefix><SIGNAL_ID>.exit", "vreversal_" + r.Exit.Id + ".exit", name);
+				Check(name + " has a signal file beside it", File.Exists(Path.Combine(dir, "vreversal_" + r.Exit.Id + ".txt")));
+			}
+		}
 	}
 
 	private static string BuyOfSameBar()
