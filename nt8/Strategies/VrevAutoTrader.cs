@@ -506,7 +506,7 @@ namespace NinjaTrader.NinjaScript.Strategies
 			}
 		}
 
-		/// <summary>Decides on queued exit and signal files. Runs only in NinjaScript event context; never blocks.</summary>
+		/// <summary>Decides on queued signal and exit files. Runs only in NinjaScript event context; never blocks.</summary>
 		private void ProcessPending()
 		{
 			if (!Monitor.TryEnter(processLock))
@@ -540,7 +540,6 @@ namespace NinjaTrader.NinjaScript.Strategies
 				DateTime now = DataTimeUtc;
 				if (now == DateTime.MinValue)
 					return;
-				ProcessExits(now);
 				List<VrevSignal> done = new List<VrevSignal>();
 				foreach (VrevSignal sig in pending)
 				{
@@ -567,6 +566,8 @@ namespace NinjaTrader.NinjaScript.Strategies
 				}
 				foreach (VrevSignal sig in done)
 					pending.Remove(sig);
+				// Exits after signals: an exit that arrives with its own signal waits for the entry's fill.
+				ProcessExits(now);
 				pendingCount = pending.Count + pendingExits.Count;
 			}
 			finally

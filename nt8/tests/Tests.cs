@@ -1734,6 +1734,24 @@ public static class Tests
 		Eq("recorded as stale", "stale", LoadStore(state).OutcomeOf("exit:" + RefId));
 		s.TestHookSetState(State.Terminated);
 
+		// An exit that arrives with its own signal waits for the entry's fill, then exits (here in
+		// OnBarUpdate of the entry bar, so at its close).
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = SimTrader(signals, state);
+		SimBar(s, "2025-02-13 13:59:00", 6106.75, 6107.25, 6106.50, 6107.00);
+		File.WriteAllText(Path.Combine(signals, RefFile), Reference().Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=6125.00"));
+		File.WriteAllText(Path.Combine(signals, exitName), ExitText(RefId, "2025-02-13T18:59:00Z", "2025-02-13T19:00:30Z"));
+		Poll(s);
+		Eq("entered, exit waiting", 1, CallsOf(s, "EnterLong").Count);
+		Eq("no exit before the fill", 0, CallsOf(s, "ExitLong").Count);
+		Check("waiting is not logged as ignored", !s.TestHookOutputSnapshot().Any(l => l.Contains("ignored")));
+		SimBar(s, "2025-02-13 14:00:00", 6107.00, 6108.00, 6106.75, 6107.75);
+		Eq("exit after the fill", 1, CallsOf(s, "ExitLong").Count);
+		Eq("exit at the entry bar's close", RefId + ",BUY,3,2025-02-13T18:59:00Z,6107.25,2025-02-13T19:00:00Z,6107.50,script_exit,0.25,37.50", TradeLines(state).FirstOrDefault());
+		s.TestHookSetState(State.Terminated);
+
 		// Malformed or misnamed exit files are refused once; a .txt with ACTION=EXIT is not an exit.
 		root = TempDir();
 		signals = Path.Combine(root, "signals");
