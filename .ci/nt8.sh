@@ -118,11 +118,10 @@ step "equality: vrev backtest vs VrevAutoTrader on the stub's fill simulator, tr
 EQUALITY_PROFILES=(
   "production max_hold,stop"
   "bidirectional max_hold,stop,target"
-  # When vrev's profiles use the exit plan (issue 18), e.g.:
-  # "orb breakeven"
-  # "ema_pullback trail"
-  # "<profile with flat_by> flat_by"
-  # "<profile whose script exits> script_exit"
+  "orb breakeven,stop"
+  "ema_pullback trail,target,max_hold"
+  # A test profile (tests/fixtures/plan/plan_exits.{toml,rhai}, added to the scratch project).
+  "plan_exits script_exit,flat_by"
 )
 EQUALITY_DAYS=20
 # shellcheck disable=SC2086
@@ -137,6 +136,10 @@ for entry in "${EQUALITY_PROFILES[@]}"; do
   P="$EQ/$eq_profile"
   mkdir -p "$P"
   cp "$ROOT/config.toml" "$P/" && cp -r "$ROOT/strategies" "$P/"
+  if [ -f "$ROOT/tests/fixtures/plan/$eq_profile.toml" ]; then
+    cat "$ROOT/tests/fixtures/plan/$eq_profile.toml" >> "$P/config.toml"
+    cp "$ROOT/tests/fixtures/plan/$eq_profile.rhai" "$P/strategies/"
+  fi
   # shellcheck disable=SC2086
   (cd "$P" && "$VREV_BIN" replay ../bars.txt --profile "$eq_profile" $eq_extra > replay.log 2>&1 \
     && "$VREV_BIN" backtest ../bars.txt --profile "$eq_profile" $eq_extra --report out > backtest.log 2>&1) \

@@ -215,6 +215,28 @@ pub struct Profile {
     /// Signal file name prefix. Default "vreversal_".
     #[serde(default = "default_prefix")]
     pub signal_prefix: String,
+    /// The widest stop a proposal may have, in points from its entry. Default: the `stop_pct`
+    /// distance (a script may then only tighten the profile's stop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stop_points: Option<f64>,
+    /// The largest size of one trade, in contracts. Default: `contracts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_contracts: Option<u32>,
+    /// The largest dollar risk of one trade (contracts × stop distance × point value). Default:
+    /// no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_risk: Option<f64>,
+    /// The least reward/risk (target distance / stop distance) a trade may have. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_reward_risk: Option<f64>,
+    /// The target as a multiple of the stop distance when the script gives none (instead of
+    /// `target_points`). Default: none (`target_points`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_r: Option<f64>,
+    /// `"HH:MM"` ET: open trades of this profile exit at the close of the first bar at or after
+    /// it on their trading day, and no signal is admitted at or after it. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat_by: Option<String>,
     /// Script parameters by name (the script declares names and defaults).
     #[serde(default)]
     pub params: toml::Table,
@@ -688,6 +710,33 @@ impl Config {
             if let Some(l) = p.max_daily_loss {
                 within(l, 1e-9, 1e9, "dollars").map_err(|m| (at("max_daily_loss"), m))?;
             }
+            if let Some(v) = p.max_stop_points {
+                within(v, 1e-9, 1e6, "points").map_err(|m| (at("max_stop_points"), m))?;
+            }
+            if let Some(v) = p.max_contracts {
+                within(v as f64, 1.0, MAX_CONTRACTS as f64, "contracts")
+                    .map_err(|m| (at("max_contracts"), m))?;
+                if v < p.contracts {
+                    return Err((
+                        at("max_contracts"),
+                        format!("{v} is below the profile's own `contracts` {}", p.contracts),
+                    ));
+                }
+            }
+            if let Some(v) = p.max_risk {
+                within(v, 1e-9, 1e9, "dollars").map_err(|m| (at("max_risk"), m))?;
+            }
+            if let Some(v) = p.min_reward_risk {
+                within(v, 0.0, 1000.0, "").map_err(|m| (at("min_reward_risk"), m))?;
+            }
+            if let Some(v) = p.target_r {
+                within(v, 1e-6, 1000.0, "").map_err(|m| (at("target_r"), m))?;
+            }
+            if let Some(f) = &p.flat_by {
+                if parse_hhmm(f).is_none() {
+                    return Err((at("flat_by"), format!("`{f}` is not HH:MM (24 h, ET)")));
+                }
+            }
             if p.signal_prefix.is_empty()
                 || p.signal_prefix.len() > 64
                 || !p
@@ -735,12 +784,12 @@ impl Config {
             ))?;
             let end = parse_hhmm(&s.end)
                 .ok_or((at("end"), format!("`{}` is not HH:MM (24 h, ET)", s.end)))?;
-            if end <= start {
+            if end == start {
                 return Err((
                     at("end"),
                     format!(
-                        "window `{}` ends at {} which is not after its start {}",
-                        s.name, s.end, s.start
+                        "window `{}` ends at {} where it starts (an end before the start wraps past midnight)",
+                        s.name, s.end
                     ),
                 ));
             }
@@ -759,10 +808,7 @@ impl Config {
                 start_minute: start,
                 end_minute: end,
             };
-            if let Some((m, _)) = windows
-                .iter()
-                .find(|(_, o)| w.start_minute < o.end_minute && o.start_minute < w.end_minute)
-            {
+            if let Some((m, _)) = windows.iter().find(|(_, o)| w.overlaps(o)) {
                 return Err((
                     at("start"),
                     format!(
@@ -962,7 +1008,9 @@ params = { drop_threshold = 4.0 }
             ("contracts = 3", "contracts = \"three\"", "config.toml:14:13: profile.production.contracts: expected a whole number, found the text \"three\""),
             ("max_hold_minutes = 25", "max_hold = 25", "config.toml:17:1: unknown field `max_hold`, expected one of"),
             ("profile = \"production\"", "profile = \"prod\"", "config.toml:9:11: session[0].profile: unknown profile `prod` (defined: production)"),
-            ("end = \"11:00\"", "end = \"08:00\"", "config.toml:8:7: session[0].end: window `morning` ends at 08:00"),
+            ("end = \"11:00\"", "end = \"09:00\"", "config.toml:8:7: session[0].end: window `morning` ends at 09:00 where it starts"),
+            ("max_hold_minutes = 25", "max_hold_minutes = 25\nflat_by = \"4pm\"", "config.toml:18:11: profile.production.flat_by: `4pm` is not HH:MM"),
+            ("max_hold_minutes = 25", "max_hold_minutes = 25\nmax_contracts = 2", "config.toml:18:17: profile.production.max_contracts: 2 is below the profile's own `contracts` 3"),
             ("start = \"09:00\"", "start = \"9am\"", "config.toml:7:9: session[0].start: `9am` is not HH:MM"),
             ("direction = \"long\"", "direction = \"up\"", "config.toml:13:13: profile.production.direction: `up` is not one of: long, short, both"),
             ("stop_pct = 0.1", "stop_pct = 0.1\nstop_pct = 0.2", "config.toml:16:1: duplicate key"),

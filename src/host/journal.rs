@@ -55,6 +55,19 @@ pub enum Event {
         strategy: String,
         error: String,
     },
+    /// A script asked to close an open trade: the exit file (`docs/protocol.md` §1b), or why
+    /// none was written.
+    ScriptExit {
+        bar_time: String,
+        /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
+        bar_time_et: String,
+        profile: String,
+        signal_id: String,
+        reason: String,
+        /// The exit file's path; empty when none was written (see `detail`).
+        file: String,
+        detail: String,
+    },
     SignalWriteFailed {
         bar_time: String,
         /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
