@@ -106,6 +106,57 @@ impl Default for Feed {
     }
 }
 
+/// `[nt8]`: where NinjaTrader's side lives, for the commands that read or write it (the live
+/// desk's trade pane; `nt8 install` and `doctor`). Optional: without it, those say how to set it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Nt8 {
+    /// The Documents folder NinjaTrader and the auto-trader use (`C:\Users\me\Documents`;
+    /// write it single-quoted in TOML: `documents_dir = 'C:\Users\me\Documents'`). Relative
+    /// paths resolve against the config file.
+    pub documents_dir: PathBuf,
+    /// The account the auto-trader trades. Default "Sim101".
+    #[serde(default = "default_account")]
+    pub account: String,
+}
+
+fn default_account() -> String {
+    "Sim101".into()
+}
+
+impl Nt8 {
+    /// The account as the auto-trader puts it in a file name (`VrevPaths.SafeFilePart`).
+    pub fn account_file_part(&self) -> String {
+        self.account
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+
+    /// The auto-trader's default state folder: `<Documents>/vrev/nt8`.
+    pub fn state_folder(&self) -> PathBuf {
+        self.documents_dir.join("vrev").join("nt8")
+    }
+
+    /// `trades_<account>.csv` in the auto-trader's state folder.
+    pub fn trade_log(&self) -> PathBuf {
+        self.state_folder()
+            .join(format!("trades_{}.csv", self.account_file_part()))
+    }
+
+    /// `processed_<account>.txt` in the auto-trader's state folder.
+    pub fn processed_list(&self) -> PathBuf {
+        self.state_folder()
+            .join(format!("processed_{}.txt", self.account_file_part()))
+    }
+}
+
 /// `[backtest]` costs (the fill rules themselves are fixed: DESIGN §10).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -263,6 +314,9 @@ pub struct Config {
     pub backtest: Backtest,
     #[serde(default)]
     pub reload: Reload,
+    /// `[nt8]`, optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nt8: Option<Nt8>,
     #[serde(default)]
     pub session: Vec<Session>,
     #[serde(default)]
@@ -679,6 +733,28 @@ impl Config {
                 format!("unknown time zone `{}`", self.feed.legacy_time_zone),
             ));
         }
+        if let Some(n) = &self.nt8 {
+            let dir = n.documents_dir.to_string_lossy();
+            if dir.trim().is_empty() {
+                return Err((
+                    at2("nt8", "documents_dir"),
+                    "is empty: NinjaTrader's Documents folder, e.g. documents_dir = 'C:\\Users\\me\\Documents'".into(),
+                ));
+            }
+            if dir.chars().any(char::is_control) {
+                return Err((
+                    at2("nt8", "documents_dir"),
+                    format!("{dir:?} holds a control character (a \\t or \\n in double quotes?): write Windows paths single-quoted, e.g. documents_dir = 'C:\\Users\\me\\Documents'"),
+                ));
+            }
+            if n.account.trim().is_empty() {
+                return Err((
+                    at2("nt8", "account"),
+                    "is empty: the account the auto-trader trades, e.g. \"Sim101\"".into(),
+                ));
+            }
+            text(&n.account).map_err(|m| (at2("nt8", "account"), m))?;
+        }
         let b = &self.backtest;
         within(b.commission_per_contract_side, 0.0, 1000.0, "dollars")
             .map_err(|m| (at2("backtest", "commission_per_contract_side"), m))?;
@@ -984,6 +1060,38 @@ params = { drop_threshold = 4.0 }
 
     fn load(text: &str) -> Result<Config, ConfigError> {
         Config::from_text(text, Path::new("config.toml"))
+    }
+
+    #[test]
+    fn the_nt8_section_is_optional_names_the_trade_log_and_refuses_bad_values_with_their_place() {
+        assert_eq!(load(GOOD).unwrap().nt8, None);
+        let with = format!("{GOOD}\n[nt8]\ndocuments_dir = 'C:\\Users\\me\\Documents'\n");
+        let n = load(&with).unwrap().nt8.unwrap();
+        assert_eq!(n.account, "Sim101");
+        assert!(n
+            .trade_log()
+            .ends_with(Path::new("vrev").join("nt8").join("trades_Sim101.csv")));
+        let odd = format!("{GOOD}\n[nt8]\ndocuments_dir = \"docs\"\naccount = \"Sim 101\"\n");
+        let n = load(&odd).unwrap().nt8.unwrap();
+        assert_eq!(n.trade_log(), Path::new("docs/vrev/nt8/trades_Sim_101.csv"));
+        assert_eq!(
+            n.processed_list(),
+            Path::new("docs/vrev/nt8/processed_Sim_101.txt")
+        );
+        let line = GOOD.lines().count() + 2;
+        let cases = [
+            ("documents_dir = \"C:\\temp\"", "control character"),
+            ("documents_dir = \"\"", "is empty"),
+            ("documents_dir = \"d\"\naccount = \"\"", "account: is empty"),
+            ("documents_dir = \"d\"\naccount = \"a=b\"", "nt8.account"),
+            ("documents_dir = \"d\"\nacount = \"x\"", "acount"),
+        ];
+        for (body, want) in cases {
+            let e = load(&format!("{GOOD}\n[nt8]\n{body}\n")).unwrap_err();
+            let text = e.to_string();
+            assert!(text.contains(want), "{body}: {text}");
+            assert!(e.line.is_some_and(|l| l >= line), "{body}: {text}");
+        }
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Check(a) => check(a),
         Command::Explain(a) => crate::cli::explain::run(&a),
         Command::Synth(a) => synth(a),
+        Command::Halt(a) => crate::cli::desk::switch::halt(a),
+        Command::Resume(a) => crate::cli::desk::switch::resume(a),
+        Command::Reconcile(a) => crate::cli::desk::reconcile::run(a),
         Command::Test(a) => crate::scenario::run_command(crate::scenario::RunOptions {
             paths: a.paths,
             filter: a.filter,

@@ -172,6 +172,9 @@ pub struct Engine {
     pub considered: Option<Vec<crate::host::rules::Considered>>,
     /// The state folder's lock, held while the engine lives ([`Outputs::Files`]).
     _lock: Option<StateLock>,
+    /// `state/HALT` ([`Outputs::Files`]): the kill switch, and whether it was on when last looked at.
+    kill_switch: Option<PathBuf>,
+    kill_switch_on: bool,
 }
 
 impl Engine {
@@ -189,10 +192,11 @@ impl Engine {
             sessions.call_every_slot_on_every_bar();
         }
         let mut ledger_set_aside = None;
-        let (ledger, recovery, journal, signals_dir, lock) = match opts.outputs {
+        let (ledger, recovery, journal, signals_dir, lock, kill_switch) = match opts.outputs {
             Outputs::Memory => (
                 Ledger::with_ids(opts.emitted_before.iter().cloned()),
                 Recovery::default(),
+                None,
                 None,
                 None,
                 None,
@@ -226,7 +230,15 @@ impl Engine {
                     .map_err(|e| io("the ledger", &state_dir, e))?;
                 let journal = Journal::open(&journal_path)
                     .map_err(|e| io("the journal", &journal_path, e))?;
-                (ledger, rec, Some(journal), Some(signals_dir), Some(lock))
+                let halt = crate::host::kill_switch::path(&state_dir);
+                (
+                    ledger,
+                    rec,
+                    Some(journal),
+                    Some(signals_dir),
+                    Some(lock),
+                    Some(halt),
+                )
             }
         };
         let mut engine = Engine {
@@ -267,6 +279,8 @@ impl Engine {
             script_failures: ScriptFailures::default(),
             considered: opts.keep_rule_verdicts.then(Vec::new),
             _lock: lock,
+            kill_switch,
+            kill_switch_on: false,
         };
         let start = Event::RunStart {
             mode: opts.mode.clone(),
@@ -287,6 +301,8 @@ impl Engine {
             recovered_from_files: engine.recovery.from_files,
         };
         engine.emit(start);
+        // A switch already on at start is journaled before the first bar.
+        engine.poll_kill_switch();
         Ok(engine)
     }
 
@@ -455,6 +471,63 @@ impl Engine {
             error,
         };
         self.emit(ev);
+    }
+
+    /// Looks at the kill switch file (`state/HALT`) and journals a change (`kill_switch`
+    /// event) since the last look. Called before every signal would be written and, live,
+    /// between bars. Returns whether the switch is on. Always off without files.
+    pub fn poll_kill_switch(&mut self) -> bool {
+        let Some(file) = &self.kill_switch else {
+            return false;
+        };
+        let on = crate::host::kill_switch::is_on(file);
+        if on != self.kill_switch_on {
+            self.kill_switch_on = on;
+            let detail = if on {
+                crate::host::kill_switch::note(file)
+            } else {
+                format!("{} removed: new entries admitted again", file.display())
+            };
+            if on {
+                tracing::warn!("kill switch ON ({detail}): every new entry is refused");
+            } else {
+                tracing::warn!("kill switch off: {detail}");
+            }
+            let ev = Event::KillSwitch {
+                on,
+                detail,
+                time: format_utc(chrono::Utc::now().timestamp()),
+            };
+            self.emit(ev);
+        }
+        on
+    }
+
+    /// The kill switch as last looked at ([`Engine::poll_kill_switch`]).
+    pub fn kill_switch_on(&self) -> bool {
+        self.kill_switch_on
+    }
+
+    /// The kill switch file, when the engine writes files.
+    pub fn kill_switch_file(&self) -> Option<&Path> {
+        self.kill_switch.as_deref()
+    }
+
+    /// Turns the kill switch on or off from inside the run (the desk's `h` / `r` keys): writes
+    /// or removes the file, then journals the change as any other. `by` names who did it.
+    pub fn set_kill_switch(&mut self, on: bool, by: &str) -> Result<(), String> {
+        let Some(file) = self.kill_switch.clone() else {
+            return Err("no state folder: the kill switch needs files".into());
+        };
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let done = if on {
+            crate::host::kill_switch::trip(dir, by)
+        } else {
+            crate::host::kill_switch::release(dir)
+        };
+        done.map_err(|e| format!("{}: {e}", file.display()))?;
+        self.poll_kill_switch();
+        Ok(())
     }
 
     /// Close time of the newest bar accepted, if any.
@@ -976,6 +1049,20 @@ impl Engine {
             return;
         }
 
+        if self.poll_kill_switch() {
+            // A new entry while the kill switch is on: refused, like any refusal; open trades,
+            // the shadow book and everything else go on.
+            let detail = format!(
+                "kill switch on ({}): no new entry; `vrev resume` or the desk's `r` turns it off",
+                self.kill_switch
+                    .as_deref()
+                    .map(crate::host::kill_switch::note)
+                    .unwrap_or_default()
+            );
+            self.reject(slot, bar, id, p, crate::host::kill_switch::REASON, detail);
+            return;
+        }
+
         if self.wall_clock && (self.history_bar || !self.playback) {
             let now = chrono::Utc::now().timestamp();
             if now > signal.expires {
@@ -1182,5 +1269,68 @@ mod tests {
             0,
             "an expired signal opens no shadow trade"
         );
+    }
+
+    #[test]
+    fn the_kill_switch_refuses_new_entries_while_open_trades_still_exit() {
+        let dir = tempfile::tempdir().unwrap();
+        let bars = crate::market::synth::generate(&crate::market::synth::SynthOptions {
+            days: 1,
+            ..Default::default()
+        });
+        let mut e = Engine::new(
+            &config(),
+            EngineOptions {
+                outputs: Outputs::Files,
+                signals_dir: Some(dir.path().join("signals")),
+                journal: Some(dir.path().join("journal.jsonl")),
+                state_dir: Some(dir.path().join("state")),
+                keep_events: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut k = 0;
+        while e.signals.is_empty() {
+            e.on_bar(&bars[k]);
+            k += 1;
+        }
+        let first = e.signals[0].id.clone();
+        e.set_kill_switch(true, "test").unwrap();
+        assert!(e.kill_switch_on());
+        assert!(dir.path().join("state/HALT").exists());
+        // Up to the afternoon: the first trade exits, later entries are refused.
+        let cut = bars.len() * 3 / 4;
+        for b in &bars[k..cut] {
+            e.on_bar(b);
+        }
+        assert_eq!(e.signals.len(), 1, "no new entry while the switch is on");
+        let closed = e
+            .events
+            .iter()
+            .any(|ev| matches!(ev, Event::TradeClosed { signal_id, .. } if *signal_id == first));
+        assert!(closed, "the open trade still exits");
+        let refused = e.stats.rejected_by.get("kill_switch").copied().unwrap_or(0);
+        assert!(refused >= 1, "{:?}", e.stats.rejected_by);
+        assert!(e.faults.halted.is_none(), "not the fault state");
+        // Removed by another program: noticed, journaled, entries admitted again.
+        std::fs::remove_file(dir.path().join("state/HALT")).unwrap();
+        for b in &bars[cut..] {
+            e.on_bar(b);
+        }
+        assert!(!e.kill_switch_on());
+        assert!(
+            e.signals.len() > 1,
+            "admitted again after the switch is off"
+        );
+        let switches: Vec<bool> = e
+            .events
+            .iter()
+            .filter_map(|ev| match ev {
+                Event::KillSwitch { on, .. } => Some(*on),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(switches, vec![true, false]);
     }
 }

@@ -114,6 +114,20 @@ pub enum Event {
     },
     /// State could not be recorded: nothing more is admitted in this run (DESIGN §14).
     Halted { reason: String },
+    /// The kill switch (`state/HALT`) was found on or off: while on, every new entry is refused
+    /// as `kill_switch`.
+    KillSwitch {
+        on: bool,
+        detail: String,
+        /// Wall-clock time it was noticed.
+        time: String,
+    },
+    /// Something a person did at the live desk (a key): what it did.
+    Desk {
+        action: String,
+        detail: String,
+        time: String,
+    },
     BarRejected {
         bar_time: String,
         /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
