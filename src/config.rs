@@ -932,6 +932,76 @@ impl Config {
 
     /// Values that are valid but implausible for day-trading ES, each with its place: they are
     /// warned about, never refused (a trader may mean them). `stop_pct = 10` is a stop about
+    /// Values a profile can write that `VrevAutoTrader` refuses with its default properties
+    /// (`nt8/README.md`): a trader raises the property, or the profile, before a live day.
+    pub fn beyond_auto_trader_defaults(&self) -> Vec<ConfigError> {
+        let mut out = Vec::new();
+        let mut warn = |path: &[&str], message: String| {
+            let mut place = self.place_of(path);
+            place.message = format!("{}: {message}", path.join("."));
+            out.push(place);
+        };
+        if self.engine.signal_ttl_seconds > NT8_MAX_SIGNAL_LIFE_SECONDS {
+            warn(
+                &["engine", "signal_ttl_seconds"],
+                format!(
+                    "{} s is more than VrevAutoTrader's Max signal life ({NT8_MAX_SIGNAL_LIFE_SECONDS} s): it would refuse every signal",
+                    self.engine.signal_ttl_seconds
+                ),
+            );
+        }
+        for (name, p) in &self.profile {
+            let size = p.max_contracts.unwrap_or(p.contracts).max(p.contracts);
+            if size > NT8_MAX_QUANTITY {
+                let key = if p.max_contracts.is_some() {
+                    "max_contracts"
+                } else {
+                    "contracts"
+                };
+                warn(
+                    &["profile", name, key],
+                    format!("up to {size} contracts, more than VrevAutoTrader's Max quantity ({NT8_MAX_QUANTITY}): it refuses such signals (raise the property)"),
+                );
+            }
+            let widest = p
+                .max_stop_points
+                .unwrap_or(p.stop_pct / 100.0 * REFERENCE_PRICE);
+            if widest > NT8_MAX_STOP_POINTS {
+                let key = if p.max_stop_points.is_some() {
+                    "max_stop_points"
+                } else {
+                    "stop_pct"
+                };
+                warn(
+                    &["profile", name, key],
+                    format!("stops up to {widest:.2} points (at {REFERENCE_PRICE}), more than VrevAutoTrader's Max stop ({NT8_MAX_STOP_POINTS} points): it refuses such signals"),
+                );
+            }
+            let target = match p.target_r {
+                Some(r) => r * widest,
+                None => p.target_points,
+            };
+            if target > NT8_MAX_TARGET_POINTS {
+                let key = if p.target_r.is_some() {
+                    "target_r"
+                } else {
+                    "target_points"
+                };
+                warn(
+                    &["profile", name, key],
+                    format!("targets up to {target:.2} points, more than VrevAutoTrader's Max target ({NT8_MAX_TARGET_POINTS} points): it refuses such signals"),
+                );
+            }
+            if p.max_hold_minutes > NT8_MAX_HOLD_MINUTES {
+                warn(
+                    &["profile", name, "max_hold_minutes"],
+                    format!("{} minutes is more than VrevAutoTrader's Max hold ({NT8_MAX_HOLD_MINUTES} minutes): it refuses such signals", p.max_hold_minutes),
+                );
+            }
+        }
+        out
+    }
+
     /// 500 points from entry; a slip of the decimal point should not pass silently.
     pub fn implausible(&self) -> Vec<ConfigError> {
         let mut out = Vec::new();
@@ -997,6 +1067,16 @@ impl Config {
         }
     }
 }
+
+/// `VrevAutoTrader`'s default limits (`nt8/README.md`, `docs/protocol.md` §1d): a signal beyond
+/// them is refused there, so `vrev check` warns about profiles that can write one.
+pub const NT8_MAX_QUANTITY: u32 = 3;
+pub const NT8_MAX_STOP_POINTS: f64 = 30.0;
+pub const NT8_MAX_TARGET_POINTS: f64 = 60.0;
+pub const NT8_MAX_SIGNAL_LIFE_SECONDS: i64 = 300;
+pub const NT8_MAX_HOLD_MINUTES: u32 = 1440;
+/// The price at which `stop_pct` distances are judged in those warnings (ES, late 2025).
+const REFERENCE_PRICE: f64 = 7000.0;
 
 /// The native strategies a profile may name instead of a script: the DESIGN §9 reference
 /// (`builtin:vreversal`, `builtin:bidirectional`) and the twins of the shipped indicator scripts.
@@ -1105,6 +1185,34 @@ params = { drop_threshold = 4.0 }
                 start_minute: 540,
                 end_minute: 660
             }
+        );
+    }
+
+    /// `vrev check` warns where VrevAutoTrader's default limits would refuse a profile's signals.
+    #[test]
+    fn warns_about_values_the_auto_trader_refuses_by_default() {
+        let warned = |from: &str, to: &str| -> Vec<String> {
+            load(&GOOD.replacen(from, to, 1))
+                .unwrap()
+                .beyond_auto_trader_defaults()
+                .iter()
+                .map(|w| w.to_string())
+                .collect()
+        };
+        assert!(warned("contracts = 3", "contracts = 3").is_empty());
+        let w = warned("contracts = 3", "contracts = 4");
+        assert!(w.len() == 1 && w[0].contains("profile.production.contracts: up to 4 contracts, more than VrevAutoTrader's Max quantity (3)"), "{w:?}");
+        let w = warned("stop_pct = 0.1", "stop_pct = 0.1\nmax_stop_points = 40.0");
+        assert!(
+            w.iter()
+                .any(|w| w.contains("max_stop_points: stops up to 40.00 points")),
+            "{w:?}"
+        );
+        let w = warned("max_hold_minutes = 25", "max_hold_minutes = 2000");
+        assert!(
+            w.iter().any(|w| w
+                .contains("config.toml:17:20: profile.production.max_hold_minutes: 2000 minutes")),
+            "{w:?}"
         );
     }
 

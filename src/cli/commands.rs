@@ -371,6 +371,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
     } else {
         // The terminal summary ends with its cautions.
         crate::out!("{}", report::terminal(&summary));
+        crate::outln!("{}", bt.refusals_line());
         if let Some(mc) = &mc {
             crate::out!(
                 "{}",
