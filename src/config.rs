@@ -1210,8 +1210,8 @@ params = { drop_threshold = 4.0 }
         );
         let w = warned("max_hold_minutes = 25", "max_hold_minutes = 2000");
         assert!(
-            w.iter().any(|w| w
-                .contains("config.toml:17:20: profile.production.max_hold_minutes: 2000 minutes")),
+            w.iter()
+                .any(|w| w.contains(":20: profile.production.max_hold_minutes: 2000 minutes")),
             "{w:?}"
         );
     }
