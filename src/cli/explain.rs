@@ -231,6 +231,30 @@ fn describe_candidate(
     format!("{head}: {why}{step}")
 }
 
+/// `stop 4996 target 5012, 3 contract(s), stop moved to 5000.25 (breakeven) at 10:02 ET`: the
+/// plan the trade was opened with and every move of its stop.
+fn describe_plan(t: &Trade, clock: &MarketClock) -> String {
+    let mut s = format!(
+        "stop {} target {}, {} contract(s)",
+        t.initial_stop, t.target, t.contracts
+    );
+    if let Some(p) = t.plan.breakeven_points {
+        s.push_str(&format!(", breakeven at +{p} points"));
+    }
+    if let Some(p) = t.plan.trail_points {
+        s.push_str(&format!(", trailing {p} points"));
+    }
+    for m in &t.stop_moves {
+        s.push_str(&format!(
+            ", stop moved to {} ({}) at {} ET",
+            m.stop,
+            m.rule.as_str(),
+            et_minute(clock, m.time)
+        ));
+    }
+    s
+}
+
 fn describe_trade(t: &Trade, clock: &MarketClock) -> String {
     let time = |x: Option<i64>| {
         x.map(|u| format!("{} ET", et_minute(clock, u)))
@@ -534,10 +558,9 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
         if admitted.iter().any(|a| a.signal_id == c.signal_id) {
             match engine.trades.iter().find(|t| t.signal_id == c.signal_id) {
                 Some(t) => crate::outln!(
-                    "shadow trade {side} {}: stop {} target {}; {}",
+                    "shadow trade {side} {}: {}; {}",
                     c.signal_id,
-                    t.stop,
-                    t.target,
+                    describe_plan(t, &clock),
                     describe_trade(t, &clock)
                 ),
                 None => crate::outln!("shadow trade {side} {}: still open", c.signal_id),
@@ -545,10 +568,9 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
         } else {
             match would_be_trade(c, &cfg, &bars[k + 1..], &clock) {
                 Some(t) => crate::outln!(
-                    "had {side} {} been admitted: stop {} target {}; {}",
+                    "had {side} {} been admitted: {}; {}",
                     c.signal_id,
-                    t.stop,
-                    t.target,
+                    describe_plan(&t, &clock),
                     describe_trade(&t, &clock)
                 ),
                 None => crate::outln!(
