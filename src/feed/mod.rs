@@ -10,6 +10,7 @@
 //! Everything runs on one current-thread tokio runtime: the engine is not `Send` and processes
 //! each bar inline as it arrives.
 
+pub mod admission;
 pub mod client;
 pub mod protocol;
 pub mod record;
