@@ -22,6 +22,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Check(a) => check(a),
         Command::Explain(a) => crate::cli::explain::run(&a),
         Command::Synth(a) => synth(a),
+        Command::Halt(a) => crate::cli::desk::switch::halt(a),
+        Command::Resume(a) => crate::cli::desk::switch::resume(a),
+        Command::Reconcile(a) => crate::cli::desk::reconcile::run(a),
         Command::Test(a) => crate::scenario::run_command(crate::scenario::RunOptions {
             paths: a.paths,
             filter: a.filter,
@@ -401,6 +404,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
     } else {
         // The terminal summary ends with its cautions.
         crate::out!("{}", report::terminal(&summary));
+        crate::outln!("{}", bt.refusals_line());
         if let Some(mc) = &mc {
             crate::out!(
                 "{}",

@@ -256,7 +256,7 @@ fn would_be_trade(
     rest: &[Bar],
     clock: &MarketClock,
 ) -> Option<Trade> {
-    let b = c.bracket?;
+    let b = c.plan?;
     let prof = cfg.profile.get(&c.profile)?;
     let mut book = Book::new(FillModel::from_config(cfg));
     book.add(Trade {
@@ -267,7 +267,7 @@ fn would_be_trade(
         signal_time: c.bar_time,
         stop: b.stop,
         target: b.target,
-        contracts: prof.contracts,
+        contracts: b.contracts,
         max_hold_minutes: prof.max_hold_minutes,
         entry_time: None,
         entry_price: None,
@@ -276,6 +276,17 @@ fn would_be_trade(
         exit_reason: None,
         exit_trading_day: None,
         pnl: None,
+        plan: crate::host::book::ExitPlan {
+            breakeven_points: b.breakeven_points,
+            trail_points: b.trail_points,
+            flat_by: None,
+        },
+        initial_stop: b.stop,
+        stop_rule: Default::default(),
+        stop_moves: Vec::new(),
+        best_close: None,
+        bars_held: 0,
+        exit_request: None,
     });
     let mut closed = Vec::new();
     for bar in rest {

@@ -55,6 +55,19 @@ pub enum Event {
         strategy: String,
         error: String,
     },
+    /// A script asked to close an open trade: the exit file (`docs/protocol.md` §1b), or why
+    /// none was written.
+    ScriptExit {
+        bar_time: String,
+        /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
+        bar_time_et: String,
+        profile: String,
+        signal_id: String,
+        reason: String,
+        /// The exit file's path; empty when none was written (see `detail`).
+        file: String,
+        detail: String,
+    },
     SignalWriteFailed {
         bar_time: String,
         /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
@@ -101,6 +114,20 @@ pub enum Event {
     },
     /// State could not be recorded: nothing more is admitted in this run (DESIGN §14).
     Halted { reason: String },
+    /// The kill switch (`state/HALT`) was found on or off: while on, every new entry is refused
+    /// as `kill_switch`.
+    KillSwitch {
+        on: bool,
+        detail: String,
+        /// Wall-clock time it was noticed.
+        time: String,
+    },
+    /// Something a person did at the live desk (a key): what it did.
+    Desk {
+        action: String,
+        detail: String,
+        time: String,
+    },
     BarRejected {
         bar_time: String,
         /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.

@@ -30,6 +30,12 @@ pub struct Signal {
     /// Hundredths.
     pub confidence: Option<u32>,
     pub extra: Vec<(String, ExtraValue)>,
+    /// Breakeven, trailing and flat-by (protocol 2); empty for a plain signal.
+    #[serde(skip)]
+    pub plan: crate::host::book::ExitPlan,
+    /// `flat_by` as ET wall time `yyyy-MM-dd HH:mm:ss` (when the plan has one).
+    #[serde(skip)]
+    pub flat_by_et: Option<String>,
     /// File name prefix (`vreversal_`).
     #[serde(skip)]
     pub prefix: String,
@@ -68,6 +74,51 @@ pub const SELL_SUFFIX: &str = "_SELL";
 
 /// First line of every signal file.
 pub const HEADER: &str = "# vrev signal v1 (KEY=VALUE, '.' decimals, times in UTC unless _ET)";
+
+/// First line of a signal file with an exit plan (`PROTOCOL=2`).
+pub const HEADER_V2: &str = "# vrev signal v2 (KEY=VALUE, '.' decimals, times in UTC unless _ET)";
+
+/// First line of an exit file.
+pub const EXIT_HEADER: &str = "# vrev exit v2 (KEY=VALUE, '.' decimals, times in UTC)";
+
+/// The protocol version of files with an exit plan and of exit files (`docs/protocol.md` §1a).
+pub const PROTOCOL_EXIT_PLAN: u32 = 2;
+
+/// A script's exit of an open trade, the file `VrevAutoTrader` acts on (`docs/protocol.md` §1b).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExitSignal {
+    pub signal_id: String,
+    /// The signal's file name prefix.
+    pub prefix: String,
+    pub reason: String,
+    /// Close of the bar the script asked on, UTC seconds.
+    pub time: i64,
+    /// UTC seconds.
+    pub expires: i64,
+}
+
+impl ExitSignal {
+    /// The signal's file name with `.exit` for `.txt` (the old system's traders read every
+    /// `vreversal_*.txt`; none reads an `.exit`).
+    pub fn file_name(&self) -> String {
+        format!("{}{}.exit", self.prefix, self.signal_id)
+    }
+
+    /// The ledger entry that keeps it from being written twice.
+    pub fn ledger_id(&self) -> String {
+        format!("exit:{}", self.signal_id)
+    }
+
+    pub fn render(&self) -> String {
+        format!(
+            "{EXIT_HEADER}\nACTION=EXIT\nSIGNAL_ID={}\nREASON={}\nSIGNAL_TIME={}\nEXPIRES={}\nPROTOCOL={PROTOCOL_EXIT_PLAN}\n",
+            self.signal_id,
+            self.reason,
+            crate::market::time::format_utc(self.time),
+            crate::market::time::format_utc(self.expires)
+        )
+    }
+}
 
 impl Signal {
     pub fn file_name(&self) -> String {
@@ -113,12 +164,25 @@ impl Signal {
                 kv(&key, &v.to_string());
             }
         }
-        format!("{HEADER}\n{s}")
+        if self.plan.is_empty() {
+            return format!("{HEADER}\n{s}");
+        }
+        if let Some(p) = self.plan.breakeven_points {
+            kv("BREAKEVEN_AT_POINTS", &format_price(p, d));
+        }
+        if let Some(p) = self.plan.trail_points {
+            kv("TRAIL_POINTS", &format_price(p, d));
+        }
+        if let Some(t) = &self.flat_by_et {
+            kv("FLAT_BY_ET", t);
+        }
+        kv("PROTOCOL", &PROTOCOL_EXIT_PLAN.to_string());
+        format!("{HEADER_V2}\n{s}")
     }
 }
 
 /// Keys the host writes; a script's extra value cannot replace them.
-pub const RESERVED: [&str; 15] = [
+pub const RESERVED: [&str; 19] = [
     "SIGNAL_ID",
     "ACTION",
     "ENTRY_PRICE",
@@ -134,6 +198,10 @@ pub const RESERVED: [&str; 15] = [
     "STRATEGY",
     "PATTERN_TYPE",
     "CONFIDENCE",
+    "BREAKEVEN_AT_POINTS",
+    "TRAIL_POINTS",
+    "FLAT_BY_ET",
+    "PROTOCOL",
 ];
 
 /// Why `key` cannot be an extra key of the signal file: letters, digits and `_`, at most 64, not
@@ -198,6 +266,8 @@ pub(crate) mod tests {
             prefix: "vreversal_".into(),
             decimals: 2,
             window: "afternoon".into(),
+            plan: Default::default(),
+            flat_by_et: None,
         }
     }
 

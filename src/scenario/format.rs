@@ -95,7 +95,8 @@ impl fmt::Display for TimeSpec {
 pub enum ExitExpect {
     /// `exit = "none"`: no trade (the signal was on the last bar and never filled).
     NoTrade,
-    /// `stop`, `stop_gap`, `target`, `max_hold` or `end_of_data`.
+    /// `stop`, `stop_gap`, `target`, `breakeven`, `trail`, `script_exit`, `flat_by`, `max_hold`
+    /// or `end_of_data`.
     Reason(String),
 }
 
@@ -247,10 +248,14 @@ const TOP_LEVEL_KEYS: [&str; 12] = [
     "rejections",
 ];
 
-const EXIT_REASONS: [&str; 6] = [
+const EXIT_REASONS: [&str; 10] = [
     "stop",
     "stop_gap",
     "target",
+    "breakeven",
+    "trail",
+    "script_exit",
+    "flat_by",
     "max_hold",
     "end_of_data",
     "none",
@@ -267,6 +272,13 @@ fn reject_reasons() -> Vec<&'static str> {
         DailyLoss,
         OpenPositions,
         Stop,
+        FlatBy,
+        StopWrongSide,
+        StopTooWide,
+        TargetWrongSide,
+        RewardRisk,
+        RiskTooLarge,
+        SizeZero,
     ]
     .iter()
     .map(|r| r.as_str())
