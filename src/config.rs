@@ -95,6 +95,10 @@ pub struct Feed {
     pub url: String,
     /// Zone of the legacy publisher's fake-UTC timestamps. Default "America/New_York".
     pub legacy_time_zone: String,
+    /// Shared feed token `run` sends (the publisher's `Token` property, `serve --token`); the
+    /// environment variable `VREV_FEED_TOKEN` overrides it. Never printed or journaled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl Default for Feed {
@@ -102,6 +106,7 @@ impl Default for Feed {
         Feed {
             url: "ws://127.0.0.1:6789".into(),
             legacy_time_zone: "America/New_York".into(),
+            token: None,
         }
     }
 }
