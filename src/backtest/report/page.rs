@@ -76,6 +76,12 @@ pub fn html(bt: &Backtest, bars: &[Bar], s: &Summary, title: &str) -> String {
         sig = count(s.signals),
         tr = count(s.overall.trades),
     );
+    // Every refusal is a decision of the host (rule names, e.g. `stop_too_wide`), never silent.
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\" id=\"refusals\">{}</p>",
+        esc(&bt.refusals_line())
+    );
     if !s.warnings.is_empty() {
         h.push_str("<div class=\"cautions\" id=\"cautions\"><h2>Cautions</h2><ul>");
         for w in &s.warnings {
