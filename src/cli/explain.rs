@@ -9,7 +9,7 @@
 use crate::cli::args::ExplainArgs;
 use crate::cli::inputs::{load_bars, load_config, only_side};
 use crate::config::Config;
-use crate::host::book::{Book, FillModel, Trade};
+use crate::host::book::{Book, FillModel, Pending, Trade};
 use crate::host::engine::{Engine, EngineOptions};
 use crate::host::journal::Event;
 use crate::host::rules::Considered;
@@ -283,35 +283,22 @@ fn would_be_trade(
     let b = c.plan?;
     let prof = cfg.profile.get(&c.profile)?;
     let mut book = Book::new(FillModel::from_config(cfg));
-    book.add(Trade {
-        signal_id: c.signal_id.clone(),
-        profile: c.profile.clone(),
-        window: c.window.clone(),
-        side: c.proposal.side,
-        signal_time: c.bar_time,
-        stop: b.stop,
-        target: b.target,
-        contracts: b.contracts,
-        max_hold_minutes: prof.max_hold_minutes,
-        entry_time: None,
-        entry_price: None,
-        exit_time: None,
-        exit_price: None,
-        exit_reason: None,
-        exit_trading_day: None,
-        pnl: None,
-        plan: crate::host::book::ExitPlan {
+    book.add(Trade::pending(
+        Pending {
+            signal_id: c.signal_id.clone(),
+            profile: c.profile.clone(),
+            window: c.window.clone(),
+            side: c.proposal.side,
+            signal_time: c.bar_time,
+            max_hold_minutes: prof.max_hold_minutes,
+        },
+        (b.stop, b.target, b.contracts),
+        crate::host::book::ExitPlan {
             breakeven_points: b.breakeven_points,
             trail_points: b.trail_points,
             flat_by: None,
         },
-        initial_stop: b.stop,
-        stop_rule: Default::default(),
-        stop_moves: Vec::new(),
-        best_close: None,
-        bars_held: 0,
-        exit_request: None,
-    });
+    ));
     let mut closed = Vec::new();
     for bar in rest {
         book.on_bar(bar, clock.stamp(bar.close_time).trading_day, &mut closed);
