@@ -363,6 +363,22 @@ pub struct ServeArgs {
     /// Drop a client that falls this many published bars behind (finite speeds).
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub max_behind: usize,
+    /// Shared token a client must send (`?token=` or the `X-Vrev-Token` header);
+    /// `VREV_FEED_TOKEN` overrides it. Default: none.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// A browser `Origin` allowed to connect (repeatable; `*` = any). Default: none.
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Connections held at once, in all.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_clients: usize,
+    /// Connections held at once from one address (at least 4).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub max_per_ip: usize,
+    /// Seconds a client has to complete the WebSocket handshake.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS", value_parser = seconds_arg)]
+    pub handshake_timeout: f64,
 }
 
 #[derive(Debug, Args)]
@@ -374,6 +390,9 @@ pub struct RecordArgs {
         value_name = "ws://HOST:PORT"
     )]
     pub url: String,
+    /// Shared feed token to send (the publisher's `Token`); `VREV_FEED_TOKEN` overrides it.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
     /// CSV file for the bars (appended to, after its last row, if it exists).
     #[arg(long, value_name = "FILE.csv")]
     pub out: PathBuf,

@@ -76,6 +76,9 @@ pub fn ledger(engine: &Engine) -> String {
 /// Before the bars: what opening the ledger found (stderr).
 pub fn print_recovery(engine: &Engine, fresh: bool) {
     let r = &engine.recovery;
+    for s in &r.skipped {
+        crate::errln!("warning: signals folder: {s}");
+    }
     if fresh && r.from_files > 0 {
         crate::errln!(
             "--fresh: {} signal file(s) still in {} count as emitted (a file in place may not have been taken yet); use an empty --signals folder to write them again",

@@ -226,8 +226,14 @@ impl Engine {
                         crate::host::fresh_ledger::set_aside(&state_dir, chrono::Utc::now())
                             .map_err(|e| io("the ledger (--fresh)", &state_dir, e))?;
                 }
-                let (ledger, rec) = Ledger::open(&state_dir, &signals_dir, cfg.engine.fsync)
-                    .map_err(|e| io("the ledger", &state_dir, e))?;
+                let prefixes: Vec<String> = cfg
+                    .profile
+                    .values()
+                    .map(|p| p.signal_prefix.clone())
+                    .collect();
+                let (ledger, rec) =
+                    Ledger::open(&state_dir, &signals_dir, &prefixes, cfg.engine.fsync)
+                        .map_err(|e| io("the ledger", &state_dir, e))?;
                 let journal = Journal::open(&journal_path)
                     .map_err(|e| io("the journal", &journal_path, e))?;
                 let halt = crate::host::kill_switch::path(&state_dir);

@@ -158,6 +158,8 @@ impl Journal {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
+        // Appended to, never followed: a link or FIFO at the journal's name is refused.
+        crate::market::safe_write::refuse_special(path)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

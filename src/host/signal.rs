@@ -4,7 +4,6 @@
 
 use crate::market::price::{format_price, Side};
 use crate::strategy::ExtraValue;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// An admitted signal, everything the file says.
@@ -221,41 +220,17 @@ pub fn extra_key_problem(key: &str) -> Option<String> {
     None
 }
 
-/// Temporary name for `name` in the same directory: starts with `.` and ends with `.tmp`, so
-/// readers ignore it.
-pub fn temp_name(name: &str) -> String {
-    format!(".{name}.tmp")
-}
-
 /// Writes `content` to `dir/name` atomically: a reader sees either no file or the whole file.
+/// The temporary file is created (never followed) under an unpredictable hidden name
+/// (`.<name>.<random>.vrev-tmp`), and a link or non-regular file at `dir/name` is refused
+/// ([`crate::market::safe_write`]).
 pub fn write_atomic(
     dir: &Path,
     name: &str,
     content: &[u8],
     fsync: bool,
 ) -> std::io::Result<PathBuf> {
-    let tmp = dir.join(temp_name(name));
-    let dest = dir.join(name);
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(content)?;
-        f.flush()?;
-        if fsync {
-            f.sync_all()?;
-        }
-        Ok(())
-    });
-    if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, &dest)) {
-        // Never leave a half-written temporary file behind (a full disk cuts it short).
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    if fsync {
-        // Make the rename itself durable.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(dest)
+    crate::market::safe_write::write_file(dir, name, content, fsync)
 }
 
 /// Reads `SIGNAL_ID` from a signal file's text.
@@ -414,6 +389,29 @@ pub(crate) mod tests {
             read_signal_id(&std::fs::read_to_string(path).unwrap()),
             Some(s.id.as_str())
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_never_redirects_the_signal_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim.txt");
+        std::fs::write(&victim, "keep").unwrap();
+        let s = fixture_signal();
+        // The temporary name of the old code, and the final name itself.
+        std::os::unix::fs::symlink(&victim, dir.path().join(format!(".{}.tmp", s.file_name())))
+            .unwrap();
+        write_atomic(dir.path(), &s.file_name(), s.render().as_bytes(), false).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        let other = Signal {
+            id: "20250213_140000_1_2".into(),
+            ..fixture_signal()
+        };
+        std::os::unix::fs::symlink(&victim, dir.path().join(other.file_name())).unwrap();
+        let e = write_atomic(dir.path(), &other.file_name(), b"x", false).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
     }
 
     #[test]
