@@ -293,7 +293,7 @@ fn would_be_trade(
             max_hold_minutes: prof.max_hold_minutes,
         },
         (b.stop, b.target, b.contracts),
-        crate::host::book::ExitPlan {
+        crate::host::signal::ExitPlan {
             breakeven_points: b.breakeven_points,
             trail_points: b.trail_points,
             flat_by: None,

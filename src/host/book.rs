@@ -3,6 +3,7 @@
 //! report is built from the same trades. The fill assumptions live in [`FillModel`] and nowhere
 //! else; [`FillModel::describe`] prints them with every report.
 
+use crate::host::signal::ExitPlan;
 use crate::market::bar::Bar;
 use crate::market::price::Side;
 use chrono::NaiveDate;
@@ -107,23 +108,6 @@ pub struct StopMove {
     pub time: i64,
     pub stop: f64,
     pub rule: StopRule,
-}
-
-/// The exit plan a signal carries beyond stop, target and max hold (the trade-plan issue).
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ExitPlan {
-    /// Points beyond the entry fill a close must reach to move the stop to the entry fill.
-    pub breakeven_points: Option<f64>,
-    /// Points the stop trails behind the best close since entry.
-    pub trail_points: Option<f64>,
-    /// The profile's `flat_by` on the signal's trading day, UTC seconds.
-    pub flat_by: Option<i64>,
-}
-
-impl ExitPlan {
-    pub fn is_empty(&self) -> bool {
-        *self == ExitPlan::default()
-    }
 }
 
 impl ExitReason {

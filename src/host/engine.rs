@@ -1038,7 +1038,7 @@ impl Engine {
             prefix: prof.signal_prefix.clone(),
             decimals: self.decimals,
             window: window_name.clone(),
-            plan: crate::host::book::ExitPlan {
+            plan: crate::host::signal::ExitPlan {
                 breakeven_points: plan.breakeven_points,
                 trail_points: plan.trail_points,
                 flat_by,

@@ -6,6 +6,23 @@ use crate::market::price::{format_price, Side};
 use crate::strategy::ExtraValue;
 use std::path::{Path, PathBuf};
 
+/// The exit plan a signal carries beyond stop, target and max hold (the trade-plan issue).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ExitPlan {
+    /// Points beyond the entry fill a close must reach to move the stop to the entry fill.
+    pub breakeven_points: Option<f64>,
+    /// Points the stop trails behind the best close since entry.
+    pub trail_points: Option<f64>,
+    /// The profile's `flat_by` on the signal's trading day, UTC seconds.
+    pub flat_by: Option<i64>,
+}
+
+impl ExitPlan {
+    pub fn is_empty(&self) -> bool {
+        *self == ExitPlan::default()
+    }
+}
+
 /// An admitted signal, everything the file says.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Signal {
@@ -32,7 +49,7 @@ pub struct Signal {
     pub extra: Vec<(String, ExtraValue)>,
     /// Breakeven, trailing and flat-by (protocol 2); empty for a plain signal.
     #[serde(skip)]
-    pub plan: crate::host::book::ExitPlan,
+    pub plan: ExitPlan,
     /// `flat_by` as ET wall time `yyyy-MM-dd HH:mm:ss` (when the plan has one).
     #[serde(skip)]
     pub flat_by_et: Option<String>,
