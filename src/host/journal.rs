@@ -158,8 +158,9 @@ impl Journal {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        // Appended to, never followed: a link or FIFO at the journal's name is refused.
-        crate::market::safe_write::refuse_special(path)?;
+        // Appended to, never through a link: a symlink at the journal's name is refused (a device
+        // or pipe the user names, e.g. `--journal /dev/stdout`, is taken as given).
+        crate::market::safe_write::refuse_link(path)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -178,5 +179,23 @@ impl Journal {
         let mut line = serde_json::to_vec(event).map_err(std::io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod link_tests {
+    #[test]
+    fn the_journal_is_never_appended_through_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("journal.jsonl");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let e = super::Journal::open(&path)
+            .err()
+            .expect("a link is refused");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
     }
 }
