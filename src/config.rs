@@ -479,6 +479,37 @@ fn trader_words(message: &str) -> String {
 
 /// The dotted key whose value starts at `offset` (`profile.production.contracts`), from the
 /// table header above it and the `key =` before it; `None` when `offset` is not at a value.
+/// Keys that hold a file or folder path, each with the example its Windows-path hint shows.
+const PATH_KEYS: &[(&str, &str)] = &[
+    ("signals_dir", r"D:\vrev\signals"),
+    ("state_dir", r"D:\vrev\state"),
+    ("journal", r"D:\vrev\state\journal.jsonl"),
+    ("strategy", r"D:\vrev\strategies\vreversal.rhai"),
+    ("scenarios", r"D:\vrev\tests\scenarios"),
+    ("documents_dir", r"C:\Users\me\Documents"),
+];
+
+/// The hint shown when a path key's value is a double-quoted Windows path: in TOML's double
+/// quotes `\` starts an escape, in single quotes (a literal string) it is just a character.
+fn windows_path_hint(key: &str) -> Option<String> {
+    PATH_KEYS.iter().find(|(k, _)| *k == key).map(|(k, example)| {
+        format!("write Windows paths single-quoted, where a backslash is just a backslash: {k} = '{example}'")
+    })
+}
+
+/// One rule for every path key: no control character. `"C:\temp"` and `"D:\new\x"` are valid
+/// TOML (a tab, a newline) and would silently name another folder; no real path holds one.
+fn path_value(key: &str, value: &Path) -> Result<(), String> {
+    let v = value.to_string_lossy();
+    if v.chars().any(char::is_control) {
+        let hint = windows_path_hint(key).unwrap_or_default();
+        return Err(format!(
+            "{v:?} holds a control character (a \\t or \\n written in double quotes?): {hint}"
+        ));
+    }
+    Ok(())
+}
+
 fn key_at(text: &str, offset: usize) -> Option<String> {
     let before = text.get(..offset.min(text.len()))?;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
@@ -593,8 +624,16 @@ impl Config {
                 .map(|(l, c)| (Some(l), Some(c)))
                 .unwrap_or((None, None));
             let words = trader_words(e.message().trim());
-            let message = match e.span().and_then(|s| key_at(text, s.start)) {
-                Some(key) => format!("{key}: {words}"),
+            let message = match e.span().and_then(|s| key_at(text, s.start).map(|k| (s, k))) {
+                Some((span, key)) => {
+                    // A Windows path in double quotes: `\T` is no TOML escape.
+                    let line = text[..span.start].rsplit('\n').next().unwrap_or("");
+                    let leaf = key.rsplit('.').next().unwrap_or(&key);
+                    match windows_path_hint(leaf) {
+                        Some(hint) if line.contains('\\') => format!("{key}: {words}; {hint}"),
+                        _ => format!("{key}: {words}"),
+                    }
+                }
                 None => words,
             };
             ConfigError {
@@ -717,6 +756,15 @@ impl Config {
                 format!("`{}` is not HH:MM", e.trading_day_start),
             ));
         }
+        for (k, v) in [
+            ("signals_dir", &e.signals_dir),
+            ("state_dir", &e.state_dir),
+            ("journal", &e.journal),
+        ] {
+            path_value(k, v).map_err(|m| (at2("engine", k), m))?;
+        }
+        path_value("scenarios", &self.reload.scenarios)
+            .map_err(|m| (at2("reload", "scenarios"), m))?;
         within(e.signal_ttl_seconds as f64, 1.0, 86_400.0, "seconds")
             .map_err(|m| (at2("engine", "signal_ttl_seconds"), m))?;
         within(e.bar_seconds as f64, 1.0, 86_400.0, "seconds")
@@ -746,12 +794,8 @@ impl Config {
                     "is empty: NinjaTrader's Documents folder, e.g. documents_dir = 'C:\\Users\\me\\Documents'".into(),
                 ));
             }
-            if dir.chars().any(char::is_control) {
-                return Err((
-                    at2("nt8", "documents_dir"),
-                    format!("{dir:?} holds a control character (a \\t or \\n in double quotes?): write Windows paths single-quoted, e.g. documents_dir = 'C:\\Users\\me\\Documents'"),
-                ));
-            }
+            path_value("documents_dir", &n.documents_dir)
+                .map_err(|m| (at2("nt8", "documents_dir"), m))?;
             if n.account.trim().is_empty() {
                 return Err((
                     at2("nt8", "account"),
@@ -831,6 +875,7 @@ impl Config {
                         .into(),
                 ));
             }
+            path_value("strategy", Path::new(&p.strategy)).map_err(|m| (at("strategy"), m))?;
             // The script's file name is written as STRATEGY=name@hash.
             let file_name = Path::new(&p.strategy)
                 .file_name()
@@ -1177,6 +1222,129 @@ params = { drop_threshold = 4.0 }
             assert!(text.contains(want), "{body}: {text}");
             assert!(e.line.is_some_and(|l| l >= line), "{body}: {text}");
         }
+    }
+
+    #[test]
+    fn windows_paths_in_double_quotes_are_refused_with_the_single_quoted_form() {
+        // (line added after `[engine]` or in the profile, the error must contain all of these)
+        let engine = |line: &str| {
+            GOOD.replacen(
+                "[[session]]",
+                &format!("[engine]\n{line}\n\n[[session]]"),
+                1,
+            )
+        };
+        let strategy = |value: &str| GOOD.replacen("\"strategies/vreversal.rhai\"", value, 1);
+        let cases: Vec<(String, Vec<&str>)> = vec![
+            // A backslash escape TOML does not know: a parse error, with the hint.
+            (
+                engine(r#"signals_dir = "D:\Thelma\signals""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.signals_dir",
+                    r"signals_dir = 'D:\vrev\signals'",
+                ],
+            ),
+            (
+                engine(r#"state_dir = "D:\vrev\state""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.state_dir",
+                    r"state_dir = 'D:\vrev\state'",
+                ],
+            ),
+            // Valid escapes (tab, newline, ...) that would silently make another path.
+            (
+                engine(r#"signals_dir = "C:\temp""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.signals_dir",
+                    "control character",
+                    r"signals_dir = 'D:\vrev\signals'",
+                ],
+            ),
+            (
+                engine(r#"signals_dir = "D:\new\x""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.signals_dir",
+                    r"signals_dir = 'D:\vrev\signals'",
+                ],
+            ),
+            (
+                engine(r#"state_dir = "D:\new""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.state_dir",
+                    "control character",
+                    r"state_dir = 'D:\vrev\state'",
+                ],
+            ),
+            (
+                engine(r#"journal = "D:\temp.jsonl""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.journal",
+                    "control character",
+                    r"journal = 'D:\vrev\state\journal.jsonl'",
+                ],
+            ),
+            (
+                strategy(r#""D:\strategies\vreversal.rhai""#),
+                vec![
+                    "config.toml:12:",
+                    "profile.production.strategy",
+                    r"strategy = 'D:\vrev\strategies\vreversal.rhai'",
+                ],
+            ),
+            (
+                strategy(r#""D:\rhai\bvreversal.rhai""#),
+                vec![
+                    "config.toml:12:",
+                    "profile.production.strategy",
+                    "control character",
+                    r"strategy = 'D:\vrev\strategies\vreversal.rhai'",
+                ],
+            ),
+            (
+                format!("{GOOD}\n[reload]\nscenarios = \"D:\\tests\"\n"),
+                vec![
+                    "reload.scenarios",
+                    "control character",
+                    r"scenarios = 'D:\vrev\tests\scenarios'",
+                ],
+            ),
+            (
+                format!("{GOOD}\n[nt8]\ndocuments_dir = \"C:\\Users\\me\\Documents\"\n"),
+                vec![
+                    "nt8.documents_dir",
+                    r"documents_dir = 'C:\Users\me\Documents'",
+                ],
+            ),
+        ];
+        for (text, wants) in &cases {
+            let err = load(text).unwrap_err().to_string();
+            for want in wants {
+                assert!(err.contains(want), "want {want:?} in:\n{err}");
+            }
+        }
+        // The single-quoted (literal) forms load as written.
+        let good = [
+            (
+                engine(r"signals_dir = 'D:\Thelma\signals'"),
+                r"D:\Thelma\signals",
+            ),
+            (engine(r"signals_dir = 'C:\temp'"), r"C:\temp"),
+            (engine(r#"signals_dir = "D:\\new\\x""#), r"D:\new\x"),
+        ];
+        for (text, dir) in good {
+            assert_eq!(load(&text).unwrap().engine.signals_dir, PathBuf::from(dir));
+        }
+        let c = load(&strategy(r"'D:\vrev\strategies\vreversal.rhai'")).unwrap();
+        assert_eq!(
+            c.profile["production"].strategy,
+            r"D:\vrev\strategies\vreversal.rhai"
+        );
     }
 
     #[test]

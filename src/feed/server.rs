@@ -201,6 +201,9 @@ async fn client(shared: Arc<Shared>, sock: TcpStream, addr: SocketAddr, _slot: S
         shared.opts.allowed_origins.clone(),
         shared.opts.token.clone(),
     );
+    // The callback's types are tungstenite's (`accept_hdr_async`): its error is the HTTP
+    // refusal itself, large by nature and sent once per refused handshake.
+    #[allow(clippy::result_large_err)]
     let admit = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
         match refusal(

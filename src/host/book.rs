@@ -183,16 +183,32 @@ pub struct Trade {
 impl Trade {
     /// The shadow trade of an admitted signal, pending its entry on the next bar.
     pub fn from_signal(s: &crate::host::signal::Signal) -> Self {
+        Trade::pending(
+            Pending {
+                signal_id: s.id.clone(),
+                profile: s.profile.clone(),
+                window: s.window.clone(),
+                side: s.side,
+                signal_time: s.signal_time,
+                max_hold_minutes: s.max_hold_minutes,
+            },
+            (s.stop, s.target, s.quantity),
+            s.plan,
+        )
+    }
+
+    /// A trade pending its entry on the next bar, with its stop, target and contracts.
+    pub fn pending(p: Pending, (stop, target, contracts): (f64, f64, u32), plan: ExitPlan) -> Self {
         Trade {
-            signal_id: s.id.clone(),
-            profile: s.profile.clone(),
-            window: s.window.clone(),
-            side: s.side,
-            signal_time: s.signal_time,
-            stop: s.stop,
-            target: s.target,
-            contracts: s.quantity,
-            max_hold_minutes: s.max_hold_minutes,
+            signal_id: p.signal_id,
+            profile: p.profile,
+            window: p.window,
+            side: p.side,
+            signal_time: p.signal_time,
+            stop,
+            target,
+            contracts,
+            max_hold_minutes: p.max_hold_minutes,
             entry_time: None,
             entry_price: None,
             exit_time: None,
@@ -200,8 +216,8 @@ impl Trade {
             exit_reason: None,
             exit_trading_day: None,
             pnl: None,
-            plan: s.plan,
-            initial_stop: s.stop,
+            plan,
+            initial_stop: stop,
             stop_rule: StopRule::Initial,
             stop_moves: Vec::new(),
             best_close: None,
@@ -253,6 +269,17 @@ impl Trade {
         self.entry_price
             .map_or(0.0, |e| (price - e) * self.side.sign())
     }
+}
+
+/// What identifies a trade before its plan: the signal, its profile and window, its side.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub signal_id: String,
+    pub profile: String,
+    pub window: String,
+    pub side: Side,
+    pub signal_time: i64,
+    pub max_hold_minutes: u32,
 }
 
 /// Open shadow trades (pending entries included) and realized P&L by trading day.

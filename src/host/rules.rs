@@ -37,6 +37,25 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// Every reason, in rule order.
+    pub const ALL: [RejectReason; 15] = [
+        RejectReason::Window,
+        RejectReason::Direction,
+        RejectReason::Confidence,
+        RejectReason::Duplicate,
+        RejectReason::DailyLimit,
+        RejectReason::DailyLoss,
+        RejectReason::OpenPositions,
+        RejectReason::Stop,
+        RejectReason::FlatBy,
+        RejectReason::StopWrongSide,
+        RejectReason::StopTooWide,
+        RejectReason::TargetWrongSide,
+        RejectReason::RewardRisk,
+        RejectReason::RiskTooLarge,
+        RejectReason::SizeZero,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RejectReason::Window => "window",
@@ -57,19 +76,9 @@ impl RejectReason {
         }
     }
 
-    /// Refusals of rule 8 (the trade plan).
+    /// Refusals of rule 8 (the trade plan): `stop` and every reason after it.
     pub fn is_plan(self) -> bool {
-        matches!(
-            self,
-            RejectReason::Stop
-                | RejectReason::FlatBy
-                | RejectReason::StopWrongSide
-                | RejectReason::StopTooWide
-                | RejectReason::TargetWrongSide
-                | RejectReason::RewardRisk
-                | RejectReason::RiskTooLarge
-                | RejectReason::SizeZero
-        )
+        Self::ALL[7..].contains(&self)
     }
 }
 

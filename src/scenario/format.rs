@@ -262,27 +262,7 @@ const EXIT_REASONS: [&str; 10] = [
 ];
 
 fn reject_reasons() -> Vec<&'static str> {
-    use RejectReason::*;
-    [
-        Window,
-        Direction,
-        Confidence,
-        Duplicate,
-        DailyLimit,
-        DailyLoss,
-        OpenPositions,
-        Stop,
-        FlatBy,
-        StopWrongSide,
-        StopTooWide,
-        TargetWrongSide,
-        RewardRisk,
-        RiskTooLarge,
-        SizeZero,
-    ]
-    .iter()
-    .map(|r| r.as_str())
-    .collect()
+    RejectReason::ALL.iter().map(|r| r.as_str()).collect()
 }
 
 /// Reads the TOML of a scenario file. The error names the place; the name is not known yet.
