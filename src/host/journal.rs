@@ -158,9 +158,8 @@ impl Journal {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        // Appended to, never through a link: a symlink at the journal's name is refused (a device
-        // or pipe the user names, e.g. `--journal /dev/stdout`, is taken as given).
-        crate::market::safe_write::refuse_link(path)?;
+        // Appended to, never followed: a link or FIFO at the journal's name is refused.
+        crate::market::safe_write::refuse_special(path)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

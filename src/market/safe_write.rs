@@ -12,8 +12,8 @@
 //! While a temporary file exists its path is in a process-wide registry; [`remove_temp_files`]
 //! deletes what is left there, for an exit that skips destructors (Ctrl+C, issue 22).
 //!
-//! [`refuse_special`] is the check alone, for the files vrev appends to (ledger, recorder CSV;
-//! [`refuse_link`] for the journal).
+//! [`refuse_special`] is the check alone, for the files vrev appends to (journal, ledger,
+//! recorder CSV).
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -121,15 +121,6 @@ pub fn refuse_special(path: &Path) -> std::io::Result<()> {
                 path.display()
             ),
         )),
-    }
-}
-
-/// Refuses a symbolic link at `path` (the journal: appended to where the user points it, which
-/// may be a device or a pipe such as `/dev/stdout`, but never through a link planted there).
-pub fn refuse_link(path: &Path) -> std::io::Result<()> {
-    match special_kind(path) {
-        Some("a symbolic link") => refuse_special(path),
-        _ => Ok(()),
     }
 }
 
