@@ -114,8 +114,9 @@ pub struct BarFileArgs {
 /// Which state folder (ledger of emitted IDs + lock) a run uses.
 #[derive(Debug, Args, Clone)]
 pub struct StateArgs {
-    /// State folder: the ledger of emitted signal IDs and the lock (default: engine.state_dir of
-    /// the config). A new folder starts a new ledger; the journal stays at engine.journal.
+    /// State folder: the ledger of emitted signal IDs, the lock and (unless --journal is given)
+    /// the journal, as DIR/journal.jsonl (default: engine.state_dir and engine.journal of the
+    /// config). A new folder starts a new ledger and a new journal.
     #[arg(long = "state", value_name = "DIR")]
     pub state: Option<PathBuf>,
     /// Start with an empty ledger: the old ledger.txt is kept aside as

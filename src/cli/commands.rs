@@ -41,7 +41,7 @@ fn replay(a: ReplayArgs) -> Result<()> {
         only_side: only_side(&a.engine),
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
-        journal: a.journal.clone(),
+        journal: crate::cli::inputs::journal_override(&a.journal, &a.state.state),
         state_dir: a.state.state.clone(),
         fresh_ledger: a.state.fresh,
         mode: "replay".into(),
@@ -487,9 +487,7 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
             s.script_errors
         );
     }
-    let journal = a
-        .journal
-        .clone()
+    let journal = crate::cli::inputs::journal_override(&a.journal, &a.state.state)
         .unwrap_or_else(|| cfg.resolve(&cfg.engine.journal));
     crate::outln!("journal: {}", journal.display());
 }

@@ -24,9 +24,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
     if let Some(m) = seconds(a.reconnect_max) {
         copts.reconnect_max = m.max(copts.reconnect_min);
     }
-    let journal = a
-        .journal
-        .clone()
+    let journal = crate::cli::inputs::journal_override(&a.journal, &a.state.state)
         .unwrap_or_else(|| cfg.resolve(&cfg.engine.journal));
     let signals = a
         .signals
@@ -37,7 +35,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         only_side: crate::cli::inputs::only_side(&a.engine),
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
-        journal: a.journal.clone(),
+        journal: Some(journal.clone()),
         state_dir: a.state.state.clone(),
         fresh_ledger: a.state.fresh,
         mode: "run".into(),
