@@ -180,3 +180,21 @@ impl Journal {
         self.file.write_all(&line)
     }
 }
+
+#[cfg(all(test, unix))]
+mod link_tests {
+    #[test]
+    fn the_journal_is_never_appended_through_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("journal.jsonl");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let e = super::Journal::open(&path)
+            .err()
+            .expect("a link is refused");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    }
+}

@@ -4,7 +4,6 @@
 //! a person in a second terminal (`vrev halt` / `vrev resume`), can trip it. Not the fault state
 //! `halted` of [`crate::host::faults`].
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The refusal reason in the journal and the summaries.
@@ -38,9 +37,14 @@ pub fn trip(state_dir: &Path, by: &str) -> std::io::Result<bool> {
     }
     std::fs::create_dir_all(state_dir)?;
     let now = crate::market::time::format_utc(chrono::Utc::now().timestamp());
-    let mut f = std::fs::File::create(&file)?;
-    writeln!(f, "halted by {by} at {now}")?;
-    f.sync_all()?;
+    // Created under a temporary name and renamed, never written through a link.
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("HALT");
+    crate::market::safe_write::write_file(
+        state_dir,
+        name,
+        format!("halted by {by} at {now}\n").as_bytes(),
+        true,
+    )?;
     Ok(false)
 }
 
