@@ -638,61 +638,41 @@ namespace NinjaTrader.NinjaScript.Strategies
 
 		private void SubmitScriptExit(VrevExitFile x, DateTime nowUtc)
 		{
-			string entryName = null;
-			VrevSide side = VrevSide.Buy;
-			lock (tradeLock)
-			{
-				if (active != null && active.Signal.Id == x.Id && active.OpenQuantity > 0 && !active.ExitRequested)
-				{
-					active.ExitRequested = true;
-					entryName = active.SignalName;
-					side = active.Side;
-				}
-			}
-			if (entryName == null)
+			if (RequestMarketExit(t => t.Signal.Id == x.Id && t.OpenQuantity > 0 && !t.ExitRequested, ScriptExitName) == null)
 			{
 				LogLine("exit " + x.Id + " accepted, but an exit of that trade is already under way");
 				return;
 			}
-			if (side == VrevSide.Buy)
-				ExitLong(ScriptExitName, entryName);
-			else
-				ExitShort(ScriptExitName, entryName);
 			LogLine("exit " + x.Id + " accepted (script: " + x.Reason + "): exit at market, data time " + VrevFormat.Utc(nowUtc));
 		}
 
 		private void CheckMaxHold()
 		{
-			string entryName = null;
-			VrevSide side = VrevSide.Buy;
 			DateTime now = DataTimeUtc;
-			lock (tradeLock)
-			{
-				if (active != null && active.IsMaxHoldDue(now))
-				{
-					active.ExitRequested = true;
-					entryName = active.SignalName;
-					side = active.Side;
-				}
-			}
-			if (entryName == null)
-				return;
-			if (side == VrevSide.Buy)
-				ExitLong(MaxHoldExitName, entryName);
-			else
-				ExitShort(MaxHoldExitName, entryName);
-			LogLine("max hold reached for " + entryName + " at data time " + VrevFormat.Utc(now) + ": exit at market");
+			string entryName = RequestMarketExit(t => t.IsMaxHoldDue(now), MaxHoldExitName);
+			if (entryName != null)
+				LogLine("max hold reached for " + entryName + " at data time " + VrevFormat.Utc(now) + ": exit at market");
 		}
 
 		/// <summary>FLAT_BY_ET: still open at the close of the first bar whose close is at or after it. OnBarUpdate only.</summary>
 		private void CheckFlatBy()
 		{
+			DateTime now = DataTimeUtc;
+			string entryName = RequestMarketExit(t => t.IsFlatByDue(now), FlatByExitName);
+			if (entryName != null)
+				LogLine("flat by " + VrevFormat.Utc(now) + " reached for " + entryName + ": exit at market");
+		}
+
+		/// <summary>The one way a market exit is sent (script exit, max hold, flat by): under the lock, when
+		/// <paramref name="due"/> holds for the active trade, it is marked as exiting; then the exit order named
+		/// <paramref name="exitName"/> goes out for its side. Returns the entry's name, or null when nothing was sent.</summary>
+		private string RequestMarketExit(Func<VrevTradeTracker, bool> due, string exitName)
+		{
 			string entryName = null;
 			VrevSide side = VrevSide.Buy;
-			DateTime now = DataTimeUtc;
 			lock (tradeLock)
 			{
-				if (active != null && active.IsFlatByDue(now))
+				if (active != null && due(active))
 				{
 					active.ExitRequested = true;
 					entryName = active.SignalName;
@@ -700,12 +680,12 @@ namespace NinjaTrader.NinjaScript.Strategies
 				}
 			}
 			if (entryName == null)
-				return;
+				return null;
 			if (side == VrevSide.Buy)
-				ExitLong(FlatByExitName, entryName);
+				ExitLong(exitName, entryName);
 			else
-				ExitShort(FlatByExitName, entryName);
-			LogLine("flat by " + VrevFormat.Utc(now) + " reached for " + entryName + ": exit at market");
+				ExitShort(exitName, entryName);
+			return entryName;
 		}
 
 		/// <summary>Breakeven, then trail, on this bar's close; the stop order moves only when strictly better. OnBarUpdate only.</summary>

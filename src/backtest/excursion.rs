@@ -112,7 +112,6 @@ mod tests {
             pnl: Some(0.0),
             plan: Default::default(),
             initial_stop: 0.0,
-            stop_rule: Default::default(),
             stop_moves: Vec::new(),
             best_close: None,
             bars_held: 0,

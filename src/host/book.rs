@@ -151,8 +151,6 @@ pub struct Trade {
     pub plan: ExitPlan,
     /// The stop the trade was opened with (`stop` is the one in force).
     pub initial_stop: f64,
-    /// The rule that placed the stop in force.
-    pub stop_rule: StopRule,
     /// Every move of the stop, in order.
     pub stop_moves: Vec<StopMove>,
     /// Best close since entry (highest for a BUY, lowest for a SELL), entry bar included.
@@ -202,7 +200,6 @@ impl Trade {
             pnl: None,
             plan,
             initial_stop: stop,
-            stop_rule: StopRule::Initial,
             stop_moves: Vec::new(),
             best_close: None,
             bars_held: 0,
@@ -239,13 +236,17 @@ impl Trade {
             }
         }
         if let Some(rule) = moved {
-            self.stop_rule = rule;
             self.stop_moves.push(StopMove {
                 time: bar.close_time,
                 stop: self.stop,
                 rule,
             });
         }
+    }
+
+    /// The rule that placed the stop in force: the last move's, or the initial stop.
+    pub fn stop_rule(&self) -> StopRule {
+        self.stop_moves.last().map_or(StopRule::Initial, |m| m.rule)
     }
 
     /// Points in the trade's favour at `price` (negative when losing); 0 before the entry.
@@ -363,7 +364,7 @@ impl Book {
                 .exit_request
                 .as_ref()
                 .is_some_and(|(asked, _)| *asked < bar.close_time);
-            let stop_reason = t.stop_rule.exit_reason();
+            let stop_reason = t.stop_rule().exit_reason();
             let exit = if requested {
                 Some((bar.open - sign * slip, ExitReason::ScriptExit))
             } else {

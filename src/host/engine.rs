@@ -564,6 +564,17 @@ impl Engine {
         self.clock.local_to_utc(naive, None).ok()
     }
 
+    /// The wall clock's `now` when a file expiring at `expires` would come too late (DESIGN §11,
+    /// §14): history bars, and live bars far behind the wall clock outside Playback. `None`
+    /// offline and whenever the file is still in time. Signals and exit files share this rule.
+    fn past_expiry(&self, expires: i64) -> Option<i64> {
+        if !(self.wall_clock && (self.history_bar || !self.playback)) {
+            return None;
+        }
+        let now = chrono::Utc::now().timestamp();
+        (now > expires).then_some(now)
+    }
+
     pub fn clock(&self) -> &MarketClock {
         &self.clock
     }
@@ -859,18 +870,15 @@ impl Engine {
                 self.emit(ev);
                 continue;
             }
-            if self.wall_clock && (self.history_bar || !self.playback) {
-                let now = chrono::Utc::now().timestamp();
-                if now > exit.expires {
-                    let detail = format!(
-                        "EXPIRES {} is past (now {}): history, not written",
-                        format_utc(exit.expires),
-                        format_utc(now)
-                    );
-                    let ev = event(id, String::new(), detail);
-                    self.emit(ev);
-                    continue;
-                }
+            if let Some(now) = self.past_expiry(exit.expires) {
+                let detail = format!(
+                    "EXPIRES {} is past (now {}): history, not written",
+                    format_utc(exit.expires),
+                    format_utc(now)
+                );
+                let ev = event(id, String::new(), detail);
+                self.emit(ev);
+                continue;
             }
             let written = std::fs::create_dir_all(&dir).and_then(|_| {
                 write_atomic(
@@ -1069,23 +1077,20 @@ impl Engine {
             return;
         }
 
-        if self.wall_clock && (self.history_bar || !self.playback) {
-            let now = chrono::Utc::now().timestamp();
-            if now > signal.expires {
-                // History warming the strategy up: the moment for this signal has passed.
-                let detail = format!(
-                    "EXPIRES {} is past (now {}): {}, not written",
-                    format_utc(signal.expires),
-                    format_utc(now),
-                    if self.history_bar {
-                        "a history bar"
-                    } else {
-                        "a bar far behind the wall clock is history (NinjaTrader Playback? run with --playback)"
-                    }
-                );
-                self.reject(slot, bar, id, p, "expired", detail);
-                return;
-            }
+        if let Some(now) = self.past_expiry(signal.expires) {
+            // History warming the strategy up: the moment for this signal has passed.
+            let detail = format!(
+                "EXPIRES {} is past (now {}): {}, not written",
+                format_utc(signal.expires),
+                format_utc(now),
+                if self.history_bar {
+                    "a history bar"
+                } else {
+                    "a bar far behind the wall clock is history (NinjaTrader Playback? run with --playback)"
+                }
+            );
+            self.reject(slot, bar, id, p, "expired", detail);
+            return;
         }
 
         let mut file = String::new();
