@@ -47,7 +47,7 @@ pub fn helper_engine() -> Engine {
         series,
         &indicators,
         &limits,
-        &CallClock::new(limits.max_call_time),
+        &CallClock::new(&limits),
     )
 }
 

@@ -10,6 +10,7 @@
 //!
 //! Asking for a series again is a hash lookup; its values are computed once per bar by the host.
 
+use super::sandbox::{CallClock, SERIES_STEPS_PER_OP};
 use crate::market::bar::BarSeries;
 use crate::strategy::indicators::day::{position, DayValue};
 use crate::strategy::indicators::{Field, Indicators, Level, SeriesId, Spec, MAX_LENGTH};
@@ -23,16 +24,29 @@ pub struct Series(SeriesId);
 
 type R<T> = Result<T, Box<EvalAltResult>>;
 
-/// The registry and the bars it reads, as the closures share them.
+/// The registry and the bars it reads, as the closures share them, and the budget of the call
+/// in progress, charged for the series values each function computes.
 #[derive(Clone)]
 struct Shared {
     bars: Rc<RefCell<BarSeries>>,
     ind: Rc<RefCell<Indicators>>,
+    clock: CallClock,
 }
 
 impl Shared {
+    /// Runs `f` on the registry and charges the call for the work it did (warm-ups, catch-up,
+    /// crossing searches).
+    fn with<T>(&self, f: impl FnOnce(&mut Indicators, &BarSeries) -> T) -> T {
+        let mut ind = self.ind.borrow_mut();
+        let before = ind.work();
+        let r = f(&mut ind, &self.bars.borrow());
+        self.clock
+            .charge_work(ind.work() - before, SERIES_STEPS_PER_OP);
+        r
+    }
+
     fn get(&self, spec: Spec) -> Series {
-        Series(self.ind.borrow_mut().get(spec, &self.bars.borrow()))
+        Series(self.with(|ind, bars| ind.get(spec, bars)))
     }
 
     fn field(&self, f: Field) -> SeriesId {
@@ -40,9 +54,7 @@ impl Shared {
     }
 
     fn value(&self, s: Series, i: i64) -> R<f64> {
-        self.ind
-            .borrow_mut()
-            .value(s.0, i, &self.bars.borrow())
+        self.with(|ind, bars| ind.value(s.0, i, bars))
             .map_err(Into::into)
     }
 
@@ -81,10 +93,12 @@ pub(super) fn register(
     engine: &mut Engine,
     bars: &Rc<RefCell<BarSeries>>,
     ind: &Rc<RefCell<Indicators>>,
+    clock: &CallClock,
 ) {
     let sh = Shared {
         bars: bars.clone(),
         ind: ind.clone(),
+        clock: clock.clone(),
     };
     engine.register_type_with_name::<Series>("Series");
     {
@@ -173,15 +187,12 @@ fn register_crossings(engine: &mut Engine, sh: &Shared) {
     for (name, above) in [("crossover", true), ("crossunder", false)] {
         let since = format!("bars_since_{name}");
         let cross = move |sh: &Shared, a: Series, b: Level, t: i64| -> R<bool> {
-            let bars = sh.bars.borrow();
-            Ok(sh.ind.borrow_mut().crosses(a.0, b, above, t, &bars)?)
+            Ok(sh.with(|ind, bars| ind.crosses(a.0, b, above, t, bars))?)
         };
         let bars_since = move |sh: &Shared, a: Series, b: Level, t: i64| -> R<i64> {
-            let bars = sh.bars.borrow();
-            let k =
-                sh.ind
-                    .borrow_mut()
-                    .bars_since_cross(a.0, b, above, t, BARS_SINCE_LIMIT, &bars)?;
+            let k = sh.with(|ind, bars| {
+                ind.bars_since_cross(a.0, b, above, t, BARS_SINCE_LIMIT, bars)
+            })?;
             Ok(k.unwrap_or(-1))
         };
         {

@@ -126,6 +126,9 @@ pub struct Indicators {
     done: Option<usize>,
     mask: usize,
     needs_clock: bool,
+    /// Series values computed and bars examined so far, the work a script call is charged for
+    /// (`docs/script-limits.md`).
+    work: u64,
 }
 
 impl Indicators {
@@ -140,7 +143,14 @@ impl Indicators {
             done: None,
             mask: capacity.next_power_of_two() - 1,
             needs_clock: false,
+            work: 0,
         }
+    }
+
+    /// Series values computed (one series at one bar) and bars examined by crossing searches
+    /// since this registry was made: what script calls are charged for.
+    pub fn work(&self) -> u64 {
+        self.work
     }
 
     /// Minutes after ET midnight at which trading days start.
@@ -242,6 +252,7 @@ impl Indicators {
     }
 
     fn step(&mut self, k: usize, i: usize, series: &BarSeries, place: DayPlace) {
+        self.work += 1;
         let slot = i & self.mask;
         let src = match self.entries[k].spec.source() {
             Some(s) => self.entries[s.0 as usize].values[slot],
@@ -355,9 +366,9 @@ impl Indicators {
     ) -> Result<Option<i64>, String> {
         self.crosses(a, b, above, t, series)?;
         let t = t as usize;
-        Ok((0..=max_back.min(t))
-            .find(|&k| self.crosses_unchecked(a, b, above, t - k, series))
-            .map(|k| k as i64))
+        let found = (0..=max_back.min(t)).find(|&k| self.crosses_unchecked(a, b, above, t - k, series));
+        self.work += found.unwrap_or(max_back.min(t)) as u64 + 1;
+        Ok(found.map(|k| k as i64))
     }
 }
 
