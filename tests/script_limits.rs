@@ -59,12 +59,7 @@ fn heavy_backtest(
     let read = |f: &str| std::fs::read(p.path(&format!("{dir}/{f}"))).unwrap();
     let mut summary: serde_json::Value = serde_json::from_slice(&read("summary.json")).unwrap();
     summary.as_object_mut().unwrap().remove("run");
-    (
-        read("trades.csv"),
-        read("daily.csv"),
-        summary,
-        stderr(&out),
-    )
+    (read("trades.csv"), read("daily.csv"), summary, stderr(&out))
 }
 
 #[test]

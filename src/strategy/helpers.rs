@@ -112,33 +112,30 @@ pub(super) fn register(engine: &mut Engine, series: &Rc<RefCell<BarSeries>>, clo
     }
     type FindNear = fn(&BarSeries, i64, i64, f64, f64) -> Option<usize>;
     for (name, find) in [
-        ("first_pullback_to", BarSeries::first_pullback_to as FindNear),
+        (
+            "first_pullback_to",
+            BarSeries::first_pullback_to as FindNear,
+        ),
         ("first_rally_to", BarSeries::first_rally_to),
     ] {
         let (s, c) = (series.clone(), clock.clone());
-        engine.register_fn(
-            name,
-            move |from: i64, to: i64, level: f64, tol: f64| {
-                idx(find(&read(&s, &c, from, to), from, to, level, tol))
-            },
-        );
+        engine.register_fn(name, move |from: i64, to: i64, level: f64, tol: f64| {
+            idx(find(&read(&s, &c, from, to), from, to, level, tol))
+        });
     }
     for (name, high) in [("highs_near", true), ("lows_near", false)] {
         let (s, c) = (series.clone(), clock.clone());
-        engine.register_fn(
-            name,
-            move |from: i64, to: i64, price: f64, tol: f64| {
-                let mut out = rhai::Array::new();
-                let push = |i: usize| out.push(Dynamic::from_int(i as i64));
-                let s = read(&s, &c, from, to);
-                if high {
-                    s.each_high_near(from, to, price, tol, push);
-                } else {
-                    s.each_low_near(from, to, price, tol, push);
-                }
-                out
-            },
-        );
+        engine.register_fn(name, move |from: i64, to: i64, price: f64, tol: f64| {
+            let mut out = rhai::Array::new();
+            let push = |i: usize| out.push(Dynamic::from_int(i as i64));
+            let s = read(&s, &c, from, to);
+            if high {
+                s.each_high_near(from, to, price, tol, push);
+            } else {
+                s.each_low_near(from, to, price, tol, push);
+            }
+            out
+        });
     }
     for (name, count) in [
         (

@@ -207,7 +207,9 @@ pub fn build_engine(
                             break;
                         }
                         Ok(false) => {}
-                        Err(e) if !same_type && matches!(*e, EvalAltResult::ErrorFunctionNotFound(..)) => {}
+                        Err(e)
+                            if !same_type
+                                && matches!(*e, EvalAltResult::ErrorFunctionNotFound(..)) => {}
                         Err(e) => return Err(e),
                     }
                 }

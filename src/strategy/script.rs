@@ -63,9 +63,15 @@ pub struct ScriptHost {
     limits: ScriptLimits,
     clock: CallClock,
     locator: Rc<RunawayLocator>,
+    indicators: Rc<RefCell<Indicators>>,
 }
 
 impl ScriptHost {
+    /// Series alive in this host's registry (`docs/indicators.md`: at most 1,024).
+    pub fn series_alive(&self) -> usize {
+        self.indicators.borrow().alive()
+    }
+
     /// A host whose trading days start at 18:00 ET (the CME roll).
     pub fn new(series: Rc<RefCell<BarSeries>>, limits: ScriptLimits) -> Self {
         Self::with_day_start(series, limits, 18 * 60)
@@ -93,6 +99,7 @@ impl ScriptHost {
             limits,
             clock,
             locator,
+            indicators,
         }
     }
 
@@ -466,7 +473,12 @@ impl ScriptStrategy {
                 // Limit errors (operations, string/array size) come without a place: find it.
                 if err.line.is_none() {
                     let stopped_by_time = matches!(e.unwrap_inner(), rhai::EvalAltResult::ErrorTerminated(token, _) if token.is_string());
-                    let pos = self.locator.locate(&self.script.ast, args, &mut self.state, stopped_by_time);
+                    let pos = self.locator.locate(
+                        &self.script.ast,
+                        args,
+                        &mut self.state,
+                        stopped_by_time,
+                    );
                     (err.line, err.column) = (pos.line(), pos.position());
                 }
                 Err(err)
