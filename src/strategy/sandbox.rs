@@ -200,6 +200,13 @@ pub fn build_engine(
                 let mut found = false;
                 for item in array.iter() {
                     compared += 1;
+                    if let Some(eq) = quick_eq(item, &value) {
+                        if eq {
+                            found = true;
+                            break;
+                        }
+                        continue;
+                    }
                     let same_type = item.type_id() == value.type_id();
                     match ctx.call_native_fn::<bool>("==", (item.clone(), value.clone())) {
                         Ok(true) => {
@@ -250,6 +257,31 @@ pub fn build_engine(
     super::series_fns::register(&mut engine, &series, indicators, clock);
     super::trace::register(&mut engine);
     engine
+}
+
+/// `a == b` for numbers, booleans, characters, strings and `()` without a function lookup
+/// (Rhai's rules: an integer equals the float of the same value); `None` for other types.
+fn quick_eq(a: &Dynamic, b: &Dynamic) -> Option<bool> {
+    if a.is_unit() && b.is_unit() {
+        return Some(true);
+    }
+    let num = |d: &Dynamic| d.as_int().map(|i| i as f64).or_else(|_| d.as_float());
+    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+        return Some(x == y);
+    }
+    if let (Ok(x), Ok(y)) = (num(a), num(b)) {
+        return Some(x == y);
+    }
+    if let (Ok(x), Ok(y)) = (a.as_bool(), b.as_bool()) {
+        return Some(x == y);
+    }
+    if let (Ok(x), Ok(y)) = (a.as_char(), b.as_char()) {
+        return Some(x == y);
+    }
+    if let (Ok(x), Ok(y)) = (a.as_immutable_string_ref(), b.as_immutable_string_ref()) {
+        return Some(*x == *y);
+    }
+    None
 }
 
 const NO_SLEEP: &str =
@@ -309,6 +341,10 @@ mod tests {
             (
                 "`contains` on a 9,000-element array",
                 "fn on_bar(t, p) { let a = []; a.pad(9000, 1); for n in 0..100 { if 2 in a {} } }",
+            ),
+            (
+                "`contains` on an array of strings",
+                "fn on_bar(t, p) { let a = []; a.pad(9000, \"x\"); for n in 0..100 { if a.contains(\"y\") {} } }",
             ),
             (
                 "range helpers over the whole history",
@@ -374,6 +410,35 @@ mod tests {
                 best = best.min(took);
             }
             assert!(best < 2 * budget, "{what}: stopped after {best:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod contains_tests {
+    use super::quick_eq;
+    use rhai::Dynamic;
+
+    #[test]
+    fn contains_compares_as_rhai_does() {
+        let engine = rhai::Engine::new();
+        let cases = [
+            "[1, 2, 3].contains(2)",
+            "[1, 2, 3].contains(2.0)",
+            "[1.5, 2].contains(1.5)",
+            "[\"a\", \"b\"].contains(\"b\")",
+            "['x', 'y'].contains('y')",
+            "[true].contains(false)",
+            "[(), 1].contains(())",
+            "[1, \"1\"].contains(\"2\")",
+        ];
+        for src in cases {
+            let want: bool = engine.eval(src).unwrap();
+            let (array, value) = src.split_once(".contains(").unwrap();
+            let a: rhai::Array = engine.eval(array).unwrap();
+            let v: Dynamic = engine.eval(value.strip_suffix(")").unwrap()).unwrap();
+            let got = a.iter().any(|x| quick_eq(x, &v).unwrap_or(false));
+            assert_eq!(got, want, "{src}");
         }
     }
 }
