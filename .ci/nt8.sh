@@ -30,7 +30,7 @@ fi
 mcs --version
 mono --version | head -n 1
 
-for f in "${PRODUCT[@]}" "$STUB" "$NT8/tests/Tests.cs" "$NT8/tests/FeedHarness.cs"; do
+for f in "${PRODUCT[@]}" "$STUB" "$NT8/tests/Tests.cs" "$NT8/tests/FeedHarness.cs" "$NT8/tests/Equality.cs"; do
   [ -f "$f" ] || fail "missing $f"
 done
 
@@ -109,6 +109,48 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 0 ] || fail "unit tests: exit code $rc (number of failed checks, 124 = timeout)"
+
+# ---------------------------------------------------------------- 3b. live equals backtest
+step "equality: vrev backtest vs VrevAutoTrader on the stub's fill simulator, trade by trade"
+# One line per profile: NAME REQUIRED_REASONS [extra vrev arguments...]. Every exit reason in
+# REQUIRED_REASONS (comma-separated) must occur at least once among the compared trades, so a
+# profile cannot pass with no trade of the kind it is here to prove. Add a profile by adding a line.
+EQUALITY_PROFILES=(
+  "production max_hold,stop"
+  "bidirectional max_hold,stop,target"
+  "orb breakeven,stop"
+  "ema_pullback trail,target,max_hold"
+  # A test profile (tests/fixtures/plan/plan_exits.{toml,rhai}, added to the scratch project).
+  "plan_exits script_exit,flat_by"
+)
+EQUALITY_DAYS=20
+# shellcheck disable=SC2086
+mcs -langversion:7.2 -warnaserror $REFS -r:"$BUILD/VrevNt8.dll" -out:"$BUILD/Equality.exe" "$NT8/tests/Equality.cs"
+EQ="$BUILD/equality"
+mkdir -p "$EQ"
+"$VREV_BIN" synth --out "$EQ/bars.txt" --days "$EQUALITY_DAYS" >/dev/null
+for entry in "${EQUALITY_PROFILES[@]}"; do
+  read -r eq_profile eq_required eq_extra <<< "$entry"
+  # A fresh project per profile: replay's ledger would otherwise keep a profile's IDs from
+  # being written for the next one.
+  P="$EQ/$eq_profile"
+  mkdir -p "$P"
+  cp "$ROOT/config.toml" "$P/" && cp -r "$ROOT/strategies" "$P/"
+  if [ -f "$ROOT/tests/fixtures/plan/$eq_profile.toml" ]; then
+    cat "$ROOT/tests/fixtures/plan/$eq_profile.toml" >> "$P/config.toml"
+    cp "$ROOT/tests/fixtures/plan/$eq_profile.rhai" "$P/strategies/"
+  fi
+  # shellcheck disable=SC2086
+  (cd "$P" && "$VREV_BIN" replay ../bars.txt --profile "$eq_profile" $eq_extra > replay.log 2>&1 \
+    && "$VREV_BIN" backtest ../bars.txt --profile "$eq_profile" $eq_extra --report out > backtest.log 2>&1) \
+    || { cat "$P/replay.log" "$P/backtest.log" 2>/dev/null; fail "vrev replay/backtest --profile $eq_profile"; }
+  set +e
+  (cd "$BUILD" && timeout 600 mono Equality.exe --bars "$EQ/bars.txt" --signals "$P/signals" --trades "$P/out/trades.csv" \
+    --config "$P/config.toml" --profile "$eq_profile" --require "$eq_required" --work "$P/nt8")
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] || fail "equality of profile $eq_profile (exit code $rc; 124 = timeout)"
+done
 
 # ---------------------------------------------------------------- 4. interop smoke test
 step "interop: publisher over loopback WebSocket (mono FeedHarness.exe)"

@@ -96,6 +96,10 @@ pub struct Feed {
     pub url: String,
     /// Zone of the legacy publisher's fake-UTC timestamps. Default "America/New_York".
     pub legacy_time_zone: String,
+    /// Shared feed token `run` sends (the publisher's `Token` property, `serve --token`); the
+    /// environment variable `VREV_FEED_TOKEN` overrides it. Never printed or journaled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl Default for Feed {
@@ -103,7 +107,59 @@ impl Default for Feed {
         Feed {
             url: "ws://127.0.0.1:6789".into(),
             legacy_time_zone: "America/New_York".into(),
+            token: None,
         }
+    }
+}
+
+/// `[nt8]`: where NinjaTrader's side lives, for the commands that read or write it (the live
+/// desk's trade pane; `nt8 install` and `doctor`). Optional: without it, those say how to set it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Nt8 {
+    /// The Documents folder NinjaTrader and the auto-trader use (`C:\Users\me\Documents`;
+    /// write it single-quoted in TOML: `documents_dir = 'C:\Users\me\Documents'`). Relative
+    /// paths resolve against the config file.
+    pub documents_dir: PathBuf,
+    /// The account the auto-trader trades. Default "Sim101".
+    #[serde(default = "default_account")]
+    pub account: String,
+}
+
+fn default_account() -> String {
+    "Sim101".into()
+}
+
+impl Nt8 {
+    /// The account as the auto-trader puts it in a file name (`VrevPaths.SafeFilePart`).
+    pub fn account_file_part(&self) -> String {
+        self.account
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+
+    /// The auto-trader's default state folder: `<Documents>/vrev/nt8`.
+    pub fn state_folder(&self) -> PathBuf {
+        self.documents_dir.join("vrev").join("nt8")
+    }
+
+    /// `trades_<account>.csv` in the auto-trader's state folder.
+    pub fn trade_log(&self) -> PathBuf {
+        self.state_folder()
+            .join(format!("trades_{}.csv", self.account_file_part()))
+    }
+
+    /// `processed_<account>.txt` in the auto-trader's state folder.
+    pub fn processed_list(&self) -> PathBuf {
+        self.state_folder()
+            .join(format!("processed_{}.txt", self.account_file_part()))
     }
 }
 
@@ -216,6 +272,28 @@ pub struct Profile {
     /// Signal file name prefix. Default "vreversal_".
     #[serde(default = "default_prefix")]
     pub signal_prefix: String,
+    /// The widest stop a proposal may have, in points from its entry. Default: the `stop_pct`
+    /// distance (a script may then only tighten the profile's stop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stop_points: Option<f64>,
+    /// The largest size of one trade, in contracts. Default: `contracts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_contracts: Option<u32>,
+    /// The largest dollar risk of one trade (contracts × stop distance × point value). Default:
+    /// no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_risk: Option<f64>,
+    /// The least reward/risk (target distance / stop distance) a trade may have. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_reward_risk: Option<f64>,
+    /// The target as a multiple of the stop distance when the script gives none (instead of
+    /// `target_points`). Default: none (`target_points`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_r: Option<f64>,
+    /// `"HH:MM"` ET: open trades of this profile exit at the close of the first bar at or after
+    /// it on their trading day, and no signal is admitted at or after it. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat_by: Option<String>,
     /// Script parameters by name (the script declares names and defaults).
     #[serde(default)]
     pub params: toml::Table,
@@ -242,6 +320,9 @@ pub struct Config {
     pub backtest: Backtest,
     #[serde(default)]
     pub reload: Reload,
+    /// `[nt8]`, optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nt8: Option<Nt8>,
     #[serde(default)]
     pub session: Vec<Session>,
     #[serde(default)]
@@ -399,6 +480,37 @@ fn trader_words(message: &str) -> String {
 
 /// The dotted key whose value starts at `offset` (`profile.production.contracts`), from the
 /// table header above it and the `key =` before it; `None` when `offset` is not at a value.
+/// Keys that hold a file or folder path, each with the example its Windows-path hint shows.
+const PATH_KEYS: &[(&str, &str)] = &[
+    ("signals_dir", r"D:\vrev\signals"),
+    ("state_dir", r"D:\vrev\state"),
+    ("journal", r"D:\vrev\state\journal.jsonl"),
+    ("strategy", r"D:\vrev\strategies\vreversal.rhai"),
+    ("scenarios", r"D:\vrev\tests\scenarios"),
+    ("documents_dir", r"C:\Users\me\Documents"),
+];
+
+/// The hint shown when a path key's value is a double-quoted Windows path: in TOML's double
+/// quotes `\` starts an escape, in single quotes (a literal string) it is just a character.
+fn windows_path_hint(key: &str) -> Option<String> {
+    PATH_KEYS.iter().find(|(k, _)| *k == key).map(|(k, example)| {
+        format!("write Windows paths single-quoted, where a backslash is just a backslash: {k} = '{example}'")
+    })
+}
+
+/// One rule for every path key: no control character. `"C:\temp"` and `"D:\new\x"` are valid
+/// TOML (a tab, a newline) and would silently name another folder; no real path holds one.
+fn path_value(key: &str, value: &Path) -> Result<(), String> {
+    let v = value.to_string_lossy();
+    if v.chars().any(char::is_control) {
+        let hint = windows_path_hint(key).unwrap_or_default();
+        return Err(format!(
+            "{v:?} holds a control character (a \\t or \\n written in double quotes?): {hint}"
+        ));
+    }
+    Ok(())
+}
+
 fn key_at(text: &str, offset: usize) -> Option<String> {
     let before = text.get(..offset.min(text.len()))?;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
@@ -513,8 +625,16 @@ impl Config {
                 .map(|(l, c)| (Some(l), Some(c)))
                 .unwrap_or((None, None));
             let words = trader_words(e.message().trim());
-            let message = match e.span().and_then(|s| key_at(text, s.start)) {
-                Some(key) => format!("{key}: {words}"),
+            let message = match e.span().and_then(|s| key_at(text, s.start).map(|k| (s, k))) {
+                Some((span, key)) => {
+                    // A Windows path in double quotes: `\T` is no TOML escape.
+                    let line = text[..span.start].rsplit('\n').next().unwrap_or("");
+                    let leaf = key.rsplit('.').next().unwrap_or(&key);
+                    match windows_path_hint(leaf) {
+                        Some(hint) if line.contains('\\') => format!("{key}: {words}; {hint}"),
+                        _ => format!("{key}: {words}"),
+                    }
+                }
                 None => words,
             };
             ConfigError {
@@ -637,6 +757,15 @@ impl Config {
                 format!("`{}` is not HH:MM", e.trading_day_start),
             ));
         }
+        for (k, v) in [
+            ("signals_dir", &e.signals_dir),
+            ("state_dir", &e.state_dir),
+            ("journal", &e.journal),
+        ] {
+            path_value(k, v).map_err(|m| (at2("engine", k), m))?;
+        }
+        path_value("scenarios", &self.reload.scenarios)
+            .map_err(|m| (at2("reload", "scenarios"), m))?;
         within(e.signal_ttl_seconds as f64, 1.0, 86_400.0, "seconds")
             .map_err(|m| (at2("engine", "signal_ttl_seconds"), m))?;
         within(e.bar_seconds as f64, 1.0, 86_400.0, "seconds")
@@ -657,6 +786,24 @@ impl Config {
                 vec![key("feed"), key("legacy_time_zone")],
                 format!("unknown time zone `{}`", self.feed.legacy_time_zone),
             ));
+        }
+        if let Some(n) = &self.nt8 {
+            let dir = n.documents_dir.to_string_lossy();
+            if dir.trim().is_empty() {
+                return Err((
+                    at2("nt8", "documents_dir"),
+                    "is empty: NinjaTrader's Documents folder, e.g. documents_dir = 'C:\\Users\\me\\Documents'".into(),
+                ));
+            }
+            path_value("documents_dir", &n.documents_dir)
+                .map_err(|m| (at2("nt8", "documents_dir"), m))?;
+            if n.account.trim().is_empty() {
+                return Err((
+                    at2("nt8", "account"),
+                    "is empty: the account the auto-trader trades, e.g. \"Sim101\"".into(),
+                ));
+            }
+            text(&n.account).map_err(|m| (at2("nt8", "account"), m))?;
         }
         let b = &self.backtest;
         within(b.commission_per_contract_side, 0.0, 1000.0, "dollars")
@@ -689,6 +836,33 @@ impl Config {
             if let Some(l) = p.max_daily_loss {
                 within(l, 1e-9, 1e9, "dollars").map_err(|m| (at("max_daily_loss"), m))?;
             }
+            if let Some(v) = p.max_stop_points {
+                within(v, 1e-9, 1e6, "points").map_err(|m| (at("max_stop_points"), m))?;
+            }
+            if let Some(v) = p.max_contracts {
+                within(v as f64, 1.0, MAX_CONTRACTS as f64, "contracts")
+                    .map_err(|m| (at("max_contracts"), m))?;
+                if v < p.contracts {
+                    return Err((
+                        at("max_contracts"),
+                        format!("{v} is below the profile's own `contracts` {}", p.contracts),
+                    ));
+                }
+            }
+            if let Some(v) = p.max_risk {
+                within(v, 1e-9, 1e9, "dollars").map_err(|m| (at("max_risk"), m))?;
+            }
+            if let Some(v) = p.min_reward_risk {
+                within(v, 0.0, 1000.0, "").map_err(|m| (at("min_reward_risk"), m))?;
+            }
+            if let Some(v) = p.target_r {
+                within(v, 1e-6, 1000.0, "").map_err(|m| (at("target_r"), m))?;
+            }
+            if let Some(f) = &p.flat_by {
+                if parse_hhmm(f).is_none() {
+                    return Err((at("flat_by"), format!("`{f}` is not HH:MM (24 h, ET)")));
+                }
+            }
             if p.signal_prefix.is_empty()
                 || p.signal_prefix.len() > 64
                 || !p
@@ -702,6 +876,7 @@ impl Config {
                         .into(),
                 ));
             }
+            path_value("strategy", Path::new(&p.strategy)).map_err(|m| (at("strategy"), m))?;
             // The script's file name is written as STRATEGY=name@hash.
             let file_name = Path::new(&p.strategy)
                 .file_name()
@@ -736,12 +911,12 @@ impl Config {
             ))?;
             let end = parse_hhmm(&s.end)
                 .ok_or((at("end"), format!("`{}` is not HH:MM (24 h, ET)", s.end)))?;
-            if end <= start {
+            if end == start {
                 return Err((
                     at("end"),
                     format!(
-                        "window `{}` ends at {} which is not after its start {}",
-                        s.name, s.end, s.start
+                        "window `{}` ends at {} where it starts (an end before the start wraps past midnight)",
+                        s.name, s.end
                     ),
                 ));
             }
@@ -760,10 +935,7 @@ impl Config {
                 start_minute: start,
                 end_minute: end,
             };
-            if let Some((m, _)) = windows
-                .iter()
-                .find(|(_, o)| w.start_minute < o.end_minute && o.start_minute < w.end_minute)
-            {
+            if let Some((m, _)) = windows.iter().find(|(_, o)| w.overlaps(o)) {
                 return Err((
                     at("start"),
                     format!(
@@ -811,6 +983,76 @@ impl Config {
 
     /// Values that are valid but implausible for day-trading ES, each with its place: they are
     /// warned about, never refused (a trader may mean them). `stop_pct = 10` is a stop about
+    /// Values a profile can write that `VrevAutoTrader` refuses with its default properties
+    /// (`nt8/README.md`): a trader raises the property, or the profile, before a live day.
+    pub fn beyond_auto_trader_defaults(&self) -> Vec<ConfigError> {
+        let mut out = Vec::new();
+        let mut warn = |path: &[&str], message: String| {
+            let mut place = self.place_of(path);
+            place.message = format!("{}: {message}", path.join("."));
+            out.push(place);
+        };
+        if self.engine.signal_ttl_seconds > NT8_MAX_SIGNAL_LIFE_SECONDS {
+            warn(
+                &["engine", "signal_ttl_seconds"],
+                format!(
+                    "{} s is more than VrevAutoTrader's Max signal life ({NT8_MAX_SIGNAL_LIFE_SECONDS} s): it would refuse every signal",
+                    self.engine.signal_ttl_seconds
+                ),
+            );
+        }
+        for (name, p) in &self.profile {
+            let size = p.max_contracts.unwrap_or(p.contracts).max(p.contracts);
+            if size > NT8_MAX_QUANTITY {
+                let key = if p.max_contracts.is_some() {
+                    "max_contracts"
+                } else {
+                    "contracts"
+                };
+                warn(
+                    &["profile", name, key],
+                    format!("up to {size} contracts, more than VrevAutoTrader's Max quantity ({NT8_MAX_QUANTITY}): it refuses such signals (raise the property)"),
+                );
+            }
+            let widest = p
+                .max_stop_points
+                .unwrap_or(p.stop_pct / 100.0 * REFERENCE_PRICE);
+            if widest > NT8_MAX_STOP_POINTS {
+                let key = if p.max_stop_points.is_some() {
+                    "max_stop_points"
+                } else {
+                    "stop_pct"
+                };
+                warn(
+                    &["profile", name, key],
+                    format!("stops up to {widest:.2} points (at {REFERENCE_PRICE}), more than VrevAutoTrader's Max stop ({NT8_MAX_STOP_POINTS} points): it refuses such signals"),
+                );
+            }
+            let target = match p.target_r {
+                Some(r) => r * widest,
+                None => p.target_points,
+            };
+            if target > NT8_MAX_TARGET_POINTS {
+                let key = if p.target_r.is_some() {
+                    "target_r"
+                } else {
+                    "target_points"
+                };
+                warn(
+                    &["profile", name, key],
+                    format!("targets up to {target:.2} points, more than VrevAutoTrader's Max target ({NT8_MAX_TARGET_POINTS} points): it refuses such signals"),
+                );
+            }
+            if p.max_hold_minutes > NT8_MAX_HOLD_MINUTES {
+                warn(
+                    &["profile", name, "max_hold_minutes"],
+                    format!("{} minutes is more than VrevAutoTrader's Max hold ({NT8_MAX_HOLD_MINUTES} minutes): it refuses such signals", p.max_hold_minutes),
+                );
+            }
+        }
+        out
+    }
+
     /// 500 points from entry; a slip of the decimal point should not pass silently.
     pub fn implausible(&self) -> Vec<ConfigError> {
         let mut out = Vec::new();
@@ -877,6 +1119,16 @@ impl Config {
     }
 }
 
+/// `VrevAutoTrader`'s default limits (`nt8/README.md`, `docs/protocol.md` §1d): a signal beyond
+/// them is refused there, so `vrev check` warns about profiles that can write one.
+pub const NT8_MAX_QUANTITY: u32 = 3;
+pub const NT8_MAX_STOP_POINTS: f64 = 30.0;
+pub const NT8_MAX_TARGET_POINTS: f64 = 60.0;
+pub const NT8_MAX_SIGNAL_LIFE_SECONDS: i64 = 300;
+pub const NT8_MAX_HOLD_MINUTES: u32 = 1440;
+/// The price at which `stop_pct` distances are judged in those warnings (ES, late 2025).
+const REFERENCE_PRICE: f64 = 7000.0;
+
 /// The native strategies a profile may name instead of a script: the DESIGN §9 reference
 /// (`builtin:vreversal`, `builtin:bidirectional`) and the twins of the shipped indicator scripts.
 /// The strategy layer builds each (a unit test in `strategy::twins` holds it to this list).
@@ -942,6 +1194,161 @@ params = { drop_threshold = 4.0 }
     }
 
     #[test]
+    fn the_nt8_section_is_optional_names_the_trade_log_and_refuses_bad_values_with_their_place() {
+        assert_eq!(load(GOOD).unwrap().nt8, None);
+        let with = format!("{GOOD}\n[nt8]\ndocuments_dir = 'C:\\Users\\me\\Documents'\n");
+        let n = load(&with).unwrap().nt8.unwrap();
+        assert_eq!(n.account, "Sim101");
+        assert!(n
+            .trade_log()
+            .ends_with(Path::new("vrev").join("nt8").join("trades_Sim101.csv")));
+        let odd = format!("{GOOD}\n[nt8]\ndocuments_dir = \"docs\"\naccount = \"Sim 101\"\n");
+        let n = load(&odd).unwrap().nt8.unwrap();
+        assert_eq!(n.trade_log(), Path::new("docs/vrev/nt8/trades_Sim_101.csv"));
+        assert_eq!(
+            n.processed_list(),
+            Path::new("docs/vrev/nt8/processed_Sim_101.txt")
+        );
+        let line = GOOD.lines().count() + 2;
+        let cases = [
+            ("documents_dir = \"C:\\temp\"", "control character"),
+            ("documents_dir = \"\"", "is empty"),
+            ("documents_dir = \"d\"\naccount = \"\"", "account: is empty"),
+            ("documents_dir = \"d\"\naccount = \"a=b\"", "nt8.account"),
+            ("documents_dir = \"d\"\nacount = \"x\"", "acount"),
+        ];
+        for (body, want) in cases {
+            let e = load(&format!("{GOOD}\n[nt8]\n{body}\n")).unwrap_err();
+            let text = e.to_string();
+            assert!(text.contains(want), "{body}: {text}");
+            assert!(e.line.is_some_and(|l| l >= line), "{body}: {text}");
+        }
+    }
+
+    #[test]
+    fn windows_paths_in_double_quotes_are_refused_with_the_single_quoted_form() {
+        // (line added after `[engine]` or in the profile, the error must contain all of these)
+        let engine = |line: &str| {
+            GOOD.replacen(
+                "[[session]]",
+                &format!("[engine]\n{line}\n\n[[session]]"),
+                1,
+            )
+        };
+        let strategy = |value: &str| GOOD.replacen("\"strategies/vreversal.rhai\"", value, 1);
+        let cases: Vec<(String, Vec<&str>)> = vec![
+            // A backslash escape TOML does not know: a parse error, with the hint.
+            (
+                engine(r#"signals_dir = "D:\Thelma\signals""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.signals_dir",
+                    r"signals_dir = 'D:\vrev\signals'",
+                ],
+            ),
+            (
+                engine(r#"state_dir = "D:\vrev\state""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.state_dir",
+                    r"state_dir = 'D:\vrev\state'",
+                ],
+            ),
+            // Valid escapes (tab, newline, ...) that would silently make another path.
+            (
+                engine(r#"signals_dir = "C:\temp""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.signals_dir",
+                    "control character",
+                    r"signals_dir = 'D:\vrev\signals'",
+                ],
+            ),
+            (
+                engine(r#"signals_dir = "D:\new\x""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.signals_dir",
+                    r"signals_dir = 'D:\vrev\signals'",
+                ],
+            ),
+            (
+                engine(r#"state_dir = "D:\new""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.state_dir",
+                    "control character",
+                    r"state_dir = 'D:\vrev\state'",
+                ],
+            ),
+            (
+                engine(r#"journal = "D:\temp.jsonl""#),
+                vec![
+                    "config.toml:6:",
+                    "engine.journal",
+                    "control character",
+                    r"journal = 'D:\vrev\state\journal.jsonl'",
+                ],
+            ),
+            (
+                strategy(r#""D:\strategies\vreversal.rhai""#),
+                vec![
+                    "config.toml:12:",
+                    "profile.production.strategy",
+                    r"strategy = 'D:\vrev\strategies\vreversal.rhai'",
+                ],
+            ),
+            (
+                strategy(r#""D:\rhai\bvreversal.rhai""#),
+                vec![
+                    "config.toml:12:",
+                    "profile.production.strategy",
+                    "control character",
+                    r"strategy = 'D:\vrev\strategies\vreversal.rhai'",
+                ],
+            ),
+            (
+                format!("{GOOD}\n[reload]\nscenarios = \"D:\\tests\"\n"),
+                vec![
+                    "reload.scenarios",
+                    "control character",
+                    r"scenarios = 'D:\vrev\tests\scenarios'",
+                ],
+            ),
+            (
+                format!("{GOOD}\n[nt8]\ndocuments_dir = \"C:\\Users\\me\\Documents\"\n"),
+                vec![
+                    "nt8.documents_dir",
+                    r"documents_dir = 'C:\Users\me\Documents'",
+                ],
+            ),
+        ];
+        for (text, wants) in &cases {
+            let err = load(text).unwrap_err().to_string();
+            for want in wants {
+                assert!(err.contains(want), "want {want:?} in:\n{err}");
+            }
+        }
+        // The single-quoted (literal) forms load as written.
+        let good = [
+            (
+                engine(r"signals_dir = 'D:\Thelma\signals'"),
+                r"D:\Thelma\signals",
+            ),
+            (engine(r"signals_dir = 'C:\temp'"), r"C:\temp"),
+            (engine(r#"signals_dir = "D:\\new\\x""#), r"D:\new\x"),
+        ];
+        for (text, dir) in good {
+            assert_eq!(load(&text).unwrap().engine.signals_dir, PathBuf::from(dir));
+        }
+        let c = load(&strategy(r"'D:\vrev\strategies\vreversal.rhai'")).unwrap();
+        assert_eq!(
+            c.profile["production"].strategy,
+            r"D:\vrev\strategies\vreversal.rhai"
+        );
+    }
+
+    #[test]
     fn good_config_loads_with_defaults() {
         let c = load(GOOD).unwrap();
         assert_eq!(c.engine.signal_ttl_seconds, 90);
@@ -955,6 +1362,34 @@ params = { drop_threshold = 4.0 }
         );
     }
 
+    /// `vrev check` warns where VrevAutoTrader's default limits would refuse a profile's signals.
+    #[test]
+    fn warns_about_values_the_auto_trader_refuses_by_default() {
+        let warned = |from: &str, to: &str| -> Vec<String> {
+            load(&GOOD.replacen(from, to, 1))
+                .unwrap()
+                .beyond_auto_trader_defaults()
+                .iter()
+                .map(|w| w.to_string())
+                .collect()
+        };
+        assert!(warned("contracts = 3", "contracts = 3").is_empty());
+        let w = warned("contracts = 3", "contracts = 4");
+        assert!(w.len() == 1 && w[0].contains("profile.production.contracts: up to 4 contracts, more than VrevAutoTrader's Max quantity (3)"), "{w:?}");
+        let w = warned("stop_pct = 0.1", "stop_pct = 0.1\nmax_stop_points = 40.0");
+        assert!(
+            w.iter()
+                .any(|w| w.contains("max_stop_points: stops up to 40.00 points")),
+            "{w:?}"
+        );
+        let w = warned("max_hold_minutes = 25", "max_hold_minutes = 2000");
+        assert!(
+            w.iter()
+                .any(|w| w.contains(":20: profile.production.max_hold_minutes: 2000 minutes")),
+            "{w:?}"
+        );
+    }
+
     #[test]
     fn errors_name_line_column_and_key() {
         // (replacement applied to GOOD, expected error text)
@@ -963,7 +1398,9 @@ params = { drop_threshold = 4.0 }
             ("contracts = 3", "contracts = \"three\"", "config.toml:14:13: profile.production.contracts: expected a whole number, found the text \"three\""),
             ("max_hold_minutes = 25", "max_hold = 25", "config.toml:17:1: unknown field `max_hold`, expected one of"),
             ("profile = \"production\"", "profile = \"prod\"", "config.toml:9:11: session[0].profile: unknown profile `prod` (defined: production)"),
-            ("end = \"11:00\"", "end = \"08:00\"", "config.toml:8:7: session[0].end: window `morning` ends at 08:00"),
+            ("end = \"11:00\"", "end = \"09:00\"", "config.toml:8:7: session[0].end: window `morning` ends at 09:00 where it starts"),
+            ("max_hold_minutes = 25", "max_hold_minutes = 25\nflat_by = \"4pm\"", "config.toml:18:11: profile.production.flat_by: `4pm` is not HH:MM"),
+            ("max_hold_minutes = 25", "max_hold_minutes = 25\nmax_contracts = 2", "config.toml:18:17: profile.production.max_contracts: 2 is below the profile's own `contracts` 3"),
             ("start = \"09:00\"", "start = \"9am\"", "config.toml:7:9: session[0].start: `9am` is not HH:MM"),
             ("direction = \"long\"", "direction = \"up\"", "config.toml:13:13: profile.production.direction: `up` is not one of: long, short, both"),
             ("stop_pct = 0.1", "stop_pct = 0.1\nstop_pct = 0.2", "config.toml:16:1: duplicate key"),

@@ -16,7 +16,10 @@ fn main() {
         .without_time()
         .init();
     let cli = vrev::cli::args::Cli::parse();
-    if let Err(e) = vrev::cli::commands::run(cli) {
+    let result = vrev::cli::commands::run(cli);
+    // A write cut short (Ctrl+C, an error) leaves no temporary file of this run behind.
+    vrev::market::safe_write::remove_temp_files();
+    if let Err(e) = result {
         vrev::errln!("error: {e:#}");
         let stopped = e
             .downcast_ref::<vrev::cli::interrupt::Interrupted>()

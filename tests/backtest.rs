@@ -506,3 +506,64 @@ fn the_identity_describes_each_data_file_and_the_days_used() {
     assert_eq!(s["first_day"], "2025-02-12");
     assert_eq!(s["last_day"], "2025-02-24");
 }
+
+/// `backtest --report DIR` once wrote through a `report.html` that was a symlink.
+#[cfg(unix)]
+#[test]
+fn the_report_never_writes_through_a_planted_symlink() {
+    let p = synthetic_project(2);
+    std::fs::create_dir_all(p.path("r")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    std::os::unix::fs::symlink(&victim, p.path("r/report.html")).unwrap();
+    let out = p.vrev(&["backtest", "bars.txt", "--report", "r"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("report.html: is a symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    // A regular file there is replaced: re-running into the same folder works.
+    std::fs::remove_file(p.path("r/report.html")).unwrap();
+    std::fs::write(p.path("r/report.html"), "old").unwrap();
+    let out = p.vrev(&["backtest", "bars.txt", "--report", "r"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(read(&p, "r/report.html").len() > 1000);
+}
+
+/// report.html and summary.json once carried the typed command with absolute paths (home
+/// folder, account name).
+#[test]
+fn shared_reports_hold_no_absolute_path() {
+    let p = synthetic_project(2);
+    let root = p.dir.path().to_str().unwrap().to_string();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let abs = |rel: &str| format!("{root}/{rel}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vrev"))
+        .args([
+            "backtest",
+            &abs("bars.txt"),
+            "--config",
+            &abs("config.toml"),
+            "--report",
+            &abs("r"),
+        ])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = String::from_utf8(read(&p, "r/summary.json")).unwrap();
+    let html = String::from_utf8(read(&p, "r/report.html")).unwrap();
+    for (name, text) in [("summary.json", &summary), ("report.html", &html)] {
+        assert!(!text.contains(&root), "{name} holds {root}");
+        if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
+            assert!(!text.contains(home.to_str().unwrap()), "{name} holds $HOME");
+        }
+    }
+    let s: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(
+        s["run"]["command"],
+        "vrev backtest bars.txt --config config.toml --report r"
+    );
+    assert_eq!(s["run"]["data"][0]["path"], "bars.txt");
+    assert_eq!(s["run"]["config"]["path"], "config.toml");
+}

@@ -1208,3 +1208,39 @@ fn a_publisher_that_floods_pings_and_never_reads_cannot_wedge_run() {
     );
     run.interrupt(); // panics if vrev does not stop within 10 s
 }
+
+/// `vrev demo --dir D` once removed `D/state` and `D/signals` wholesale, unrelated files too.
+#[test]
+fn demo_deletes_only_what_it_made_and_refuses_a_folder_it_did_not_make() {
+    let p = Project::new();
+    std::fs::create_dir_all(p.path("mine/signals")).unwrap();
+    std::fs::write(p.path("mine/signals/keep.txt"), "mine").unwrap();
+    let out = p.vrev(&["demo", "--dir", "mine"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("mine: holds signals") && err.contains("not a folder `vrev demo` made"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.path("mine/signals/keep.txt")).unwrap(),
+        "mine"
+    );
+    // In its own folder, a file it did not make survives a second run.
+    let first = p.vrev(&["demo", "--dir", "d"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    std::fs::write(p.path("d/signals/notes.md"), "mine").unwrap();
+    std::fs::write(p.path("d/state/notes.md"), "mine").unwrap();
+    let again = p.vrev(&["demo", "--dir", "d"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read_to_string(p.path("d/signals/notes.md")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.path("d/state/notes.md")).unwrap(),
+        "mine"
+    );
+    let signals = std::fs::read_dir(p.path("d/signals")).unwrap().count();
+    assert_eq!(signals, 4, "three signals and the notes");
+}

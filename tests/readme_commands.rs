@@ -21,6 +21,9 @@ const RUN: &[&str] = &[
     "vrev record --out bars.csv",
     "vrev backtest ../shared/data/es-1m-2021-2022.nt.txt.gz --report out/",
     "vrev backtest demo/bars.txt --profile orb",
+    "vrev halt",
+    "vrev resume",
+    "vrev reconcile --trades trades_Sim101.csv",
 ];
 
 /// `vrev …` spans of the README that are not commands to run as they stand, and why.
@@ -221,6 +224,29 @@ fn the_readme_and_help_commands_work_as_written_on_a_copy_of_the_repo() {
         stdout(&o)
     );
     assert!(stdout(&o).contains("rejected proposals:"), "{}", stdout(&o));
+
+    // The kill switch and the reconciliation of the run's signals.
+    run(&repo, "vrev halt");
+    assert!(repo.join("state/HALT").exists());
+    run(&repo, "vrev resume");
+    assert!(!repo.join("state/HALT").exists());
+    let id = demo_signals[0]
+        .1
+        .lines()
+        .find_map(|l| l.strip_prefix("SIGNAL_ID="))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        repo.join("trades_Sim101.csv"),
+        format!("signal_id,side,quantity,entry_time_utc,entry_price,exit_time_utc,exit_price,exit_reason,points,pnl\n{id},BUY,3,2025-02-10T08:47:00Z,5003.75,2025-02-10T09:12:00Z,5000.75,max_hold,-3.00,-450.00\n"),
+    )
+    .unwrap();
+    let o = run(&repo, "vrev reconcile --trades trades_Sim101.csv");
+    assert!(
+        stdout(&o).contains("reconcile: 1 real trade(s) matched"),
+        "{}",
+        stdout(&o)
+    );
 
     // Record what the publisher sends; replay and backtest read it.
     let record = spawn(&repo, "vrev record --out bars.csv");

@@ -263,7 +263,7 @@ fn broken_files_give_file_line_column_and_do_not_stop_the_others() {
         (
             "g_reason.toml",
             named("g", body(good_bars, "no_signal = true\n[[rejection]]\nreason = \"too_late\"\n")),
-            "g_reason.toml:9:10: reason: `too_late` is not a host rule (window, direction, confidence, duplicate, daily_limit, daily_loss, open_positions, stop)",
+            "g_reason.toml:9:10: reason: `too_late` is not a host rule (window, direction, confidence, duplicate, daily_limit, daily_loss, open_positions, stop, flat_by, stop_wrong_side, stop_too_wide, target_wrong_side, reward_risk, risk_too_large, size_zero)",
         ),
         (
             "h_noname.toml",
@@ -315,7 +315,7 @@ fn broken_files_give_file_line_column_and_do_not_stop_the_others() {
         (
             "p_signal.toml",
             named("p", body(good_bars, "[[signal]]\nstop = 6102.25\nexit = \"tp\"\n")),
-            "p_signal.toml:9:8: exit: `tp` is not one of stop, stop_gap, target, max_hold, end_of_data, none",
+            "p_signal.toml:9:8: exit: `tp` is not one of stop, stop_gap, target, breakeven, trail, script_exit, flat_by, max_hold, end_of_data, none",
         ),
     ];
     let mut files: Vec<(&str, &str)> = vec![("good.toml", GOOD)];

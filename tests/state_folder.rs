@@ -109,3 +109,38 @@ fn help_of_replay_and_run_explains_state_and_fresh() {
         assert!(h.contains("ledger"), "{cmd}: {h}");
     }
 }
+
+/// Issue 22: `--state DIR` moved the ledger but left the journal at engine.journal, so two
+/// replays with their own state folders wrote into one journal.
+#[test]
+fn state_dir_moves_the_journal_unless_journal_is_given() {
+    let p = Project::new();
+    one_day_of_bars(&p);
+    let run = p.vrev(&["replay", "bars.txt", "--state", "other"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let out = stdout(&run);
+    assert!(
+        p.path("other/journal.jsonl").is_file(),
+        "no journal in the --state folder: {out}"
+    );
+    assert!(
+        !p.path("state/journal.jsonl").exists(),
+        "the config's journal was written though --state was given: {out}"
+    );
+    assert!(out.contains("other/journal.jsonl"), "{out}");
+
+    // --journal wins over --state.
+    let run = p.vrev(&[
+        "replay",
+        "bars.txt",
+        "--state",
+        "third",
+        "--journal",
+        "j.jsonl",
+        "--signals",
+        "s3",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(p.path("j.jsonl").is_file(), "{}", stdout(&run));
+    assert!(!p.path("third/journal.jsonl").exists());
+}

@@ -69,6 +69,8 @@ namespace NinjaTrader.NinjaScript.Indicators
 					PongTimeoutSeconds = 30;
 					MaxQueuedMessages = 20000;
 					ChartTimeZoneId = "";
+					Token = "";
+					AllowedOrigins = "";
 				}
 				else if (State == State.DataLoaded)
 				{
@@ -84,6 +86,8 @@ namespace NinjaTrader.NinjaScript.Indicators
 					options.MaxQueuedMessages = MaxQueuedMessages;
 					options.PingIntervalSeconds = PingIntervalSeconds;
 					options.PongTimeoutSeconds = PongTimeoutSeconds;
+					options.Token = Token ?? "";
+					options.AllowedOrigins = AllowedOrigins ?? "";
 					options.Instrument = symbol;
 					options.BarPeriodSeconds = periodSeconds;
 					options.TickSize = TickSize;
@@ -227,6 +231,12 @@ namespace NinjaTrader.NinjaScript.Indicators
 
 		[Display(Name = "Chart time zone id", Description = "Time zone of NinjaTrader bar times. Empty = this PC's zone (NinjaTrader's default).", Order = 11, GroupName = "Feed")]
 		public string ChartTimeZoneId { get; set; }
+
+		[Display(Name = "Token", Description = "Shared feed token a client must send (vrev: [feed] token). Empty = none; set it whenever Bind address is not 127.0.0.1.", Order = 12, GroupName = "Feed")]
+		public string Token { get; set; }
+
+		[Display(Name = "Allowed origins", Description = "Browser origins allowed to connect, comma-separated ('*' = any). Empty = no web page can connect (vrev sends no Origin).", Order = 13, GroupName = "Feed")]
+		public string AllowedOrigins { get; set; }
 		#endregion
 	}
 }
@@ -834,6 +844,95 @@ namespace NinjaTrader.NinjaScript.Indicators.VrevFeed
 				+ AcceptKey(key) + "\r\n\r\n";
 		}
 
+		/// <summary>
+		/// As BuildHandshakeResponse, and then who may connect (issue 24): a browser Origin only
+		/// when listed in allowedOrigins (comma-separated, "*" = any; browsers always send one,
+		/// vrev never does), and, when token is not empty, the same token as "?token=" or an
+		/// X-Vrev-Token header.
+		/// </summary>
+		public static string BuildHandshakeResponse(string request, string allowedOrigins, string token, out string error, out string errorResponse)
+		{
+			string response = BuildHandshakeResponse(request, out error, out errorResponse);
+			if (response == null)
+				return null;
+			string[] lines = request.Split(new[] { "\r\n" }, StringSplitOptions.None);
+			string origin = null, headerToken = null;
+			for (int i = 1; i < lines.Length; i++)
+			{
+				int colon = lines[i].IndexOf(':');
+				if (colon <= 0)
+					continue;
+				string name = lines[i].Substring(0, colon).Trim();
+				string value = lines[i].Substring(colon + 1).Trim();
+				if (string.Equals(name, "Origin", StringComparison.OrdinalIgnoreCase))
+					origin = value;
+				else if (string.Equals(name, "X-Vrev-Token", StringComparison.OrdinalIgnoreCase))
+					headerToken = value;
+			}
+			if (origin != null && !OriginAllowed(origin, allowedOrigins))
+			{
+				error = "browser origin '" + origin + "' is not allowed (Allowed origins)";
+				errorResponse = HttpError("403 Forbidden", null);
+				return null;
+			}
+			if (!string.IsNullOrEmpty(token))
+			{
+				string given = headerToken;
+				string target = lines[0].Split(' ')[1];
+				int q = target.IndexOf('?');
+				if (given == null && q >= 0)
+				{
+					foreach (string kv in target.Substring(q + 1).Split('&'))
+					{
+						if (kv.StartsWith("token=", StringComparison.Ordinal))
+							given = Uri.UnescapeDataString(kv.Substring(6).Replace('+', ' '));
+					}
+				}
+				if (given == null || !SameText(given, token))
+				{
+					error = "missing or wrong feed token";
+					errorResponse = HttpError("401 Unauthorized", null);
+					return null;
+				}
+			}
+			return response;
+		}
+
+		private static bool OriginAllowed(string origin, string allowedOrigins)
+		{
+			foreach (string a in (allowedOrigins ?? "").Split(','))
+			{
+				string t = a.Trim();
+				if (t.Length > 0 && (t == "*" || string.Equals(t, origin, StringComparison.OrdinalIgnoreCase)))
+					return true;
+			}
+			return false;
+		}
+
+		/// <summary>Compares without stopping at the first difference.</summary>
+		private static bool SameText(string a, string b)
+		{
+			if (a.Length != b.Length)
+				return false;
+			int diff = 0;
+			for (int i = 0; i < a.Length; i++)
+				diff |= a[i] ^ b[i];
+			return diff == 0;
+		}
+
+		/// <summary>The warning for a bind address beyond loopback, naming the exposure; null on loopback.</summary>
+		public static string ExposureWarning(string bindAddress, bool token)
+		{
+			IPAddress ip;
+			if (!IPAddress.TryParse((bindAddress ?? "").Trim(), out ip) || IPAddress.IsLoopback(ip))
+				return null;
+			string who = ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)
+				? "every network this PC is on (all interfaces)"
+				: "the network of " + ip;
+			return "WARNING listening on " + ip + ": any machine on " + who + " can connect and read the feed"
+				+ (token ? " (a client must send the shared token)" : "; set the Token property (vrev: [feed] token) or bind 127.0.0.1");
+		}
+
 		private static string HttpError(string status, string extraHeaders)
 		{
 			return "HTTP/1.1 " + status + "\r\nContent-Length: 0\r\nConnection: close\r\n" + (extraHeaders ?? "") + "\r\n";
@@ -1022,7 +1121,11 @@ namespace NinjaTrader.NinjaScript.Indicators.VrevFeed
 			PingIntervalSeconds = 10;
 			PongTimeoutSeconds = 30;
 			SubscribeWaitMilliseconds = 2000;
-			MaxClients = 16;
+			MaxClients = 32;
+			MaxClientsPerAddress = 8;
+			HandshakeTimeoutMilliseconds = 5000;
+			AllowedOrigins = "";
+			Token = "";
 			MaxClientPayload = 65536;
 			SendTimeoutMilliseconds = 10000;
 			Instrument = "";
@@ -1039,6 +1142,14 @@ namespace NinjaTrader.NinjaScript.Indicators.VrevFeed
 		public int PongTimeoutSeconds { get; set; }
 		public int SubscribeWaitMilliseconds { get; set; }
 		public int MaxClients { get; set; }
+		/// <summary>Connections from one address (run, record and a check all come from 127.0.0.1: at least 4).</summary>
+		public int MaxClientsPerAddress { get; set; }
+		/// <summary>A client that has not completed the WebSocket handshake by then is dropped.</summary>
+		public int HandshakeTimeoutMilliseconds { get; set; }
+		/// <summary>Browser origins allowed to connect, comma-separated ("*" = any). Empty = none.</summary>
+		public string AllowedOrigins { get; set; }
+		/// <summary>Shared token a client must send. Empty = none.</summary>
+		public string Token { get; set; }
 		public int MaxClientPayload { get; set; }
 		public int SendTimeoutMilliseconds { get; set; }
 		public string Instrument { get; set; }
@@ -1108,6 +1219,9 @@ namespace NinjaTrader.NinjaScript.Indicators.VrevFeed
 				pingTimer = new Timer(OnPingTimer, null, pingMs, pingMs);
 			}
 			Log("listening on ws://" + options.BindAddress + ":" + BoundPort.ToString(CultureInfo.InvariantCulture));
+			string exposure = VrevWebSocket.ExposureWarning(options.BindAddress, !string.IsNullOrEmpty(options.Token));
+			if (exposure != null)
+				Log(exposure);
 		}
 
 		/// <summary>Adds a closed bar to history; live bars also go to every subscribed client.</summary>
@@ -1232,6 +1346,19 @@ namespace NinjaTrader.NinjaScript.Indicators.VrevFeed
 							tcp.Close();
 							continue;
 						}
+						IPAddress from = RemoteAddress(tcp);
+						int sameAddress = 0;
+						foreach (Client other in clients)
+						{
+							if (from != null && from.Equals(other.Address))
+								sameAddress++;
+						}
+						if (sameAddress >= Math.Max(4, options.MaxClientsPerAddress))
+						{
+							Log("refused a connection from " + from + ": already " + sameAddress.ToString(CultureInfo.InvariantCulture) + " clients from that address");
+							tcp.Close();
+							continue;
+						}
 						c = new Client(this, tcp, ++nextClientId);
 						clients.Add(c);
 					}
@@ -1245,6 +1372,19 @@ namespace NinjaTrader.NinjaScript.Indicators.VrevFeed
 					Log("client setup failed: " + ex.Message);
 					try { tcp.Close(); } catch (Exception) { }
 				}
+			}
+		}
+
+		private static IPAddress RemoteAddress(TcpClient tcp)
+		{
+			try
+			{
+				IPEndPoint ep = tcp.Client.RemoteEndPoint as IPEndPoint;
+				return ep != null ? ep.Address : null;
+			}
+			catch (Exception)
+			{
+				return null;
 			}
 		}
 
@@ -1353,7 +1493,10 @@ namespace NinjaTrader.NinjaScript.Indicators.VrevFeed
 				string remote = "?";
 				try { remote = tcp.Client.RemoteEndPoint.ToString(); } catch (Exception) { }
 				Name = "#" + id.ToString(CultureInfo.InvariantCulture) + " " + remote;
+				Address = RemoteAddress(tcp);
 			}
+
+			public IPAddress Address { get; private set; }
 
 			public int Id { get; private set; }
 			public string Name { get; private set; }
@@ -1406,11 +1549,13 @@ namespace NinjaTrader.NinjaScript.Indicators.VrevFeed
 				{
 					tcp.NoDelay = true;
 					tcp.SendTimeout = server.options.SendTimeoutMilliseconds;
-					tcp.ReceiveTimeout = 10000;
+					int handshakeMs = Math.Max(100, server.options.HandshakeTimeoutMilliseconds);
+					tcp.ReceiveTimeout = handshakeMs;
 					stream = tcp.GetStream();
-					string request = ReadHttpHeader(stream, 8192);
+					string request = ReadHttpHeader(tcp, stream, 8192, DateTime.UtcNow.AddMilliseconds(handshakeMs));
+					tcp.ReceiveTimeout = 10000;
 					string error, errorResponse;
-					string response = VrevWebSocket.BuildHandshakeResponse(request, out error, out errorResponse);
+					string response = VrevWebSocket.BuildHandshakeResponse(request, server.options.AllowedOrigins, server.options.Token, out error, out errorResponse);
 					if (response == null)
 					{
 						byte[] err = Encoding.ASCII.GetBytes(errorResponse);
@@ -1621,12 +1766,17 @@ namespace NinjaTrader.NinjaScript.Indicators.VrevFeed
 				stream.Write(frame, 0, frame.Length);
 			}
 
-			private static string ReadHttpHeader(Stream s, int max)
+			/// <summary>The upgrade request, read within the deadline: a client that trickles bytes is dropped at it.</summary>
+			private static string ReadHttpHeader(TcpClient tcp, Stream s, int max, DateTime deadline)
 			{
 				List<byte> bytes = new List<byte>(512);
 				byte[] one = new byte[1];
 				while (bytes.Count < max)
 				{
+					int remainingMs = (int)(deadline - DateTime.UtcNow).TotalMilliseconds;
+					if (remainingMs <= 0)
+						throw new VrevProtocolException("no complete WebSocket handshake within the handshake timeout");
+					tcp.ReceiveTimeout = remainingMs;
 					int n = s.Read(one, 0, 1);
 					if (n <= 0)
 						throw new EndOfStreamException("connection closed during the handshake");

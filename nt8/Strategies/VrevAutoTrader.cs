@@ -1,4 +1,5 @@
-// vrev auto-trader for NinjaTrader 8: executes vrev signal files (docs/protocol.md section 1).
+// vrev auto-trader for NinjaTrader 8: executes vrev signal and exit files (docs/protocol.md
+// sections 1, 1a, 1b, 1c; protocol 2).
 //
 // Copy this file to  Documents\NinjaTrader 8\bin\Custom\Strategies\  and compile (F5 in the
 // NinjaScript Editor). Enable it on the chart/instrument the signals are for (ES 1 minute).
@@ -33,12 +34,18 @@ namespace NinjaTrader.NinjaScript.Strategies
 	{
 		/// <summary>Name of the market exit submitted when MAX_HOLD_MINUTES is reached.</summary>
 		public const string MaxHoldExitName = VrevExits.MaxHoldSignalName;
+		/// <summary>Name of the market exit submitted at the close of the first bar at or after FLAT_BY_ET.</summary>
+		public const string FlatByExitName = VrevExits.FlatBySignalName;
+		/// <summary>Name of the market exit submitted for an exit file (docs/protocol.md section 1b).</summary>
+		public const string ScriptExitName = VrevExits.ScriptExitSignalName;
 
 		private readonly object scanLock = new object();
 		private readonly object processLock = new object();
 		private readonly object tradeLock = new object();
 		private readonly ConcurrentQueue<VrevSignal> incoming = new ConcurrentQueue<VrevSignal>();
+		private readonly ConcurrentQueue<VrevExitFile> incomingExits = new ConcurrentQueue<VrevExitFile>();
 		private readonly List<VrevSignal> pending = new List<VrevSignal>();
+		private readonly List<VrevExitFile> pendingExits = new List<VrevExitFile>();
 		private readonly Dictionary<string, long> seenFiles = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
 		private readonly Dictionary<string, int> readFailures = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
 		private Timer pollTimer;
@@ -51,6 +58,7 @@ namespace NinjaTrader.NinjaScript.Strategies
 		private VrevRules rules;
 		private TimeZoneInfo chartZone;
 		private TimeZoneInfo eastern;
+		private string prefix;
 		private VrevTradeTracker active;  // guarded by tradeLock
 		private string tradeLogPath;
 		private bool ready;
@@ -62,7 +70,7 @@ namespace NinjaTrader.NinjaScript.Strategies
 			{
 				if (State == State.SetDefaults)
 				{
-					Description = "Executes vrev signal files (KEY=VALUE) with managed stop and target orders.";
+					Description = "Executes vrev signal and exit files (KEY=VALUE, protocol 2) with managed stop and target orders.";
 					Name = "VrevAutoTrader";
 					Calculate = Calculate.OnBarClose;
 					EntriesPerDirection = 1;
@@ -84,8 +92,13 @@ namespace NinjaTrader.NinjaScript.Strategies
 					string docs = Environment.GetFolderPath(Environment.SpecialFolder.MyDocuments);
 					SignalsFolder = Path.Combine(docs, "vrev", "signals");
 					StateFolder = Path.Combine(docs, "vrev", "nt8");
+					SignalFilePrefix = VrevLimits.DefaultPrefix;
 					PollIntervalMilliseconds = 500;
-					MaxQuantity = 1;
+					MaxQuantity = VrevLimits.DefaultMaxQuantity;
+					MaxStopPoints = VrevLimits.DefaultMaxStopPoints;
+					MaxTargetPoints = VrevLimits.DefaultMaxTargetPoints;
+					MaxSignalLifeSeconds = VrevLimits.DefaultMaxSignalLifeSeconds;
+					MaxHoldMinutes = VrevLimits.DefaultMaxHoldMinutes;
 					EnableBuy = true;
 					EnableSell = true;
 					MaxSignalsPerDay = 20;
@@ -102,10 +115,19 @@ namespace NinjaTrader.NinjaScript.Strategies
 				{
 					chartZone = VrevTime.FindZone(ChartTimeZoneId);
 					eastern = VrevTime.Eastern();
+					string prefixError = VrevSignalFiles.PrefixProblem(SignalFilePrefix);
+					if (prefixError != null)
+						throw new ArgumentException("Signal file prefix: " + prefixError);
+					prefix = SignalFilePrefix;
 					rules = new VrevRules();
 					rules.EnableBuy = EnableBuy;
 					rules.EnableSell = EnableSell;
 					rules.MaxSignalsPerDay = MaxSignalsPerDay;
+					rules.MaxQuantity = MaxQuantity;
+					rules.MaxStopPoints = MaxStopPoints;
+					rules.MaxTargetPoints = MaxTargetPoints;
+					rules.MaxSignalLifeSeconds = MaxSignalLifeSeconds;
+					rules.MaxHoldMinutes = MaxHoldMinutes;
 					rules.Instrument = CheckInstrument && Instrument != null && Instrument.MasterInstrument != null ? Instrument.MasterInstrument.Name : null;
 					rules.Eastern = eastern;
 					AddWindow(1, Window1Start, Window1End);
@@ -119,8 +141,9 @@ namespace NinjaTrader.NinjaScript.Strategies
 					store.Load();
 					tradeLogPath = Path.Combine(StateFolder, "trades_" + account + ".csv");
 					ready = true;
-					LogLine("signals " + SignalsFolder + ", state " + store.Path + ", " + store.Count.ToString(CultureInfo.InvariantCulture)
-						+ " processed IDs, windows " + VrevRules.Describe(rules.Windows) + " ET, max quantity " + MaxQuantity.ToString(CultureInfo.InvariantCulture));
+					LogLine("speaks vrev signal protocol " + VrevProtocol.Version.ToString(CultureInfo.InvariantCulture)
+						+ " (refuses files with a newer PROTOCOL); signals " + SignalsFolder + " (" + prefix + "*.txt, exits " + prefix + "*.exit), state " + store.Path + ", "
+						+ store.Count.ToString(CultureInfo.InvariantCulture) + " processed IDs, windows " + VrevRules.Describe(rules.Windows) + " ET, " + rules.DescribeLimits());
 				}
 				else if (State == State.Realtime)
 				{
@@ -168,7 +191,11 @@ namespace NinjaTrader.NinjaScript.Strategies
 					return; // signals are for now: never acted on while NinjaTrader replays history
 				ScanFolder();
 				ProcessPending();
+				// The exit plan at this bar's close (docs/protocol.md section 1a): max hold, then
+				// flat-by (market exits at this close); otherwise breakeven, then trail.
 				CheckMaxHold();
+				CheckFlatBy();
+				MoveStop(Close[0]);
 			}
 			catch (Exception ex)
 			{
@@ -234,7 +261,11 @@ namespace NinjaTrader.NinjaScript.Strategies
 						active.OnEntryFill(price, quantity, utc);
 					else if (active.OpenQuantity > 0)
 					{
-						done = active.OnExitFill(price, quantity, utc, VrevExits.Classify(orderName));
+						// A stop fill is named after the rule that last moved the stop (stop, breakeven, trail).
+						VrevExitKind kind = VrevExits.Classify(orderName);
+						if (kind == VrevExitKind.Stop)
+							kind = active.StopRule;
+						done = active.OnExitFill(price, quantity, utc, kind);
 						if (done != null)
 							active = null;
 					}
@@ -317,7 +348,10 @@ namespace NinjaTrader.NinjaScript.Strategies
 			}
 		}
 
-		/// <summary>Reads new signal files (file I/O only, any thread). Returns the number of new signals queued.</summary>
+		/// <summary>
+		/// Reads new signal (.txt) and exit (.exit) files with the configured prefix (file I/O only,
+		/// any thread). Returns the number of new files queued.
+		/// </summary>
 		private int ScanFolder()
 		{
 			lock (scanLock)
@@ -329,7 +363,8 @@ namespace NinjaTrader.NinjaScript.Strategies
 				foreach (string path in Directory.GetFiles(SignalsFolder))
 				{
 					string name = Path.GetFileName(path);
-					if (!VrevSignalFiles.IsCandidate(name))
+					VrevFileKind kind = VrevSignalFiles.KindOf(name, prefix);
+					if (kind == VrevFileKind.None)
 						continue;
 					present.Add(name);
 					long stamp;
@@ -345,6 +380,13 @@ namespace NinjaTrader.NinjaScript.Strategies
 						if (store.Contains(VrevSignalFiles.RefusedKey(name)))
 						{
 							seenFiles[name] = stamp;
+							continue;
+						}
+						if (fi.Length > VrevSignalFiles.MaxFileBytes)
+						{
+							seenFiles[name] = stamp;
+							Refuse(path, name, "refused " + name + ":0: " + fi.Length.ToString(CultureInfo.InvariantCulture) + " bytes, more than the "
+								+ VrevSignalFiles.MaxFileBytes.ToString(CultureInfo.InvariantCulture) + " a vrev file can have");
 							continue;
 						}
 						text = File.ReadAllText(path, Encoding.UTF8);
@@ -365,10 +407,36 @@ namespace NinjaTrader.NinjaScript.Strategies
 					}
 					readFailures.Remove(name);
 					seenFiles[name] = stamp;
+					if (kind == VrevFileKind.Exit)
+					{
+						VrevExitParseResult e = VrevExitParser.Parse(name, text);
+						if (e.Exit == null)
+						{
+							Refuse(path, name, "rejected malformed exit file " + e.Error);
+							continue;
+						}
+						string expectedExit = VrevSignalFiles.ExitFileName(prefix, e.Exit.Id);
+						if (name != expectedExit)
+						{
+							Refuse(path, name, "rejected exit file " + name + ": its SIGNAL_ID " + e.Exit.Id + " belongs in " + expectedExit + " (vrev writes <prefix><SIGNAL_ID>.exit)");
+							continue;
+						}
+						if (store.Contains(VrevExitFile.Key(e.Exit.Id)))
+							continue;
+						incomingExits.Enqueue(e.Exit);
+						added++;
+						continue;
+					}
 					VrevParseResult r = VrevSignalParser.Parse(name, text);
 					if (r.Signal == null)
 					{
 						Refuse(path, name, "rejected malformed signal file " + r.Error);
+						continue;
+					}
+					string expected = VrevSignalFiles.SignalFileName(prefix, r.Signal.Id);
+					if (name != expected)
+					{
+						Refuse(path, name, "rejected signal file " + name + ": its SIGNAL_ID " + r.Signal.Id + " belongs in " + expected + " (vrev writes <prefix><SIGNAL_ID>.txt)");
 						continue;
 					}
 					if (store.Contains(r.Signal.Id))
@@ -416,9 +484,9 @@ namespace NinjaTrader.NinjaScript.Strategies
 		}
 
 		/// <summary>
-		/// Refuses a signal file once: one log line, moved to rejected\ when possible, and its name
-		/// recorded in the processed list, so it is never read again, even after a restart or when
-		/// it cannot be moved. Caller holds scanLock.
+		/// Refuses a signal or exit file once: one log line, moved to rejected\ when possible, and
+		/// its name recorded in the processed list, so it is never read again, even after a restart
+		/// or when it cannot be moved. Caller holds scanLock.
 		/// </summary>
 		private void Refuse(string path, string name, string message)
 		{
@@ -438,13 +506,22 @@ namespace NinjaTrader.NinjaScript.Strategies
 			}
 		}
 
-		/// <summary>Decides on queued signals. Runs only in NinjaScript event context; never blocks.</summary>
+		/// <summary>Decides on queued signal and exit files. Runs only in NinjaScript event context; never blocks.</summary>
 		private void ProcessPending()
 		{
 			if (!Monitor.TryEnter(processLock))
 				return;
 			try
 			{
+				VrevExitFile x;
+				while (incomingExits.TryDequeue(out x))
+				{
+					bool dup = false;
+					foreach (VrevExitFile p in pendingExits)
+						if (p.Id == x.Id) dup = true;
+					if (!dup)
+						pendingExits.Add(x);
+				}
 				VrevSignal s;
 				while (incoming.TryDequeue(out s))
 				{
@@ -489,7 +566,9 @@ namespace NinjaTrader.NinjaScript.Strategies
 				}
 				foreach (VrevSignal sig in done)
 					pending.Remove(sig);
-				pendingCount = pending.Count;
+				// Exits after signals: an exit that arrives with its own signal waits for the entry's fill.
+				ProcessExits(now);
+				pendingCount = pending.Count + pendingExits.Count;
 			}
 			finally
 			{
@@ -497,12 +576,52 @@ namespace NinjaTrader.NinjaScript.Strategies
 			}
 		}
 
+		/// <summary>Exit files (docs/protocol.md section 1b). Caller holds processLock.</summary>
+		private void ProcessExits(DateTime now)
+		{
+			List<VrevExitFile> done = new List<VrevExitFile>();
+			foreach (VrevExitFile x in pendingExits)
+			{
+				string heldId = null;
+				bool open = false;
+				lock (tradeLock)
+				{
+					if (active != null)
+					{
+						heldId = active.Signal.Id;
+						open = active.OpenQuantity > 0;
+					}
+				}
+				VrevDecision d = VrevRules.DecideExit(rules, x, now, store, heldId, open);
+				if (d.Kind == VrevDecisionKind.Wait)
+					continue;
+				done.Add(x);
+				if (d.Kind == VrevDecisionKind.Duplicate)
+					continue;
+				DateTime day = VrevSession.TradingDay(now, eastern);
+				if (d.Kind == VrevDecisionKind.Reject)
+				{
+					store.Add(VrevExitFile.Key(x.Id), d.Reason, day);
+					LogLine("exit " + x.Id + " ignored (" + d.Reason + "): " + d.Detail);
+					continue;
+				}
+				// Persisted before the order goes out: a restart can never exit twice.
+				store.Add(VrevExitFile.Key(x.Id), VrevProcessedStore.ExitAccepted, day);
+				SubmitScriptExit(x, now);
+			}
+			foreach (VrevExitFile x in done)
+				pendingExits.Remove(x);
+		}
+
 		private void Submit(VrevSignal sig, DateTime nowUtc)
 		{
 			string name = VrevSignalName.For(sig.Id);
-			int quantity = Math.Min(sig.Quantity, Math.Max(1, MaxQuantity));
+			int quantity = sig.Quantity; // above Max quantity it was refused, never capped
+			VrevTradeTracker tracker = new VrevTradeTracker(sig, name, quantity, Instrument != null && Instrument.MasterInstrument != null ? Instrument.MasterInstrument.PointValue : 0.0);
+			if (sig.FlatByEt.HasValue)
+				tracker.FlatByUtc = VrevTime.ToUtc(sig.FlatByEt.Value, eastern, null);
 			lock (tradeLock)
-				active = new VrevTradeTracker(sig, name, quantity, Instrument != null && Instrument.MasterInstrument != null ? Instrument.MasterInstrument.PointValue : 0.0);
+				active = tracker;
 			// Managed approach: stop and target in price mode BEFORE the entry (Help Guide: the Set
 			// methods must be called prior to submitting the associated entry order).
 			SetStopLoss(name, CalculationMode.Price, sig.StopLoss, false);
@@ -513,7 +632,33 @@ namespace NinjaTrader.NinjaScript.Strategies
 				EnterShort(quantity, name);
 			LogLine("signal " + sig.Id + " accepted: " + (sig.Side == VrevSide.Buy ? "BUY " : "SELL ") + quantity.ToString(CultureInfo.InvariantCulture)
 				+ " stop " + VrevFormat.Price(sig.StopLoss) + " target " + VrevFormat.Price(sig.TakeProfit)
-				+ " max hold " + sig.MaxHoldMinutes.ToString(CultureInfo.InvariantCulture) + " min, data time " + VrevFormat.Utc(nowUtc));
+				+ " max hold " + sig.MaxHoldMinutes.ToString(CultureInfo.InvariantCulture) + " min" + VrevExitPlan.Describe(sig, tracker.FlatByUtc)
+				+ ", data time " + VrevFormat.Utc(nowUtc));
+		}
+
+		private void SubmitScriptExit(VrevExitFile x, DateTime nowUtc)
+		{
+			string entryName = null;
+			VrevSide side = VrevSide.Buy;
+			lock (tradeLock)
+			{
+				if (active != null && active.Signal.Id == x.Id && active.OpenQuantity > 0 && !active.ExitRequested)
+				{
+					active.ExitRequested = true;
+					entryName = active.SignalName;
+					side = active.Side;
+				}
+			}
+			if (entryName == null)
+			{
+				LogLine("exit " + x.Id + " accepted, but an exit of that trade is already under way");
+				return;
+			}
+			if (side == VrevSide.Buy)
+				ExitLong(ScriptExitName, entryName);
+			else
+				ExitShort(ScriptExitName, entryName);
+			LogLine("exit " + x.Id + " accepted (script: " + x.Reason + "): exit at market, data time " + VrevFormat.Utc(nowUtc));
 		}
 
 		private void CheckMaxHold()
@@ -525,7 +670,7 @@ namespace NinjaTrader.NinjaScript.Strategies
 			{
 				if (active != null && active.IsMaxHoldDue(now))
 				{
-					active.MaxHoldRequested = true;
+					active.ExitRequested = true;
 					entryName = active.SignalName;
 					side = active.Side;
 				}
@@ -537,6 +682,52 @@ namespace NinjaTrader.NinjaScript.Strategies
 			else
 				ExitShort(MaxHoldExitName, entryName);
 			LogLine("max hold reached for " + entryName + " at data time " + VrevFormat.Utc(now) + ": exit at market");
+		}
+
+		/// <summary>FLAT_BY_ET: still open at the close of the first bar whose close is at or after it. OnBarUpdate only.</summary>
+		private void CheckFlatBy()
+		{
+			string entryName = null;
+			VrevSide side = VrevSide.Buy;
+			DateTime now = DataTimeUtc;
+			lock (tradeLock)
+			{
+				if (active != null && active.IsFlatByDue(now))
+				{
+					active.ExitRequested = true;
+					entryName = active.SignalName;
+					side = active.Side;
+				}
+			}
+			if (entryName == null)
+				return;
+			if (side == VrevSide.Buy)
+				ExitLong(FlatByExitName, entryName);
+			else
+				ExitShort(FlatByExitName, entryName);
+			LogLine("flat by " + VrevFormat.Utc(now) + " reached for " + entryName + ": exit at market");
+		}
+
+		/// <summary>Breakeven, then trail, on this bar's close; the stop order moves only when strictly better. OnBarUpdate only.</summary>
+		private void MoveStop(double close)
+		{
+			string entryName = null;
+			double stop = 0;
+			VrevExitKind rule = VrevExitKind.Stop;
+			lock (tradeLock)
+			{
+				if (active != null && active.OpenQuantity > 0 && !active.ExitRequested && active.OnBarClose(close))
+				{
+					entryName = active.SignalName;
+					stop = active.Stop;
+					rule = active.StopRule;
+				}
+			}
+			if (entryName == null)
+				return;
+			SetStopLoss(entryName, CalculationMode.Price, stop, false);
+			LogLine("stop of " + entryName + " moved to " + VrevFormat.Price(stop) + " (" + VrevExits.Label(rule) + ") at the close " + VrevFormat.Price(close)
+				+ " of the bar at " + VrevFormat.Utc(DataTimeUtc));
 		}
 
 		private void LogError(Exception ex)
@@ -568,36 +759,55 @@ namespace NinjaTrader.NinjaScript.Strategies
 		[Display(Name = "Poll interval (ms)", Description = "How often the folder is scanned, independent of ticks.", Order = 3, GroupName = "Signals")]
 		public int PollIntervalMilliseconds { get; set; }
 
+		[Display(Name = "Signal file prefix", Description = "Only <prefix>*.txt (signals) and <prefix>*.exit (exits) are read; the profile's signal_prefix in vrev.", Order = 4, GroupName = "Signals")]
+		public string SignalFilePrefix { get; set; }
+
 		[Range(1, 1000)]
-		[Display(Name = "Max quantity", Description = "Upper bound of contracts per signal (QUANTITY is capped to it).", Order = 4, GroupName = "Risk")]
+		[Display(Name = "Max quantity", Description = "A signal whose QUANTITY is above it is refused (never capped: a smaller trade is not the trade vrev tested).", Order = 1, GroupName = "Risk")]
 		public int MaxQuantity { get; set; }
 
-		[Display(Name = "Enable buy", Description = "Execute BUY signals.", Order = 5, GroupName = "Risk")]
+		[Range(0.01, 100000.0)]
+		[Display(Name = "Max stop (points)", Description = "A signal whose STOP_LOSS is farther than this from ENTRY_PRICE is refused.", Order = 2, GroupName = "Risk")]
+		public double MaxStopPoints { get; set; }
+
+		[Range(0.01, 100000.0)]
+		[Display(Name = "Max target (points)", Description = "A signal whose TAKE_PROFIT is farther than this from ENTRY_PRICE is refused.", Order = 3, GroupName = "Risk")]
+		public double MaxTargetPoints { get; set; }
+
+		[Range(1, 86400)]
+		[Display(Name = "Max signal life (s)", Description = "A signal or exit file whose EXPIRES is more than this after its SIGNAL_TIME is refused.", Order = 4, GroupName = "Risk")]
+		public int MaxSignalLifeSeconds { get; set; }
+
+		[Range(1, 100000)]
+		[Display(Name = "Max hold (minutes)", Description = "A signal whose MAX_HOLD_MINUTES is above this is refused.", Order = 5, GroupName = "Risk")]
+		public int MaxHoldMinutes { get; set; }
+
+		[Display(Name = "Enable buy", Description = "Execute BUY signals.", Order = 6, GroupName = "Risk")]
 		public bool EnableBuy { get; set; }
 
-		[Display(Name = "Enable sell", Description = "Execute SELL signals.", Order = 6, GroupName = "Risk")]
+		[Display(Name = "Enable sell", Description = "Execute SELL signals.", Order = 7, GroupName = "Risk")]
 		public bool EnableSell { get; set; }
 
 		[Range(1, 10000)]
-		[Display(Name = "Max signals per trading day", Description = "Accepted signals per CME trading day (rolls at 18:00 ET).", Order = 7, GroupName = "Risk")]
+		[Display(Name = "Max signals per trading day", Description = "Accepted signals per CME trading day (rolls at 18:00 ET).", Order = 8, GroupName = "Risk")]
 		public int MaxSignalsPerDay { get; set; }
 
-		[Display(Name = "Check instrument", Description = "Reject a signal whose INSTRUMENT is not this chart's master instrument (e.g. ES).", Order = 8, GroupName = "Risk")]
+		[Display(Name = "Check instrument", Description = "Reject a signal whose INSTRUMENT is not this chart's master instrument (e.g. ES).", Order = 9, GroupName = "Risk")]
 		public bool CheckInstrument { get; set; }
 
-		[Display(Name = "Window 1 start (ET)", Description = "HH:mm, inclusive. Empty start and end = window off.", Order = 10, GroupName = "Windows")]
+		[Display(Name = "Window 1 start (ET)", Description = "HH:mm, inclusive. Empty start and end = window off. An end before the start wraps past midnight (trading-day rule).", Order = 10, GroupName = "Windows")]
 		public string Window1Start { get; set; }
 
 		[Display(Name = "Window 1 end (ET)", Description = "HH:mm, exclusive.", Order = 11, GroupName = "Windows")]
 		public string Window1End { get; set; }
 
-		[Display(Name = "Window 2 start (ET)", Description = "HH:mm, inclusive. Empty start and end = window off.", Order = 12, GroupName = "Windows")]
+		[Display(Name = "Window 2 start (ET)", Description = "HH:mm, inclusive. Empty start and end = window off. An end before the start wraps past midnight (trading-day rule).", Order = 12, GroupName = "Windows")]
 		public string Window2Start { get; set; }
 
 		[Display(Name = "Window 2 end (ET)", Description = "HH:mm, exclusive.", Order = 13, GroupName = "Windows")]
 		public string Window2End { get; set; }
 
-		[Display(Name = "Window 3 start (ET)", Description = "HH:mm, inclusive. Empty start and end = window off.", Order = 14, GroupName = "Windows")]
+		[Display(Name = "Window 3 start (ET)", Description = "HH:mm, inclusive. Empty start and end = window off. An end before the start wraps past midnight (trading-day rule).", Order = 14, GroupName = "Windows")]
 		public string Window3Start { get; set; }
 
 		[Display(Name = "Window 3 end (ET)", Description = "HH:mm, exclusive.", Order = 15, GroupName = "Windows")]
@@ -617,6 +827,28 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		Sell
 	}
 
+	/// <summary>The signal protocol this auto-trader speaks (docs/protocol.md sections 1a-1c).</summary>
+	public static class VrevProtocol
+	{
+		/// <summary>Files whose PROTOCOL is greater than this are refused.</summary>
+		public const int Version = 2;
+	}
+
+	/// <summary>
+	/// Defaults of the properties that bound what a signal file may ask for (issue 24): a file
+	/// beyond them is refused, never clamped. Every shipped vrev profile fits them; `vrev check`
+	/// warns about a profile that can write more.
+	/// </summary>
+	public static class VrevLimits
+	{
+		public const string DefaultPrefix = "vreversal_";
+		public const int DefaultMaxQuantity = 3;
+		public const double DefaultMaxStopPoints = 30.0;
+		public const double DefaultMaxTargetPoints = 60.0;
+		public const int DefaultMaxSignalLifeSeconds = 300;
+		public const int DefaultMaxHoldMinutes = 1440;
+	}
+
 	/// <summary>One parsed signal file. Values holds every KEY=VALUE as written (extras included).</summary>
 	public sealed class VrevSignal
 	{
@@ -624,6 +856,7 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		{
 			Values = new Dictionary<string, string>(StringComparer.Ordinal);
 			Extras = new Dictionary<string, string>(StringComparer.Ordinal);
+			Protocol = 1;
 		}
 
 		public string SourceFile { get; set; }
@@ -644,6 +877,15 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		public string PatternType { get; set; }
 		/// <summary>null when CONFIDENCE is empty or absent.</summary>
 		public double? Confidence { get; set; }
+		/// <summary>PROTOCOL (1 when the line is absent).</summary>
+		public int Protocol { get; set; }
+		/// <summary>BREAKEVEN_AT_POINTS: a close this far beyond the entry fill moves the stop to the entry fill; null = none.</summary>
+		public double? BreakevenAtPoints { get; set; }
+		/// <summary>TRAIL_POINTS: the stop follows the best close since entry this far behind; null = none.</summary>
+		public double? TrailPoints { get; set; }
+		/// <summary>FLAT_BY_ET as written (America/New_York wall time, Unspecified kind); null = none.</summary>
+		public DateTime? FlatByEt { get; set; }
+		public bool HasExitPlan { get { return BreakevenAtPoints.HasValue || TrailPoints.HasValue || FlatByEt.HasValue; } }
 		public Dictionary<string, string> Values { get; private set; }
 		/// <summary>Keys not defined by protocol.md (the script's extra values).</summary>
 		public Dictionary<string, string> Extras { get; private set; }
@@ -656,10 +898,45 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		public string Error;
 	}
 
+	/// <summary>One parsed exit file (docs/protocol.md section 1b): exit the trade of SIGNAL_ID at market.</summary>
+	public sealed class VrevExitFile
+	{
+		public string SourceFile { get; set; }
+		public string Id { get; set; }
+		public string Reason { get; set; }
+		public DateTime SignalTimeUtc { get; set; }
+		public DateTime ExpiresUtc { get; set; }
+		public int Protocol { get; set; }
+
+		/// <summary>Key of a processed exit in the processed list (the same name as in vrev's ledger).</summary>
+		public static string Key(string signalId)
+		{
+			return "exit:" + signalId;
+		}
+	}
+
+	public sealed class VrevExitParseResult
+	{
+		public VrevExitFile Exit;
+		/// <summary>"file:line: message" when the file is malformed.</summary>
+		public string Error;
+	}
+
+	public enum VrevFileKind
+	{
+		None,
+		Signal,
+		Exit
+	}
+
 	public static class VrevSignalFiles
 	{
 		/// <summary>Failed reads in a row after which an unreadable file is refused (about 50 s at the default poll interval).</summary>
 		public const int MaxReadAttempts = 100;
+		/// <summary>Larger files are refused unread (vrev's files are well under 4 KB).</summary>
+		public const long MaxFileBytes = 65536;
+		public const string SignalExtension = ".txt";
+		public const string ExitExtension = ".exit";
 
 		/// <summary>Key of a refused file in the processed list ("file:" + name; vrev's IDs start with a date).</summary>
 		public static string RefusedKey(string fileName)
@@ -670,14 +947,53 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 			return sb.ToString();
 		}
 
-		/// <summary>Signal files end in .txt; names starting with '.' or ending in .tmp are never read.</summary>
-		public static bool IsCandidate(string fileName)
+		/// <summary>
+		/// What a file in the signals folder is: a signal (prefix + ... + .txt), an exit (prefix +
+		/// ... + .exit), or nothing to read (other names, names starting with '.', ending in .tmp).
+		/// The prefix is case-sensitive, as vrev writes it.
+		/// </summary>
+		public static VrevFileKind KindOf(string fileName, string prefix)
 		{
 			if (string.IsNullOrEmpty(fileName) || fileName.StartsWith(".", StringComparison.Ordinal))
-				return false;
+				return VrevFileKind.None;
+			if (string.IsNullOrEmpty(prefix) || !fileName.StartsWith(prefix, StringComparison.Ordinal) || fileName.Length <= prefix.Length)
+				return VrevFileKind.None;
 			if (fileName.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase))
-				return false;
-			return fileName.EndsWith(".txt", StringComparison.OrdinalIgnoreCase);
+				return VrevFileKind.None;
+			if (fileName.EndsWith(SignalExtension, StringComparison.OrdinalIgnoreCase))
+				return VrevFileKind.Signal;
+			if (fileName.EndsWith(ExitExtension, StringComparison.OrdinalIgnoreCase))
+				return VrevFileKind.Exit;
+			return VrevFileKind.None;
+		}
+
+		/// <summary>A signal file to read: prefix + ... + .txt (see KindOf).</summary>
+		public static bool IsCandidate(string fileName, string prefix)
+		{
+			return KindOf(fileName, prefix) == VrevFileKind.Signal;
+		}
+
+		public static string SignalFileName(string prefix, string signalId)
+		{
+			return prefix + signalId + SignalExtension;
+		}
+
+		public static string ExitFileName(string prefix, string signalId)
+		{
+			return prefix + signalId + ExitExtension;
+		}
+
+		/// <summary>null when the prefix is usable (what vrev accepts for signal_prefix), else why not.</summary>
+		public static string PrefixProblem(string prefix)
+		{
+			if (string.IsNullOrEmpty(prefix))
+				return "empty (vrev writes vreversal_ unless the profile sets signal_prefix)";
+			if (prefix.Length > 64)
+				return "longer than 64 characters";
+			foreach (char c in prefix)
+				if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+					return "'" + prefix + "' has a character other than letters, digits, '_' and '-'";
+			return null;
 		}
 
 		/// <summary>Moves a file into the "rejected" subfolder (unique name). Returns the new path, or null.</summary>
@@ -705,36 +1021,37 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		}
 	}
 
-	public static class VrevSignalParser
+	/// <summary>KEY=VALUE lines (docs/protocol.md section 1): shared by signal and exit files.</summary>
+	public sealed class VrevKeyValues
 	{
-		public static readonly string[] RequiredKeys = {
-			"SIGNAL_ID", "ACTION", "ENTRY_PRICE", "STOP_LOSS", "TAKE_PROFIT", "QUANTITY", "MAX_HOLD_MINUTES", "SIGNAL_TIME", "EXPIRES"
-		};
-
-		public static readonly string[] KnownKeys = {
-			"SIGNAL_ID", "ACTION", "ENTRY_PRICE", "STOP_LOSS", "TAKE_PROFIT", "QUANTITY", "MAX_HOLD_MINUTES", "SIGNAL_TIME",
-			"SIGNAL_TIME_ET", "EXPIRES", "INSTRUMENT", "PROFILE", "STRATEGY", "PATTERN_TYPE", "CONFIDENCE"
-		};
-
-		/// <summary>Parses a signal file's text. Never throws; malformed input gives Error "file:line: message".</summary>
-		public static VrevParseResult Parse(string fileName, string text)
+		private VrevKeyValues()
 		{
-			VrevParseResult result = new VrevParseResult();
-			string file = fileName ?? "(signal)";
+			Values = new Dictionary<string, string>(StringComparer.Ordinal);
+			LineOf = new Dictionary<string, int>(StringComparer.Ordinal);
+		}
+
+		public Dictionary<string, string> Values { get; private set; }
+		public Dictionary<string, int> LineOf { get; private set; }
+		/// <summary>Number of the last line (for "missing key" errors).</summary>
+		public int LastLine { get; private set; }
+
+		/// <summary>Reads the lines; null and error "file:line: message" when malformed. Never throws.</summary>
+		public static VrevKeyValues Read(string file, string text, out string error)
+		{
+			error = null;
 			if (text == null || text.Trim().Length == 0)
 			{
-				result.Error = file + ":1: empty file";
-				return result;
+				error = file + ":1: empty file";
+				return null;
 			}
 			if (text.Length > 0 && text[0] == '\uFEFF')
 				text = text.Substring(1);
-			VrevSignal s = new VrevSignal();
-			s.SourceFile = fileName;
-			Dictionary<string, int> lineOf = new Dictionary<string, int>(StringComparer.Ordinal);
+			VrevKeyValues kv = new VrevKeyValues();
 			string[] lines = text.Split('\n');
 			int lastLine = lines.Length;
 			if (lastLine > 1 && lines[lastLine - 1].Length == 0)
 				lastLine--;
+			kv.LastLine = lastLine;
 			for (int i = 0; i < lines.Length; i++)
 			{
 				string line = lines[i];
@@ -745,25 +1062,132 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 					continue;
 				int eq = line.IndexOf('=');
 				if (eq < 0)
-					return Fail(result, file, lineNo, "expected KEY=VALUE, found '" + Shorten(line) + "'");
+				{
+					error = At(file, lineNo, "expected KEY=VALUE, found '" + Shorten(line) + "'");
+					return null;
+				}
 				string key = line.Substring(0, eq);
 				string value = line.Substring(eq + 1);
 				if (!IsKey(key))
-					return Fail(result, file, lineNo, "invalid key '" + Shorten(key) + "' (keys are upper case A-Z, 0-9, _)");
-				if (lineOf.ContainsKey(key))
-					return Fail(result, file, lineNo, "duplicate key " + key + " (first on line " + lineOf[key].ToString(CultureInfo.InvariantCulture) + ")");
-				lineOf[key] = lineNo;
-				s.Values[key] = value;
-				if (Array.IndexOf(KnownKeys, key) < 0)
-					s.Extras[key] = value;
+				{
+					error = At(file, lineNo, "invalid key '" + Shorten(key) + "' (keys are upper case A-Z, 0-9, _)");
+					return null;
+				}
+				if (kv.LineOf.ContainsKey(key))
+				{
+					error = At(file, lineNo, "duplicate key " + key + " (first on line " + kv.LineOf[key].ToString(CultureInfo.InvariantCulture) + ")");
+					return null;
+				}
+				kv.LineOf[key] = lineNo;
+				kv.Values[key] = value;
+			}
+			return kv;
+		}
+
+		public string Get(string key)
+		{
+			string v;
+			return Values.TryGetValue(key, out v) ? v : null;
+		}
+
+		public static string At(string file, int line, string message)
+		{
+			return file + ":" + line.ToString(CultureInfo.InvariantCulture) + ": " + message;
+		}
+
+		public static string Shorten(string s)
+		{
+			return s.Length <= 40 ? s : s.Substring(0, 40) + "...";
+		}
+
+		private static bool IsKey(string key)
+		{
+			if (key.Length == 0)
+				return false;
+			foreach (char c in key)
+				if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+					return false;
+			return true;
+		}
+
+		/// <summary>
+		/// PROTOCOL, checked before anything else: absent = 1; not a whole number >= 1, or newer than
+		/// VrevProtocol.Version = error (an outdated auto-trader never trades a plan it would ignore).
+		/// </summary>
+		public bool TryProtocol(string file, out int protocol, out string error)
+		{
+			protocol = 1;
+			error = null;
+			string v = Get("PROTOCOL");
+			if (v == null)
+				return true;
+			int n;
+			if (!VrevSignalParser.TryPositiveInt(v, out n))
+			{
+				error = At(file, LineOf["PROTOCOL"], "PROTOCOL '" + Shorten(v) + "' is not a whole number >= 1");
+				return false;
+			}
+			if (n > VrevProtocol.Version)
+			{
+				error = At(file, LineOf["PROTOCOL"], "PROTOCOL " + n.ToString(CultureInfo.InvariantCulture) + " is newer than protocol "
+					+ VrevProtocol.Version.ToString(CultureInfo.InvariantCulture) + ", the one this VrevAutoTrader speaks: install the VrevAutoTrader.cs of your vrev version");
+				return false;
+			}
+			protocol = n;
+			return true;
+		}
+	}
+
+	public static class VrevSignalParser
+	{
+		public static readonly string[] RequiredKeys = {
+			"SIGNAL_ID", "ACTION", "ENTRY_PRICE", "STOP_LOSS", "TAKE_PROFIT", "QUANTITY", "MAX_HOLD_MINUTES", "SIGNAL_TIME", "EXPIRES"
+		};
+
+		public static readonly string[] KnownKeys = {
+			"SIGNAL_ID", "ACTION", "ENTRY_PRICE", "STOP_LOSS", "TAKE_PROFIT", "QUANTITY", "MAX_HOLD_MINUTES", "SIGNAL_TIME",
+			"SIGNAL_TIME_ET", "EXPIRES", "INSTRUMENT", "PROFILE", "STRATEGY", "PATTERN_TYPE", "CONFIDENCE",
+			"BREAKEVEN_AT_POINTS", "TRAIL_POINTS", "FLAT_BY_ET", "PROTOCOL"
+		};
+
+		/// <summary>The exit-plan keys of protocol 2 (docs/protocol.md section 1a).</summary>
+		public static readonly string[] PlanKeys = { "BREAKEVEN_AT_POINTS", "TRAIL_POINTS", "FLAT_BY_ET" };
+
+		/// <summary>Parses a signal file's text. Never throws; malformed input gives Error "file:line: message".</summary>
+		public static VrevParseResult Parse(string fileName, string text)
+		{
+			VrevParseResult result = new VrevParseResult();
+			string file = fileName ?? "(signal)";
+			string error;
+			VrevKeyValues kv = VrevKeyValues.Read(file, text, out error);
+			if (kv == null)
+			{
+				result.Error = error;
+				return result;
+			}
+			int protocol;
+			if (!kv.TryProtocol(file, out protocol, out error))
+			{
+				result.Error = error;
+				return result;
+			}
+			VrevSignal s = new VrevSignal();
+			s.SourceFile = fileName;
+			s.Protocol = protocol;
+			Dictionary<string, int> lineOf = kv.LineOf;
+			foreach (KeyValuePair<string, string> pair in kv.Values)
+			{
+				s.Values[pair.Key] = pair.Value;
+				if (Array.IndexOf(KnownKeys, pair.Key) < 0)
+					s.Extras[pair.Key] = pair.Value;
 			}
 			foreach (string key in RequiredKeys)
 				if (!s.Values.ContainsKey(key))
-					return Fail(result, file, lastLine, "missing required key " + key);
+					return Fail(result, file, kv.LastLine, "missing required key " + key);
 
 			string v = s.Values["SIGNAL_ID"];
-			if (v.Length == 0 || v.Length > 100 || HasWhitespaceOrControl(v))
-				return Fail(result, file, lineOf["SIGNAL_ID"], "SIGNAL_ID '" + Shorten(v) + "' is empty, too long or has spaces");
+			if (v.Length == 0 || v.Length > 100 || HasWhitespaceOrControl(v) || v.IndexOfAny(new[] { '/', '\\', ':' }) >= 0)
+				return Fail(result, file, lineOf["SIGNAL_ID"], "SIGNAL_ID '" + Shorten(v) + "' is empty, too long or has spaces or path characters");
 			s.Id = v;
 
 			v = s.Values["ACTION"];
@@ -797,9 +1221,9 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 			if (s.Values.TryGetValue("SIGNAL_TIME_ET", out et) && et.Length > 0)
 			{
 				DateTime etTime;
-				if (!DateTime.TryParseExact(et, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out etTime))
+				if (!TryEtWallTime(et, out etTime))
 					return Fail(result, file, lineOf["SIGNAL_TIME_ET"], "SIGNAL_TIME_ET '" + Shorten(et) + "' is not yyyy-MM-dd HH:mm:ss");
-				s.SignalTimeEt = DateTime.SpecifyKind(etTime, DateTimeKind.Unspecified);
+				s.SignalTimeEt = etTime;
 			}
 
 			string conf;
@@ -809,6 +1233,32 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 					return Fail(result, file, lineOf["CONFIDENCE"], "CONFIDENCE '" + Shorten(conf) + "' is not a number from 0 to 1");
 				s.Confidence = d;
 			}
+
+			// The exit plan (protocol 2).
+			string plan;
+			if (s.Values.TryGetValue("BREAKEVEN_AT_POINTS", out plan))
+			{
+				if (!TryNumber(plan, out d) || d <= 0)
+					return Fail(result, file, lineOf["BREAKEVEN_AT_POINTS"], "BREAKEVEN_AT_POINTS '" + Shorten(plan) + "' is not a positive number of points");
+				s.BreakevenAtPoints = d;
+			}
+			if (s.Values.TryGetValue("TRAIL_POINTS", out plan))
+			{
+				if (!TryNumber(plan, out d) || d <= 0)
+					return Fail(result, file, lineOf["TRAIL_POINTS"], "TRAIL_POINTS '" + Shorten(plan) + "' is not a positive number of points");
+				s.TrailPoints = d;
+			}
+			if (s.Values.TryGetValue("FLAT_BY_ET", out plan))
+			{
+				DateTime flatBy;
+				if (!TryEtWallTime(plan, out flatBy))
+					return Fail(result, file, lineOf["FLAT_BY_ET"], "FLAT_BY_ET '" + Shorten(plan) + "' is not yyyy-MM-dd HH:mm:ss");
+				s.FlatByEt = flatBy;
+			}
+			if (s.Protocol < 2)
+				foreach (string key in PlanKeys)
+					if (s.Values.ContainsKey(key))
+						return Fail(result, file, lineOf[key], key + " needs PROTOCOL=2 (docs/protocol.md section 1a), found " + (s.Values.ContainsKey("PROTOCOL") ? "PROTOCOL=" + s.Values["PROTOCOL"] : "no PROTOCOL line"));
 
 			s.Instrument = Get(s, "INSTRUMENT");
 			s.Profile = Get(s, "PROFILE");
@@ -850,31 +1300,32 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		private static VrevParseResult Fail(VrevParseResult r, string file, int line, string message)
 		{
 			r.Signal = null;
-			r.Error = file + ":" + line.ToString(CultureInfo.InvariantCulture) + ": " + message;
+			r.Error = VrevKeyValues.At(file, line, message);
 			return r;
 		}
 
 		private static string Shorten(string s)
 		{
-			return s.Length <= 40 ? s : s.Substring(0, 40) + "...";
+			return VrevKeyValues.Shorten(s);
 		}
 
-		private static bool IsKey(string key)
-		{
-			if (key.Length == 0)
-				return false;
-			foreach (char c in key)
-				if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-					return false;
-			return true;
-		}
-
-		private static bool HasWhitespaceOrControl(string s)
+		public static bool HasWhitespaceOrControl(string s)
 		{
 			foreach (char c in s)
 				if (char.IsWhiteSpace(c) || char.IsControl(c))
 					return true;
 			return false;
+		}
+
+		/// <summary>America/New_York wall time "yyyy-MM-dd HH:mm:ss" (Unspecified kind).</summary>
+		public static bool TryEtWallTime(string s, out DateTime value)
+		{
+			value = DateTime.MinValue;
+			DateTime t;
+			if (!DateTime.TryParseExact(s, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out t))
+				return false;
+			value = DateTime.SpecifyKind(t, DateTimeKind.Unspecified);
+			return true;
 		}
 
 		/// <summary>Plain decimal: optional '-', digits, optional '.' and digits. No exponent, no separators.</summary>
@@ -903,7 +1354,7 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 			return TryNumber(s, out value) && value > 0;
 		}
 
-		private static bool TryPositiveInt(string s, out int value)
+		public static bool TryPositiveInt(string s, out int value)
 		{
 			value = 0;
 			if (string.IsNullOrEmpty(s))
@@ -912,6 +1363,66 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 				if (c < '0' || c > '9')
 					return false;
 			return int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= 1;
+		}
+	}
+
+	/// <summary>Exit files (docs/protocol.md section 1b): ACTION=EXIT, SIGNAL_ID, REASON, SIGNAL_TIME, EXPIRES, PROTOCOL.</summary>
+	public static class VrevExitParser
+	{
+		public static readonly string[] RequiredKeys = { "ACTION", "SIGNAL_ID", "SIGNAL_TIME", "EXPIRES", "PROTOCOL" };
+
+		/// <summary>Parses an exit file's text. Never throws; malformed input gives Error "file:line: message".</summary>
+		public static VrevExitParseResult Parse(string fileName, string text)
+		{
+			VrevExitParseResult result = new VrevExitParseResult();
+			string file = fileName ?? "(exit)";
+			string error;
+			VrevKeyValues kv = VrevKeyValues.Read(file, text, out error);
+			if (kv == null)
+			{
+				result.Error = error;
+				return result;
+			}
+			int protocol;
+			if (!kv.TryProtocol(file, out protocol, out error))
+			{
+				result.Error = error;
+				return result;
+			}
+			foreach (string key in RequiredKeys)
+				if (!kv.Values.ContainsKey(key))
+					return Fail(result, file, kv.LastLine, "missing required key " + key);
+			if (protocol < 2)
+				return Fail(result, file, kv.LineOf["PROTOCOL"], "exit files are protocol 2, found PROTOCOL=" + kv.Get("PROTOCOL"));
+			VrevExitFile x = new VrevExitFile();
+			x.SourceFile = fileName;
+			x.Protocol = protocol;
+			string v = kv.Get("ACTION");
+			if (v != "EXIT")
+				return Fail(result, file, kv.LineOf["ACTION"], "ACTION of an exit file must be EXIT, found '" + VrevKeyValues.Shorten(v) + "'");
+			v = kv.Get("SIGNAL_ID");
+			if (v.Length == 0 || v.Length > 100 || VrevSignalParser.HasWhitespaceOrControl(v) || v.IndexOfAny(new[] { '/', '\\', ':' }) >= 0)
+				return Fail(result, file, kv.LineOf["SIGNAL_ID"], "SIGNAL_ID '" + VrevKeyValues.Shorten(v) + "' is empty, too long or has spaces or path characters");
+			x.Id = v;
+			x.Reason = kv.Get("REASON") ?? "";
+			DateTime t;
+			if (!VrevTime.TryParseUtc(kv.Get("SIGNAL_TIME"), out t))
+				return Fail(result, file, kv.LineOf["SIGNAL_TIME"], "SIGNAL_TIME '" + VrevKeyValues.Shorten(kv.Get("SIGNAL_TIME")) + "' is not an RFC 3339 UTC time");
+			x.SignalTimeUtc = t;
+			if (!VrevTime.TryParseUtc(kv.Get("EXPIRES"), out t))
+				return Fail(result, file, kv.LineOf["EXPIRES"], "EXPIRES '" + VrevKeyValues.Shorten(kv.Get("EXPIRES")) + "' is not an RFC 3339 UTC time");
+			x.ExpiresUtc = t;
+			if (x.ExpiresUtc < x.SignalTimeUtc)
+				return Fail(result, file, kv.LineOf["EXPIRES"], "EXPIRES is before SIGNAL_TIME");
+			result.Exit = x;
+			return result;
+		}
+
+		private static VrevExitParseResult Fail(VrevExitParseResult r, string file, int line, string message)
+		{
+			r.Exit = null;
+			r.Error = VrevKeyValues.At(file, line, message);
+			return r;
 		}
 	}
 
@@ -935,6 +1446,8 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		public const string Accepted = "accepted";
 		/// <summary>Outcome of a signal file that could not be parsed or read (key: VrevSignalFiles.RefusedKey).</summary>
 		public const string Refused = "refused_file";
+		/// <summary>Outcome of an exit file that was executed (key: VrevExitFile.Key).</summary>
+		public const string ExitAccepted = "exit_accepted";
 		private readonly object sync = new object();
 		private readonly Dictionary<string, string> outcome = new Dictionary<string, string>(StringComparer.Ordinal);
 		private readonly Dictionary<DateTime, int> acceptedPerDay = new Dictionary<DateTime, int>();
@@ -1046,7 +1559,10 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		}
 	}
 
-	/// <summary>A session window in ET wall-clock time: start inclusive, end exclusive.</summary>
+	/// <summary>
+	/// A session window in ET wall-clock time: start inclusive, end exclusive. A window whose end
+	/// is before its start wraps past midnight (docs/protocol.md section 1c).
+	/// </summary>
 	public struct VrevWindow
 	{
 		public VrevWindow(TimeSpan start, TimeSpan end)
@@ -1058,14 +1574,19 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		public TimeSpan Start;
 		public TimeSpan End;
 
+		/// <summary>End before start: the window runs from Start to midnight and on to End.</summary>
+		public bool Wraps { get { return End < Start; } }
+
 		public bool Contains(TimeSpan timeOfDay)
 		{
+			if (Wraps)
+				return timeOfDay >= Start || timeOfDay < End;
 			return Start <= timeOfDay && timeOfDay < End;
 		}
 
 		public override string ToString()
 		{
-			return VrevFormat.HourMinute(Start) + "-" + VrevFormat.HourMinute(End);
+			return VrevFormat.HourMinute(Start) + "-" + VrevFormat.HourMinute(End) + (Wraps ? " (across midnight)" : "");
 		}
 
 		public static bool TryParse(string start, string end, out VrevWindow window, out string error)
@@ -1082,9 +1603,9 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 				error = "end '" + end + "' is not HH:mm";
 				return false;
 			}
-			if (e <= s)
+			if (e == s)
 			{
-				error = "end " + end + " is not after start " + start;
+				error = "end " + end + " is the same as start " + start + " (an end before the start wraps past midnight)";
 				return false;
 			}
 			window = new VrevWindow(s, e);
@@ -1116,10 +1637,7 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		/// <summary>ET date of the instant, plus one day at or after 18:00; Saturday/Sunday roll to Monday.</summary>
 		public static DateTime TradingDay(DateTime utc, TimeZoneInfo eastern)
 		{
-			DateTime et = ToEastern(utc, eastern);
-			DateTime day = et.Date;
-			if (et.TimeOfDay >= TradingDayStart)
-				day = day.AddDays(1);
+			DateTime day = SessionDay(utc, eastern);
 			if (day.DayOfWeek == DayOfWeek.Saturday)
 				day = day.AddDays(2);
 			else if (day.DayOfWeek == DayOfWeek.Sunday)
@@ -1127,13 +1645,34 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 			return day;
 		}
 
+		/// <summary>ET date of the instant, plus one day at or after 18:00, without the weekend roll (Friday 18:00 on is Saturday's).</summary>
+		public static DateTime SessionDay(DateTime utc, TimeZoneInfo eastern)
+		{
+			DateTime et = ToEastern(utc, eastern);
+			DateTime day = et.Date;
+			if (et.TimeOfDay >= TradingDayStart)
+				day = day.AddDays(1);
+			return day;
+		}
+
+		private static bool Weekday(DateTime day)
+		{
+			return day.DayOfWeek != DayOfWeek.Saturday && day.DayOfWeek != DayOfWeek.Sunday;
+		}
+
+		/// <summary>
+		/// A window that does not wrap contains the instant on its ET calendar day, Monday-Friday
+		/// (DESIGN section 10a). A window across midnight contains it when its session day
+		/// (SessionDay) is Monday-Friday: Sunday 18:00 to Monday 02:00 is Monday's session, Friday
+		/// 18:00 on is Saturday's and never traded (docs/protocol.md section 1c).
+		/// </summary>
 		public static bool InWindow(DateTime utc, TimeZoneInfo eastern, IList<VrevWindow> windows)
 		{
 			DateTime et = ToEastern(utc, eastern);
-			if (et.DayOfWeek == DayOfWeek.Saturday || et.DayOfWeek == DayOfWeek.Sunday)
-				return false;
+			bool calendarWeekday = Weekday(et.Date);
+			bool sessionWeekday = Weekday(SessionDay(utc, eastern));
 			foreach (VrevWindow w in windows)
-				if (w.Contains(et.TimeOfDay))
+				if (w.Contains(et.TimeOfDay) && (w.Wraps ? sessionWeekday : calendarWeekday))
 					return true;
 			return false;
 		}
@@ -1168,11 +1707,22 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 			EnableBuy = true;
 			EnableSell = true;
 			MaxSignalsPerDay = 20;
+			MaxQuantity = VrevLimits.DefaultMaxQuantity;
+			MaxStopPoints = VrevLimits.DefaultMaxStopPoints;
+			MaxTargetPoints = VrevLimits.DefaultMaxTargetPoints;
+			MaxSignalLifeSeconds = VrevLimits.DefaultMaxSignalLifeSeconds;
+			MaxHoldMinutes = VrevLimits.DefaultMaxHoldMinutes;
 		}
 
 		public bool EnableBuy;
 		public bool EnableSell;
 		public int MaxSignalsPerDay;
+		/// <summary>Limits of what a file may ask for (VrevLimits); beyond them it is refused, never clamped.</summary>
+		public int MaxQuantity;
+		public double MaxStopPoints;
+		public double MaxTargetPoints;
+		public int MaxSignalLifeSeconds;
+		public int MaxHoldMinutes;
 		/// <summary>Expected INSTRUMENT (master instrument name, e.g. ES); null = not checked.</summary>
 		public string Instrument;
 		public TimeZoneInfo Eastern;
@@ -1186,6 +1736,14 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 			foreach (VrevWindow w in windows)
 				parts.Add(w.ToString());
 			return string.Join(", ", parts.ToArray());
+		}
+
+		public string DescribeLimits()
+		{
+			return "max quantity " + MaxQuantity.ToString(CultureInfo.InvariantCulture)
+				+ ", max stop " + VrevFormat.Price(MaxStopPoints) + " points, max target " + VrevFormat.Price(MaxTargetPoints)
+				+ " points, max signal life " + MaxSignalLifeSeconds.ToString(CultureInfo.InvariantCulture)
+				+ " s, max hold " + MaxHoldMinutes.ToString(CultureInfo.InvariantCulture) + " min (a file beyond them is refused, never clamped)";
 		}
 
 		/// <summary>Stale = data time after EXPIRES (data time equal to EXPIRES is still valid).</summary>
@@ -1202,14 +1760,47 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 			return side == VrevSide.Buy ? stop < lastPrice && lastPrice < target : target < lastPrice && lastPrice < stop;
 		}
 
+		private static string Seconds(TimeSpan t)
+		{
+			return ((long)Math.Round(t.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+		}
+
 		/// <summary>
-		/// Order: duplicate, not yet due (data time before SIGNAL_TIME: wait, e.g. files prepared
-		/// for Playback), stale, side switch, instrument, window, daily cap, position, price.
+		/// What vrev could have written (issue 24): null when the file is within every limit, else
+		/// the refusal. Compared with a small tolerance so a limit equal to the distance passes.
+		/// </summary>
+		public static VrevDecision CheckLimits(VrevRules r, VrevSignal s)
+		{
+			const double eps = 1e-9;
+			if (s.Quantity > r.MaxQuantity)
+				return VrevDecision.Make(VrevDecisionKind.Reject, "max_quantity", "QUANTITY " + s.Quantity.ToString(CultureInfo.InvariantCulture) + " is above Max quantity "
+					+ r.MaxQuantity.ToString(CultureInfo.InvariantCulture) + " (never capped: a smaller trade is not the trade vrev tested)");
+			double stop = Math.Abs(s.EntryPrice - s.StopLoss);
+			if (stop > r.MaxStopPoints + eps)
+				return VrevDecision.Make(VrevDecisionKind.Reject, "max_stop", "STOP_LOSS is " + VrevFormat.Price(stop) + " points from ENTRY_PRICE, more than Max stop (points) " + VrevFormat.Price(r.MaxStopPoints));
+			double target = Math.Abs(s.TakeProfit - s.EntryPrice);
+			if (target > r.MaxTargetPoints + eps)
+				return VrevDecision.Make(VrevDecisionKind.Reject, "max_target", "TAKE_PROFIT is " + VrevFormat.Price(target) + " points from ENTRY_PRICE, more than Max target (points) " + VrevFormat.Price(r.MaxTargetPoints));
+			TimeSpan life = s.ExpiresUtc - s.SignalTimeUtc;
+			if (life > TimeSpan.FromSeconds(r.MaxSignalLifeSeconds))
+				return VrevDecision.Make(VrevDecisionKind.Reject, "max_signal_life", "EXPIRES is " + Seconds(life) + " s after SIGNAL_TIME, more than Max signal life (s) " + r.MaxSignalLifeSeconds.ToString(CultureInfo.InvariantCulture));
+			if (s.MaxHoldMinutes > r.MaxHoldMinutes)
+				return VrevDecision.Make(VrevDecisionKind.Reject, "max_hold", "MAX_HOLD_MINUTES " + s.MaxHoldMinutes.ToString(CultureInfo.InvariantCulture) + " is above Max hold (minutes) " + r.MaxHoldMinutes.ToString(CultureInfo.InvariantCulture));
+			return null;
+		}
+
+		/// <summary>
+		/// Order: duplicate, limits (a file beyond them can never be executed), not yet due (data
+		/// time before SIGNAL_TIME: wait, e.g. files prepared for Playback), stale, side switch,
+		/// instrument, window, daily cap, position, price.
 		/// </summary>
 		public static VrevDecision Decide(VrevRules r, VrevSignal s, DateTime dataTimeUtc, VrevProcessedStore store, bool flat, double lastPrice)
 		{
 			if (store != null && store.Contains(s.Id))
 				return VrevDecision.Make(VrevDecisionKind.Duplicate, "duplicate", "already processed (" + store.OutcomeOf(s.Id) + ")");
+			VrevDecision limit = CheckLimits(r, s);
+			if (limit != null)
+				return limit;
 			if (dataTimeUtc < s.SignalTimeUtc)
 				return VrevDecision.Make(VrevDecisionKind.Wait, "not_yet", "data time " + VrevFormat.Utc(dataTimeUtc) + " is before SIGNAL_TIME");
 			if (IsStale(s, dataTimeUtc))
@@ -1232,6 +1823,31 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 				return VrevDecision.Make(VrevDecisionKind.Reject, "price_moved", "last price " + VrevFormat.Price(lastPrice) + " is no longer between stop and target");
 			return VrevDecision.Make(VrevDecisionKind.Execute, "ok", "");
 		}
+
+		/// <summary>
+		/// An exit file (docs/protocol.md section 1b). Order: duplicate (processed before, also
+		/// before a restart), signal life, not yet due (wait), stale (data time after EXPIRES), not
+		/// the trade held (ignored), entry not filled yet (wait until it fills or the file expires).
+		/// heldId = SIGNAL_ID of the vrev trade held or entering (null when flat); open = its entry has filled.
+		/// </summary>
+		public static VrevDecision DecideExit(VrevRules r, VrevExitFile x, DateTime dataTimeUtc, VrevProcessedStore store, string heldId, bool open)
+		{
+			string key = VrevExitFile.Key(x.Id);
+			if (store != null && store.Contains(key))
+				return VrevDecision.Make(VrevDecisionKind.Duplicate, "duplicate", "already processed (" + store.OutcomeOf(key) + ")");
+			TimeSpan life = x.ExpiresUtc - x.SignalTimeUtc;
+			if (life > TimeSpan.FromSeconds(r.MaxSignalLifeSeconds))
+				return VrevDecision.Make(VrevDecisionKind.Reject, "max_signal_life", "EXPIRES is " + Seconds(life) + " s after SIGNAL_TIME, more than Max signal life (s) " + r.MaxSignalLifeSeconds.ToString(CultureInfo.InvariantCulture));
+			if (dataTimeUtc < x.SignalTimeUtc)
+				return VrevDecision.Make(VrevDecisionKind.Wait, "not_yet", "data time " + VrevFormat.Utc(dataTimeUtc) + " is before SIGNAL_TIME");
+			if (dataTimeUtc > x.ExpiresUtc)
+				return VrevDecision.Make(VrevDecisionKind.Reject, "stale", "data time " + VrevFormat.Utc(dataTimeUtc) + " is after EXPIRES " + VrevFormat.Utc(x.ExpiresUtc));
+			if (heldId != x.Id)
+				return VrevDecision.Make(VrevDecisionKind.Reject, "not_held", heldId == null ? "no vrev trade is open" : "the open vrev trade is " + heldId);
+			if (!open)
+				return VrevDecision.Make(VrevDecisionKind.Wait, "not_filled", "the entry has not filled yet");
+			return VrevDecision.Make(VrevDecisionKind.Execute, "ok", "");
+		}
 	}
 
 	public enum VrevExitKind
@@ -1239,7 +1855,11 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		Stop,
 		Target,
 		MaxHold,
-		Other
+		Other,
+		Breakeven,
+		Trail,
+		ScriptExit,
+		FlatBy
 	}
 
 	public static class VrevExits
@@ -1248,7 +1868,10 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		public const string StopLossName = "Stop loss";
 		public const string ProfitTargetName = "Profit target";
 		public const string MaxHoldSignalName = "vrev max hold";
+		public const string FlatBySignalName = "vrev flat by";
+		public const string ScriptExitSignalName = "vrev script exit";
 
+		/// <summary>Exit kind by order name. A "Stop loss" fill is then named after the rule that last moved the stop.</summary>
 		public static VrevExitKind Classify(string orderName)
 		{
 			if (orderName == StopLossName)
@@ -1257,14 +1880,23 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 				return VrevExitKind.Target;
 			if (orderName == MaxHoldSignalName)
 				return VrevExitKind.MaxHold;
+			if (orderName == FlatBySignalName)
+				return VrevExitKind.FlatBy;
+			if (orderName == ScriptExitSignalName)
+				return VrevExitKind.ScriptExit;
 			return VrevExitKind.Other;
 		}
 
+		/// <summary>The trade log's exit_reason (the names of vrev's trades.csv; a gap is not told apart: stop/breakeven/trail).</summary>
 		public static string Label(VrevExitKind kind)
 		{
 			if (kind == VrevExitKind.Stop) return "stop";
 			if (kind == VrevExitKind.Target) return "target";
 			if (kind == VrevExitKind.MaxHold) return "max_hold";
+			if (kind == VrevExitKind.Breakeven) return "breakeven";
+			if (kind == VrevExitKind.Trail) return "trail";
+			if (kind == VrevExitKind.ScriptExit) return "script_exit";
+			if (kind == VrevExitKind.FlatBy) return "flat_by";
 			return "other";
 		}
 
@@ -1272,6 +1904,59 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		public static DateTime MaxHoldDeadline(DateTime entryUtc, int maxHoldMinutes)
 		{
 			return entryUtc.AddMinutes(maxHoldMinutes);
+		}
+	}
+
+	/// <summary>
+	/// Breakeven and trail at a bar's close (docs/protocol.md section 1a, the shadow book's rules):
+	/// breakeven first (close at least BREAKEVEN_AT_POINTS beyond the entry fill: stop to the entry
+	/// fill), then trail (best close since entry, this close included, TRAIL_POINTS behind); each
+	/// moves the stop only when strictly better for the trade.
+	/// </summary>
+	public static class VrevExitPlan
+	{
+		/// <summary>Returns true when the stop moved; stop, rule and bestClose are updated in place.</summary>
+		public static bool OnBarClose(VrevSide side, double entryFill, double? breakevenAtPoints, double? trailPoints, double close,
+			ref double? bestClose, ref double stop, ref VrevExitKind rule)
+		{
+			bool buy = side == VrevSide.Buy;
+			bool moved = false;
+			if (breakevenAtPoints.HasValue)
+			{
+				bool reached = buy ? close >= entryFill + breakevenAtPoints.Value : close <= entryFill - breakevenAtPoints.Value;
+				if (reached && (buy ? entryFill > stop : entryFill < stop))
+				{
+					stop = entryFill;
+					rule = VrevExitKind.Breakeven;
+					moved = true;
+				}
+			}
+			if (trailPoints.HasValue)
+			{
+				if (!bestClose.HasValue || (buy ? close > bestClose.Value : close < bestClose.Value))
+					bestClose = close;
+				double candidate = buy ? bestClose.Value - trailPoints.Value : bestClose.Value + trailPoints.Value;
+				if (buy ? candidate > stop : candidate < stop)
+				{
+					stop = candidate;
+					rule = VrevExitKind.Trail;
+					moved = true;
+				}
+			}
+			return moved;
+		}
+
+		/// <summary>" breakeven at +6.50, trail 3.00, flat by 2025-02-13T20:55:00Z" (empty without a plan), for the log.</summary>
+		public static string Describe(VrevSignal s, DateTime? flatByUtc)
+		{
+			StringBuilder sb = new StringBuilder();
+			if (s.BreakevenAtPoints.HasValue)
+				sb.Append(", breakeven at +" + VrevFormat.Price(s.BreakevenAtPoints.Value));
+			if (s.TrailPoints.HasValue)
+				sb.Append(", trail " + VrevFormat.Price(s.TrailPoints.Value));
+			if (flatByUtc.HasValue)
+				sb.Append(", flat by " + VrevFormat.Utc(flatByUtc.Value));
+			return sb.ToString();
 		}
 	}
 
@@ -1289,12 +1974,13 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		public double PnlCurrency;
 	}
 
-	/// <summary>Fills of one vrev trade (partial fills averaged). Not thread-safe: the caller locks.</summary>
+	/// <summary>Fills and exit plan of one vrev trade (partial fills averaged). Not thread-safe: the caller locks.</summary>
 	public sealed class VrevTradeTracker
 	{
 		private double entryValue;
 		private double exitValue;
 		private VrevExitKind lastExitKind = VrevExitKind.Other;
+		private double? bestClose;
 
 		public VrevTradeTracker(VrevSignal signal, string signalName, int quantity, double pointValue)
 		{
@@ -1302,6 +1988,8 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 			SignalName = signalName;
 			OrderedQuantity = quantity;
 			PointValue = pointValue;
+			Stop = signal.StopLoss;
+			StopRule = VrevExitKind.Stop;
 		}
 
 		public VrevSignal Signal { get; private set; }
@@ -1314,7 +2002,20 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		public int OpenQuantity { get { return EntryQuantity - ExitQuantity; } }
 		public DateTime? EntryTimeUtc { get; private set; }
 		public DateTime LastExitTimeUtc { get; private set; }
-		public bool MaxHoldRequested { get; set; }
+		/// <summary>A market exit (max hold, flat-by, script exit) was submitted: no other is, and the stop no longer moves.</summary>
+		public bool ExitRequested { get; set; }
+		/// <summary>The stop price in force (STOP_LOSS until breakeven or trail move it).</summary>
+		public double Stop { get; private set; }
+		/// <summary>The rule that last moved the stop: Stop (never moved), Breakeven or Trail. A stop fill is logged with it.</summary>
+		public VrevExitKind StopRule { get; private set; }
+		/// <summary>FLAT_BY_ET in UTC; null = no flat-by.</summary>
+		public DateTime? FlatByUtc { get; set; }
+
+		/// <summary>Average entry fill price (0 before the first fill).</summary>
+		public double EntryFillPrice
+		{
+			get { return EntryQuantity > 0 ? entryValue / EntryQuantity : 0; }
+		}
 
 		public DateTime? Deadline
 		{
@@ -1323,7 +2024,26 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 
 		public bool IsMaxHoldDue(DateTime dataTimeUtc)
 		{
-			return !MaxHoldRequested && OpenQuantity > 0 && Deadline.HasValue && dataTimeUtc >= Deadline.Value;
+			return !ExitRequested && OpenQuantity > 0 && Deadline.HasValue && dataTimeUtc >= Deadline.Value;
+		}
+
+		/// <summary>Still open at the close of a bar at or after FLAT_BY_ET (the caller passes the bar's close time).</summary>
+		public bool IsFlatByDue(DateTime barCloseUtc)
+		{
+			return !ExitRequested && OpenQuantity > 0 && FlatByUtc.HasValue && barCloseUtc >= FlatByUtc.Value;
+		}
+
+		/// <summary>The exit plan at a bar's close, from the entry bar on: true when the stop moved (see VrevExitPlan).</summary>
+		public bool OnBarClose(double close)
+		{
+			if (OpenQuantity <= 0)
+				return false;
+			double stop = Stop;
+			VrevExitKind rule = StopRule;
+			bool moved = VrevExitPlan.OnBarClose(Side, EntryFillPrice, Signal.BreakevenAtPoints, Signal.TrailPoints, close, ref bestClose, ref stop, ref rule);
+			Stop = stop;
+			StopRule = rule;
+			return moved;
 		}
 
 		public void OnEntryFill(double price, int quantity, DateTime utc)

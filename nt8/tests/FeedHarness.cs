@@ -57,6 +57,7 @@ public static class FeedHarness
 			Step("indicator end to end over ClientWebSocket", IndicatorEndToEnd);
 			Step("raw protocol: RFC ping frame, close frame, bad handshake", RawProtocol);
 			Step("slow client is dropped with one log line", SlowClient);
+			Step("admission: handshake timeout, per-address cap, browser origin, token, exposure", Admission);
 		}
 		catch (Exception ex)
 		{
@@ -455,6 +456,71 @@ public static class FeedHarness
 		s.Write(req, 0, req.Length);
 		response = ReadHeader(s);
 		return s;
+	}
+
+	private static string RawHandshake(int port, string extraHeaders, string target)
+	{
+		using (TcpClient tcp = new TcpClient())
+		{
+			tcp.ReceiveTimeout = PatienceMs;
+			tcp.Connect(IPAddress.Loopback, port);
+			NetworkStream s = tcp.GetStream();
+			byte[] req = Encoding.ASCII.GetBytes("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n");
+			s.Write(req, 0, req.Length);
+			return ReadHeader(s);
+		}
+	}
+
+	/// <summary>
+	/// Issue 24: 16 idle half-handshakes once locked vrev out, any Origin was accepted, and the
+	/// publisher bound 0.0.0.0 with only a "listening" line.
+	/// </summary>
+	private static void Admission()
+	{
+		Feed.VrevHistoryBuffer h = new Feed.VrevHistoryBuffer(100);
+		List<string> log = new List<string>();
+		Feed.VrevFeedOptions o = new Feed.VrevFeedOptions();
+		o.Port = 0;
+		o.Instrument = "ES 03-25";
+		o.PingIntervalSeconds = 60;
+		o.SubscribeWaitMilliseconds = 300;
+		o.HandshakeTimeoutMilliseconds = 500;
+		o.MaxClientsPerAddress = 4;
+		o.Token = "s3cret";
+		o.AllowedOrigins = "http://localhost:3000";
+		using (Feed.VrevFeedServer server = new Feed.VrevFeedServer(o, h, m => { lock (log) log.Add(m); }))
+		{
+			server.Start();
+			int port = server.BoundPort;
+			List<TcpClient> idle = new List<TcpClient>();
+			for (int i = 0; i < 4; i++)
+			{
+				TcpClient t = new TcpClient();
+				t.Connect(IPAddress.Loopback, port);
+				idle.Add(t);
+			}
+			Check("four idle sockets held", WaitUntil(() => server.ClientCount == 4, PatienceMs));
+			using (TcpClient fifth = new TcpClient())
+			{
+				fifth.ReceiveTimeout = PatienceMs;
+				fifth.Connect(IPAddress.Loopback, port);
+				int b = -2;
+				try { b = fifth.GetStream().ReadByte(); } catch (IOException) { b = -1; }
+				Check("a fifth socket from the same address is closed at once", b == -1);
+			}
+			Check("idle half-handshakes dropped after the handshake timeout", WaitUntil(() => server.ClientCount == 0, PatienceMs));
+			foreach (TcpClient t in idle)
+				t.Close();
+			Check("no token: 401", RawHandshake(port, "", "/").StartsWith("HTTP/1.1 401"));
+			Check("wrong token: 401", RawHandshake(port, "X-Vrev-Token: nope\r\n", "/").StartsWith("HTTP/1.1 401"));
+			Check("token header: 101", RawHandshake(port, "X-Vrev-Token: s3cret\r\n", "/").StartsWith("HTTP/1.1 101"));
+			Check("token query: 101", RawHandshake(port, "", "/?token=s3cret").StartsWith("HTTP/1.1 101"));
+			Check("foreign browser origin: 403", RawHandshake(port, "Origin: https://evil.example\r\nX-Vrev-Token: s3cret\r\n", "/").StartsWith("HTTP/1.1 403"));
+			Check("allowed origin: 101", RawHandshake(port, "Origin: http://localhost:3000\r\nX-Vrev-Token: s3cret\r\n", "/").StartsWith("HTTP/1.1 101"));
+		}
+		Check("no exposure warning on 127.0.0.1", Feed.VrevWebSocket.ExposureWarning("127.0.0.1", false) == null);
+		string w = Feed.VrevWebSocket.ExposureWarning("0.0.0.0", false);
+		Check("0.0.0.0 warns naming all interfaces and the token", w != null && w.Contains("all interfaces") && w.Contains("Token"));
 	}
 
 	private static string ReadHeader(Stream s)

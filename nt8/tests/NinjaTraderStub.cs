@@ -414,6 +414,8 @@ namespace NinjaTrader.NinjaScript
 		{
 			lock (TestHookRecordedCalls)
 				TestHookRecordedCalls.Add(new TestHookOrderCall { Method = method, SignalName = signalName, FromEntrySignal = fromEntry, Mode = mode, Value = value, Quantity = quantity, IsSimulatedStop = simulated });
+			if (sim != null)
+				sim.OnOrderCall(method, signalName, fromEntry, mode, value, quantity);
 			return Order.TestHookCreate(signalName, fromEntry, method.StartsWith("EnterLong") || method.StartsWith("ExitShort") ? OrderAction.Buy : OrderAction.Sell, OrderState.Submitted, quantity, 0, 0);
 		}
 
@@ -437,6 +439,55 @@ namespace NinjaTrader.NinjaScript
 			}
 		}
 
+		// ---- stub-only fill simulator (DESIGN section 10 / 10a, the shadow book's fill model) ----
+		private TestHookFillSimulator sim;
+
+		/// <summary>
+		/// From now on, managed orders fill like vrev's shadow book: market entries and exits
+		/// submitted between bars fill at the next bar's open (entries + slippage, exits against
+		/// us), stamped with that bar's open time (its close minus the bar period); market exits
+		/// submitted inside OnBarUpdate fill at that bar's close against us, stamped with its close;
+		/// per bar, before OnBarUpdate and starting with the entry bar: open at or through the stop
+		/// = open against us; else the bar reaches the stop = stop against us; else the bar trades
+		/// through the target by a tick = exactly the target; stop and target fills are stamped with
+		/// the bar's close. Feed bars with TestHookSimBar.
+		/// </summary>
+		public void TestHookEnableFillSimulator(double tickSize, int slippageTicks)
+		{
+			sim = new TestHookFillSimulator(this, tickSize, slippageTicks * tickSize);
+		}
+
+		/// <summary>Fills of the simulator, in order (stub only).</summary>
+		public List<string> TestHookSimFills { get { return sim != null ? sim.Fills : new List<string>(); } }
+
+		/// <summary>One closed bar through the fill simulator: fills at the open, stop/target, OnBarUpdate, fills at the close.</summary>
+		public void TestHookSimBar(DateTime localCloseTime, double o, double h, double l, double c, double v)
+		{
+			if (sim == null)
+				throw new InvalidOperationException("stub: TestHookEnableFillSimulator first");
+			lock (TestHookEventLock)
+			{
+				int periodSeconds = BarsPeriod.BarsPeriodType == BarsPeriodType.Minute ? 60 * BarsPeriod.Value
+					: BarsPeriod.BarsPeriodType == BarsPeriodType.Second ? BarsPeriod.Value : 60;
+				sim.BeforeBar(localCloseTime.AddSeconds(-periodSeconds), localCloseTime, o, h, l);
+				sim.InBarUpdate = true;
+				try
+				{
+					TestHookBar(localCloseTime, o, h, l, c, v);
+				}
+				finally
+				{
+					sim.InBarUpdate = false;
+				}
+				sim.AfterBarUpdate(localCloseTime, c);
+			}
+		}
+
+		internal void TestHookSimFill(string orderName, string fromEntrySignal, bool buy, double price, int quantity, DateTime localTime)
+		{
+			TestHookExecute(orderName, fromEntrySignal, buy, price, quantity, localTime);
+		}
+
 		public void TestHookOrderUpdate(string orderName, OrderState state, int filled, string comment)
 		{
 			lock (TestHookEventLock)
@@ -444,6 +495,130 @@ namespace NinjaTrader.NinjaScript
 				Order order = Order.TestHookCreate(orderName, "", OrderAction.Buy, state, 1, filled, 0);
 				OnOrderUpdate(order, 0, 0, 1, filled, 0, state, DateTime.Now, ErrorCode.NoError, comment);
 			}
+		}
+	}
+
+	/// <summary>
+	/// Stub-only fill simulator of the managed order methods (see StrategyBase.TestHookEnableFillSimulator).
+	/// Positions are kept per entry signal name, like SetStopLoss/SetProfitTarget(fromEntrySignal, ...).
+	/// </summary>
+	public sealed class TestHookFillSimulator
+	{
+		private sealed class Entry { public string Name; public bool Long; public int Quantity; }
+		private sealed class Exit { public string Name; public string FromEntry; }
+		private sealed class Held { public string Name; public bool Long; public int Quantity; }
+
+		private readonly StrategyBase owner;
+		private readonly double tick;
+		private readonly double slip;
+		private readonly List<Entry> entries = new List<Entry>();
+		private readonly List<Exit> exitsAtOpen = new List<Exit>();
+		private readonly List<Exit> exitsAtClose = new List<Exit>();
+		private readonly List<Held> held = new List<Held>();
+		private readonly Dictionary<string, double> stops = new Dictionary<string, double>();
+		private readonly Dictionary<string, double> targets = new Dictionary<string, double>();
+
+		internal TestHookFillSimulator(StrategyBase owner, double tickSize, double slippage)
+		{
+			this.owner = owner;
+			tick = tickSize;
+			slip = slippage;
+			Fills = new List<string>();
+		}
+
+		internal bool InBarUpdate;
+		public List<string> Fills { get; private set; }
+
+		internal void OnOrderCall(string method, string signalName, string fromEntry, CalculationMode mode, double value, int quantity)
+		{
+			if (method == "SetStopLoss" || method == "SetProfitTarget")
+			{
+				if (mode != CalculationMode.Price || string.IsNullOrEmpty(fromEntry))
+					throw new NotSupportedException("stub fill simulator: only " + method + "(fromEntrySignal, CalculationMode.Price, ...)");
+				(method == "SetStopLoss" ? stops : targets)[fromEntry] = value;
+			}
+			else if (method == "EnterLong" || method == "EnterShort")
+				entries.Add(new Entry { Name = signalName, Long = method == "EnterLong", Quantity = quantity });
+			else if (method == "ExitLong" || method == "ExitShort")
+				(InBarUpdate ? exitsAtClose : exitsAtOpen).Add(new Exit { Name = signalName, FromEntry = fromEntry });
+		}
+
+		private Held Find(string name)
+		{
+			foreach (Held h in held)
+				if (h.Name == name)
+					return h;
+			return null;
+		}
+
+		private void Fill(string orderName, string fromEntry, bool buy, double price, int quantity, DateTime localTime)
+		{
+			Fills.Add(localTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " " + orderName + (fromEntry.Length > 0 ? " (" + fromEntry + ")" : "")
+				+ " " + (buy ? "buy " : "sell ") + quantity + " @ " + price.ToString(CultureInfo.InvariantCulture));
+			owner.TestHookSimFill(orderName, fromEntry, buy, price, quantity, localTime);
+		}
+
+		private void ExitAll(List<Exit> exits, double basePrice, DateTime localTime)
+		{
+			List<Exit> now = new List<Exit>(exits);
+			exits.Clear();
+			foreach (Exit x in now)
+			{
+				Held h = Find(x.FromEntry);
+				if (h == null)
+					continue; // nothing held under that entry name: NinjaTrader ignores the exit
+				held.Remove(h);
+				Fill(x.Name, h.Name, !h.Long, h.Long ? basePrice - slip : basePrice + slip, h.Quantity, localTime);
+			}
+		}
+
+		internal void BeforeBar(DateTime localOpenTime, DateTime localCloseTime, double open, double high, double low)
+		{
+			// 1. Market entries submitted since the last bar: at this open, slippage against us.
+			List<Entry> now = new List<Entry>(entries);
+			entries.Clear();
+			foreach (Entry e in now)
+			{
+				held.Add(new Held { Name = e.Name, Long = e.Long, Quantity = e.Quantity });
+				Fill(e.Name, "", e.Long, e.Long ? open + slip : open - slip, e.Quantity, localOpenTime);
+			}
+			// 2. Market exits submitted between bars (timer, file poll): at this open.
+			ExitAll(exitsAtOpen, open, localOpenTime);
+			// 3. Stop, then target, of every position (the entry bar included).
+			foreach (Held h in new List<Held>(held))
+			{
+				double stop, target;
+				bool hasStop = stops.TryGetValue(h.Name, out stop);
+				bool hasTarget = targets.TryGetValue(h.Name, out target);
+				double? price = null;
+				string name = null;
+				if (hasStop && (h.Long ? open <= stop : open >= stop))
+				{
+					price = h.Long ? open - slip : open + slip;
+					name = "Stop loss";
+				}
+				else if (hasStop && (h.Long ? low <= stop : high >= stop))
+				{
+					price = h.Long ? stop - slip : stop + slip;
+					name = "Stop loss";
+				}
+				else if (hasTarget && (h.Long ? high >= target + tick : low <= target - tick))
+				{
+					price = target;
+					name = "Profit target";
+				}
+				if (price.HasValue)
+				{
+					held.Remove(h);
+					Fill(name, h.Name, !h.Long, price.Value, h.Quantity, localCloseTime);
+				}
+			}
+		}
+
+		internal void AfterBarUpdate(DateTime localCloseTime, double close)
+		{
+			// 4. Market exits submitted inside OnBarUpdate: at this bar's close.
+			ExitAll(exitsAtClose, close, localCloseTime);
 		}
 	}
 

@@ -35,6 +35,7 @@ public static class Tests
 		{
 			Run("signal files written by vrev replay parse (de-DE culture)", () => FixturesParse(new CultureInfo("de-DE"), rustSignals, 10));
 			Run("signal files written by vrev replay: SELL IDs end in _SELL, CONFIDENCE only with a value", () => RustNewFormat(rustSignals));
+			Run("exit files written by vrev replay parse and are named after their signal (none before vrev writes them)", () => RustExitFiles(rustSignals));
 		}
 
 		// Everything below runs with a German culture on every thread: numbers must still use '.'.
@@ -76,6 +77,18 @@ public static class Tests
 		Run("strategy: unparseable files refused once, also when they cannot be moved and after a restart", RefusedOnceFlow);
 		Run("strategy: an unreadable file is logged once, retried, then read", LockedFileFlow);
 		Run("strategy: a file unreadable for MaxReadAttempts scans is refused once", UnreadableFileFlow);
+		Run("protocol 2: PROTOCOL, exit-plan keys and exit files parse; newer or malformed PROTOCOL refused", ProtocolParse);
+		Run("exit plan rules: breakeven, trail, both on one bar (SELL mirrored)", ExitPlanRules);
+		Run("windows across midnight: trading day, Sunday evening in, Friday evening out", WrappingWindows);
+		Run("limits: quantity, stop, target, signal life, max hold refused (never clamped)", LimitRules);
+		Run("strategy + fill simulator: breakeven moves the stop, its fill is named breakeven", BreakevenFlow);
+		Run("strategy + fill simulator: trail moves only when strictly better, BUY and SELL, gap named trail", TrailFlow);
+		Run("strategy + fill simulator: breakeven and trail on one bar, stop naming", BothRulesFlow);
+		Run("strategy + fill simulator: flat-by exits at the close, max hold first", FlatByFlow);
+		Run("strategy + fill simulator: exit files accepted, expired, not held, refused, never twice after a restart", ExitFileFlow);
+		Run("strategy: a file with PROTOCOL 3 or a malformed PROTOCOL is refused", ProtocolFlow);
+		Run("strategy: only <prefix><ID>.txt within the limits is executed (notes.txt, other prefixes, probes)", OnlyVrevFilesFlow);
+		Run("strategy: window across midnight, Sunday evening entered, Friday evening refused", EveningFlow);
 		Run("publisher indicator defaults and history sizing", PublisherDefaults);
 
 		foreach (string d in tempDirs)
@@ -245,6 +258,19 @@ public static class Tests
 								Eq(name + " Confidence text", text, s.Confidence.Value.ToString("0.00", CultureInfo.InvariantCulture));
 							}
 							break;
+						case "PROTOCOL": Eq(name + " Protocol", text, s.Protocol.ToString(CultureInfo.InvariantCulture)); break;
+						case "BREAKEVEN_AT_POINTS":
+							Eq(name + " BreakevenAtPoints", double.Parse(text, CultureInfo.InvariantCulture), s.BreakevenAtPoints.Value);
+							Check(name + " plan file says PROTOCOL=2", s.Protocol == 2);
+							break;
+						case "TRAIL_POINTS":
+							Eq(name + " TrailPoints", double.Parse(text, CultureInfo.InvariantCulture), s.TrailPoints.Value);
+							Check(name + " plan file says PROTOCOL=2", s.Protocol == 2);
+							break;
+						case "FLAT_BY_ET":
+							Eq(name + " FlatByEt", text, s.FlatByEt.Value.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+							Check(name + " plan file says PROTOCOL=2", s.Protocol == 2);
+							break;
 						default:
 							Eq(name + " extra " + kv.Key, text, s.Extras.ContainsKey(kv.Key) ? s.Extras[kv.Key] : null);
 							break;
@@ -388,6 +414,21 @@ public static class Tests
 		Check("replay wrote BUY files (" + buys + ")", buys > 0);
 	}
 
+	private static void RustExitFiles(string dir)
+	{
+		foreach (string path in Directory.GetFiles(dir, "*.exit"))
+		{
+			string name = Path.GetFileName(path);
+			T.VrevExitParseResult r = T.VrevExitParser.Parse(name, File.ReadAllText(path, Encoding.UTF8));
+			Check(name + " parses (" + r.Error + ")", r.Exit != null);
+			if (r.Exit != null)
+			{
+				Eq(name + " is <prefix><SIGNAL_ID>.exit", "vreversal_" + r.Exit.Id + ".exit", name);
+				Check(name + " has a signal file beside it", File.Exists(Path.Combine(dir, "vreversal_" + r.Exit.Id + ".txt")));
+			}
+		}
+	}
+
 	private static string BuyOfSameBar()
 	{
 		// A BUY on the same bar with the same anchors: the ID without a suffix.
@@ -436,12 +477,30 @@ public static class Tests
 
 	private static void FileFilter()
 	{
-		Check("signal file", T.VrevSignalFiles.IsCandidate("vreversal_20250213_135900_6107.25_6091.50.txt"));
-		Check("temporary dot file", !T.VrevSignalFiles.IsCandidate(".vreversal_20250213_135900_6107.25_6091.50.txt.tmp"));
-		Check("hidden .txt", !T.VrevSignalFiles.IsCandidate(".vreversal_x.txt"));
-		Check(".tmp", !T.VrevSignalFiles.IsCandidate("vreversal_x.tmp"));
-		Check(".TMP", !T.VrevSignalFiles.IsCandidate("vreversal_x.txt.TMP"));
-		Check("not .txt", !T.VrevSignalFiles.IsCandidate("trades.csv"));
+		const string p = "vreversal_";
+		Check("signal file", T.VrevSignalFiles.IsCandidate("vreversal_20250213_135900_6107.25_6091.50.txt", p));
+		Check("temporary dot file", !T.VrevSignalFiles.IsCandidate(".vreversal_20250213_135900_6107.25_6091.50.txt.tmp", p));
+		Check("hidden .txt", !T.VrevSignalFiles.IsCandidate(".vreversal_x.txt", p));
+		Check(".tmp", !T.VrevSignalFiles.IsCandidate("vreversal_x.tmp", p));
+		Check(".TMP", !T.VrevSignalFiles.IsCandidate("vreversal_x.txt.TMP", p));
+		Check("not .txt", !T.VrevSignalFiles.IsCandidate("trades.csv", p));
+		// Only the configured prefix (issue 24): a notes.txt is never a signal.
+		Check("notes.txt is not a signal", !T.VrevSignalFiles.IsCandidate("notes.txt", p));
+		Check("prefix is case-sensitive", !T.VrevSignalFiles.IsCandidate("VREVERSAL_20250213_135900_1_2.txt", p));
+		Check("the prefix alone + .txt is read (and then refused: no ID matches)", T.VrevSignalFiles.IsCandidate("vreversal_.txt", p));
+		Check("another prefix", T.VrevSignalFiles.IsCandidate("orb_20250213_135900_1_2.txt", "orb_") && !T.VrevSignalFiles.IsCandidate("vreversal_20250213_135900_1_2.txt", "orb_"));
+		// Exit files share the prefix; neither kind is taken for the other.
+		Eq("exit file", T.VrevFileKind.Exit, T.VrevSignalFiles.KindOf("vreversal_20250213_135900_6107.25_6091.50.exit", p));
+		Eq("signal file kind", T.VrevFileKind.Signal, T.VrevSignalFiles.KindOf("vreversal_20250213_135900_6107.25_6091.50.txt", p));
+		Check("an exit is not a signal", !T.VrevSignalFiles.IsCandidate("vreversal_20250213_135900_6107.25_6091.50.exit", p));
+		Eq("temporary exit", T.VrevFileKind.None, T.VrevSignalFiles.KindOf(".vreversal_20250213_135900_6107.25_6091.50.exit.tmp", p));
+		Eq("exit without the prefix", T.VrevFileKind.None, T.VrevSignalFiles.KindOf("close_all.exit", p));
+		Eq("exit file name", "vreversal_20250213_135900_6107.25_6091.50.exit", T.VrevSignalFiles.ExitFileName(p, "20250213_135900_6107.25_6091.50"));
+		Eq("signal file name", "vreversal_20250213_135900_6107.25_6091.50.txt", T.VrevSignalFiles.SignalFileName(p, "20250213_135900_6107.25_6091.50"));
+		Check("prefix vreversal_ is fine", T.VrevSignalFiles.PrefixProblem(p) == null);
+		Check("empty prefix refused", T.VrevSignalFiles.PrefixProblem("") != null);
+		Check("prefix with a path refused", T.VrevSignalFiles.PrefixProblem("..\\x_") != null);
+		Check("prefix with a wildcard refused", T.VrevSignalFiles.PrefixProblem("*") != null);
 	}
 
 	private static void ProcessedStore()
@@ -528,7 +587,9 @@ public static class Tests
 		string error;
 		Check("parse 13:30-15:00", T.VrevWindow.TryParse("13:30", "15:00", out parsed, out error) && parsed.Start == new TimeSpan(13, 30, 0));
 		Check("reject 25:00", !T.VrevWindow.TryParse("25:00", "26:00", out parsed, out error));
-		Check("reject end before start", !T.VrevWindow.TryParse("15:00", "13:30", out parsed, out error) && error.Contains("not after"));
+		Check("end before start wraps past midnight", T.VrevWindow.TryParse("18:00", "02:00", out parsed, out error) && parsed.Wraps);
+		Check("13:30-15:00 does not wrap", T.VrevWindow.TryParse("13:30", "15:00", out parsed, out error) && !parsed.Wraps);
+		Check("reject end equal to start", !T.VrevWindow.TryParse("15:00", "15:00", out parsed, out error) && error.Contains("same as start"));
 		Check("reject text", !T.VrevWindow.TryParse("9am", "11:00", out parsed, out error));
 	}
 
@@ -827,7 +888,12 @@ public static class Tests
 		Eq("managed", false, s.IsUnmanaged);
 		Eq("entries per direction", 1, s.EntriesPerDirection);
 		Eq("bars required", 0, s.BarsRequiredToTrade);
-		Eq("max quantity", 1, s.MaxQuantity);
+		Eq("max quantity", 3, s.MaxQuantity);
+		Eq("prefix", "vreversal_", s.SignalFilePrefix);
+		Eq("max stop", 30.0, s.MaxStopPoints);
+		Eq("max target", 60.0, s.MaxTargetPoints);
+		Eq("max signal life", 300, s.MaxSignalLifeSeconds);
+		Eq("max hold cap", 1440, s.MaxHoldMinutes);
 		Eq("poll ms", 500, s.PollIntervalMilliseconds);
 		Eq("max per day", 20, s.MaxSignalsPerDay);
 		Eq("windows", "03:00-04:00 09:00-11:00 13:30-15:00", s.Window1Start + "-" + s.Window1End + " " + s.Window2Start + "-" + s.Window2End + " " + s.Window3Start + "-" + s.Window3End);
@@ -840,7 +906,7 @@ public static class Tests
 	{
 		string root = TempDir();
 		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
-		VrevAutoTrader s = NewTrader(signals, state, "ES", 2, 3600000);
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 3, 3600000);
 		Bar(s, "2025-02-13 13:57:00", 6106.0); // historical
 		File.Copy(Fixture("vreversal_20250213"), Path.Combine(signals, Path.GetFileName(Fixture("vreversal_20250213"))));
 		Bar(s, "2025-02-13 13:58:00", 6106.5); // still historical: never acted on
@@ -865,11 +931,11 @@ public static class Tests
 			Eq("target price", 6110.00, calls[1].Value);
 			Eq("3rd EnterLong", "EnterLong", calls[2].Method);
 			Eq("entry signal name", name, calls[2].SignalName);
-			Eq("quantity 3 capped by MaxQuantity 2", 2, calls[2].Quantity);
+			Eq("quantity 3 = QUANTITY (Max quantity 3)", 3, calls[2].Quantity);
 		}
 		Eq("accepted persisted", T.VrevProcessedStore.Accepted, new Func<string>(() => { T.VrevProcessedStore p = new T.VrevProcessedStore(Path.Combine(state, "processed_Sim101.txt")); p.Load(); return p.OutcomeOf(id); })());
 
-		s.TestHookExecute(name, "", true, 6107.25, 2, Local("2025-02-13 14:00:00"));
+		s.TestHookExecute(name, "", true, 6107.25, 3, Local("2025-02-13 14:00:00"));
 		Bar(s, "2025-02-13 14:00:00", 6107.5);
 		Bar(s, "2025-02-13 14:24:00", 6107.5);
 		Eq("no exit before the deadline", 3, s.TestHookCallsSnapshot().Count);
@@ -886,14 +952,14 @@ public static class Tests
 		}
 		Bar(s, "2025-02-13 14:26:00", 6108.0);
 		Eq("exit requested once", 4, s.TestHookCallsSnapshot().Count);
-		s.TestHookExecute(VrevAutoTrader.MaxHoldExitName, name, false, 6108.00, 2, Local("2025-02-13 14:26:00"));
+		s.TestHookExecute(VrevAutoTrader.MaxHoldExitName, name, false, 6108.00, 3, Local("2025-02-13 14:26:00"));
 		string log = Path.Combine(state, "trades_Sim101.csv");
 		Check("trade log written", File.Exists(log));
 		if (File.Exists(log))
 		{
 			string[] lines = File.ReadAllLines(log);
 			Eq("header", T.VrevTradeLog.Header, lines[0]);
-			Eq("trade line", id + ",BUY,2,2025-02-13T19:00:00Z,6107.25,2025-02-13T19:26:00Z,6108.00,max_hold,0.75,75.00", lines.Length > 1 ? lines[1] : "");
+			Eq("trade line", id + ",BUY,3,2025-02-13T19:00:00Z,6107.25,2025-02-13T19:26:00Z,6108.00,max_hold,0.75,112.50", lines.Length > 1 ? lines[1] : "");
 		}
 		s.TestHookSetState(State.Terminated);
 	}
@@ -992,7 +1058,7 @@ public static class Tests
 	{
 		string root = TempDir();
 		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
-		VrevAutoTrader s = NewTrader(signals, state, "ES", 1, 200);
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 3, 200);
 		GoLive(s);
 		Bar(s, "2025-02-13 13:59:00", 6107.0); // data time 18:59Z; the file is not there yet
 		Eq("nothing yet", 0, s.TestHookCallsSnapshot().Count);
@@ -1007,7 +1073,7 @@ public static class Tests
 		List<TestHookOrderCall> calls = s.TestHookCallsSnapshot();
 		Eq("timer alone submitted the entry: " + CallsText(s), 3, calls.Count);
 		if (calls.Count == 3)
-			Eq("timer entry quantity capped to 1", 1, calls[2].Quantity);
+			Eq("timer entry quantity 3", 3, calls[2].Quantity);
 		s.TestHookSetState(State.Terminated);
 		Thread.Sleep(400);
 		Eq("no activity after Terminated", 3, s.TestHookCallsSnapshot().Count);
@@ -1074,7 +1140,7 @@ public static class Tests
 	{
 		string root = TempDir();
 		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
-		VrevAutoTrader s = NewTrader(signals, state, "ES", 1, 3600000);
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 3, 3600000);
 		GoLive(s);
 		// "rejected" is a file here, so nothing can be moved away: the files stay in the folder.
 		File.WriteAllText(Path.Combine(signals, "rejected"), "not a folder");
@@ -1110,7 +1176,7 @@ public static class Tests
 		s.TestHookSetState(State.Terminated);
 
 		// NinjaTrader restarts: the files are still there, but are not read or logged again.
-		VrevAutoTrader second = NewTrader(signals, state, "ES", 1, 3600000);
+		VrevAutoTrader second = NewTrader(signals, state, "ES", 3, 3600000);
 		GoLive(second);
 		Bar(second, "2025-02-13 14:00:00", 6107.0);
 		Bar(second, "2025-02-13 14:01:00", 6107.0);
@@ -1121,7 +1187,7 @@ public static class Tests
 
 		// When it can be moved (the usual case): moved once and listed too.
 		File.Delete(Path.Combine(signals, "rejected"));
-		VrevAutoTrader third = NewTrader(signals, state, "ES", 1, 3600000);
+		VrevAutoTrader third = NewTrader(signals, state, "ES", 3, 3600000);
 		GoLive(third);
 		File.WriteAllText(Path.Combine(signals, "vreversal_dupkey2.txt"), good + "ACTION=SELL\n");
 		Bar(third, "2025-02-13 14:02:00", 6107.0);
@@ -1136,7 +1202,7 @@ public static class Tests
 	{
 		string root = TempDir();
 		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
-		VrevAutoTrader s = NewTrader(signals, state, "ES", 1, 3600000);
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 3, 3600000);
 		GoLive(s);
 		string path = Path.Combine(signals, "vreversal_20250213_135900_6107.25_6091.50.txt");
 		File.WriteAllText(path, Reference());
@@ -1162,7 +1228,7 @@ public static class Tests
 	{
 		string root = TempDir();
 		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
-		VrevAutoTrader s = NewTrader(signals, state, "ES", 1, 3600000);
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 3, 3600000);
 		GoLive(s);
 		string name = "vreversal_20250213_135900_6107.25_6091.50.txt";
 		string path = Path.Combine(signals, name);
@@ -1183,6 +1249,671 @@ public static class Tests
 		Eq("never read afterwards, even once readable", 0, s.TestHookCallsSnapshot().Count);
 		Eq("listed as refused", T.VrevProcessedStore.Refused, LoadStore(state).OutcomeOf("file:" + name));
 		s.TestHookSetState(State.Terminated);
+	}
+
+	// ------------------------------------------------------------------ protocol 2: exit plan, exit files, limits
+
+	private const string RefId = "20250213_135900_6107.25_6091.50";
+	private const string RefFile = "vreversal_" + RefId + ".txt";
+	private const string RefName = "vrev_" + RefId;
+
+	/// <summary>The reference BUY (entry 6107.00, stop 6101.00, QUANTITY 3, signal 13:59 ET) with a farther target and an exit plan.</summary>
+	private static string PlanSignal(string planLines)
+	{
+		return Reference().Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=6125.00") + planLines + (planLines.Length > 0 ? "PROTOCOL=2\n" : "");
+	}
+
+	private static string ExitText(string id, string signalTimeUtc, string expiresUtc)
+	{
+		return "# vrev exit v2 (KEY=VALUE, '.' decimals, times in UTC)\nACTION=EXIT\nSIGNAL_ID=" + id + "\nREASON=lost vwap\nSIGNAL_TIME="
+			+ signalTimeUtc + "\nEXPIRES=" + expiresUtc + "\nPROTOCOL=2\n";
+	}
+
+	private static VrevAutoTrader SimTrader(string signals, string state)
+	{
+		VrevAutoTrader s = NewTrader(signals, state, "ES", 3, 3600000);
+		s.TestHookEnableFillSimulator(0.25, 1);
+		GoLive(s);
+		return s;
+	}
+
+	private static void SimBar(VrevAutoTrader s, string etLocal, double o, double h, double l, double c)
+	{
+		s.TestHookSimBar(Local(etLocal), o, h, l, c, 100);
+	}
+
+	/// <summary>What the poll timer does (scan, then TriggerCustomEvent), called at once.</summary>
+	private static void Poll(VrevAutoTrader s)
+	{
+		typeof(VrevAutoTrader).GetMethod("OnPollTimer", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance).Invoke(s, new object[] { null });
+	}
+
+	private static string[] TradeLines(string state)
+	{
+		string path = Path.Combine(state, "trades_Sim101.csv");
+		return File.Exists(path) ? File.ReadAllLines(path).Skip(1).ToArray() : new string[0];
+	}
+
+	private static List<TestHookOrderCall> CallsOf(StrategyBase s, string method)
+	{
+		return s.TestHookCallsSnapshot().Where(c => c.Method == method).ToList();
+	}
+
+	/// <summary>
+	/// The signal bar (13:59 ET) closes, the file arrives and the timer reads it; the next bar
+	/// (14:00) opens at 6107.00: entry fill 6107.25 (one tick of slippage), stamped 13:59:00 ET.
+	/// </summary>
+	private static void EnterReference(VrevAutoTrader s, string signals, string text, double entryBarClose)
+	{
+		SimBar(s, "2025-02-13 13:59:00", 6106.75, 6107.25, 6106.50, 6107.00);
+		File.WriteAllText(Path.Combine(signals, RefFile), text);
+		Poll(s);
+		SimBar(s, "2025-02-13 14:00:00", 6107.00, Math.Max(6107.50, entryBarClose), 6106.75, entryBarClose);
+	}
+
+	private static void ProtocolParse()
+	{
+		string f = RefFile;
+		T.VrevParseResult v1 = T.VrevSignalParser.Parse(f, Reference());
+		Check("a file without PROTOCOL is protocol 1", v1.Signal != null && v1.Signal.Protocol == 1 && !v1.Signal.HasExitPlan);
+		T.VrevParseResult plan = T.VrevSignalParser.Parse(f, PlanSignal("BREAKEVEN_AT_POINTS=6.50\nTRAIL_POINTS=3.00\nFLAT_BY_ET=2025-02-13 15:55:00\n"));
+		Check("protocol 2 plan parses (" + plan.Error + ")", plan.Signal != null);
+		if (plan.Signal != null)
+		{
+			Eq("PROTOCOL", 2, plan.Signal.Protocol);
+			Eq("BREAKEVEN_AT_POINTS", 6.50, plan.Signal.BreakevenAtPoints.Value);
+			Eq("TRAIL_POINTS", 3.00, plan.Signal.TrailPoints.Value);
+			Eq("FLAT_BY_ET", Local("2025-02-13 15:55:00"), plan.Signal.FlatByEt.Value);
+			Check("plan keys are not extras", !plan.Signal.Extras.ContainsKey("PROTOCOL") && !plan.Signal.Extras.ContainsKey("TRAIL_POINTS"));
+			Eq("FLAT_BY_ET to UTC with the ET rules (EST)", Utc("2025-02-13T20:55:00Z"), T.VrevTime.ToUtc(plan.Signal.FlatByEt.Value, Et(), null));
+		}
+		Check("PROTOCOL=2 without a plan parses", T.VrevSignalParser.Parse(f, Reference() + "PROTOCOL=2\n").Signal != null);
+		Check("PROTOCOL=1 with no plan parses", T.VrevSignalParser.Parse(f, Reference() + "PROTOCOL=1\n").Signal != null);
+		ExpectError("PROTOCOL 3", f, PlanSignal("TRAIL_POINTS=3.00\n").Replace("PROTOCOL=2", "PROTOCOL=3"), ":19: PROTOCOL 3 is newer than protocol 2");
+		ExpectError("PROTOCOL 3 refused before anything else", f, "SIGNAL_ID=x\nPROTOCOL=3\nNEW_THING=1\n", ":2: PROTOCOL 3 is newer");
+		ExpectError("PROTOCOL 2.0", f, Reference() + "PROTOCOL=2.0\n", ":18: PROTOCOL '2.0' is not a whole number");
+		ExpectError("PROTOCOL text", f, Reference() + "PROTOCOL=two\n", ":18: PROTOCOL 'two'");
+		ExpectError("PROTOCOL 0", f, Reference() + "PROTOCOL=0\n", ":18: PROTOCOL '0'");
+		ExpectError("PROTOCOL empty", f, Reference() + "PROTOCOL=\n", ":18: PROTOCOL ''");
+		ExpectError("PROTOCOL huge", f, Reference() + "PROTOCOL=99999999999\n", ":18: PROTOCOL '99999999999'");
+		ExpectError("plan key without PROTOCOL", f, Reference() + "TRAIL_POINTS=3.00\n", ":18: TRAIL_POINTS needs PROTOCOL=2");
+		ExpectError("plan key with PROTOCOL=1", f, Reference() + "FLAT_BY_ET=2025-02-13 15:55:00\nPROTOCOL=1\n", ":18: FLAT_BY_ET needs PROTOCOL=2");
+		ExpectError("BREAKEVEN_AT_POINTS 0", f, PlanSignal("BREAKEVEN_AT_POINTS=0\n"), ":18: BREAKEVEN_AT_POINTS '0'");
+		ExpectError("TRAIL_POINTS negative", f, PlanSignal("TRAIL_POINTS=-3.00\n"), ":18: TRAIL_POINTS '-3.00'");
+		ExpectError("TRAIL_POINTS comma", f, PlanSignal("TRAIL_POINTS=3,00\n"), ":18: TRAIL_POINTS");
+		ExpectError("FLAT_BY_ET as UTC", f, PlanSignal("FLAT_BY_ET=2025-02-13T20:55:00Z\n"), ":18: FLAT_BY_ET");
+
+		// Exit files (docs/protocol.md section 1b), the fixture is the example of that section.
+		string fixture = Path.Combine(FixtureDir(), "vreversal_" + RefId + ".exit");
+		T.VrevExitParseResult x = T.VrevExitParser.Parse(Path.GetFileName(fixture), File.ReadAllText(fixture, Encoding.UTF8));
+		Check("exit fixture parses (" + x.Error + ")", x.Exit != null);
+		if (x.Exit != null)
+		{
+			Eq("exit ID", RefId, x.Exit.Id);
+			Eq("exit reason", "lost vwap", x.Exit.Reason);
+			Eq("exit time", Utc("2025-02-13T19:10:00Z"), x.Exit.SignalTimeUtc);
+			Eq("exit expires", Utc("2025-02-13T19:11:30Z"), x.Exit.ExpiresUtc);
+			Eq("exit protocol", 2, x.Exit.Protocol);
+		}
+		string e = "vreversal_" + RefId + ".exit", good = ExitText(RefId, "2025-02-13T19:10:00Z", "2025-02-13T19:11:30Z");
+		Check("exit without REASON parses", T.VrevExitParser.Parse(e, good.Replace("REASON=lost vwap\n", "")).Exit != null);
+		ExpectExitError("exit ACTION=BUY", e, good.Replace("ACTION=EXIT", "ACTION=BUY"), ":2: ACTION of an exit file must be EXIT");
+		ExpectExitError("exit without PROTOCOL", e, good.Replace("PROTOCOL=2\n", ""), "missing required key PROTOCOL");
+		ExpectExitError("exit PROTOCOL 3", e, good.Replace("PROTOCOL=2", "PROTOCOL=3"), ":7: PROTOCOL 3 is newer");
+		ExpectExitError("exit PROTOCOL 1", e, good.Replace("PROTOCOL=2", "PROTOCOL=1"), ":7: exit files are protocol 2");
+		ExpectExitError("exit without SIGNAL_ID", e, good.Replace("SIGNAL_ID=" + RefId + "\n", ""), "missing required key SIGNAL_ID");
+		ExpectExitError("exit bad time", e, good.Replace("SIGNAL_TIME=2025-02-13T19:10:00Z", "SIGNAL_TIME=19:10"), ":5: SIGNAL_TIME");
+		ExpectExitError("exit expires before", e, good.Replace("EXPIRES=2025-02-13T19:11:30Z", "EXPIRES=2025-02-13T19:09:30Z"), ":6: EXPIRES is before SIGNAL_TIME");
+		ExpectExitError("exit duplicate key", e, good + "ACTION=EXIT\n", ":8: duplicate key ACTION");
+		ExpectExitError("empty exit", e, "", ":1: empty file");
+		// A signal file is never an exit and vice versa.
+		ExpectError("ACTION=EXIT in a .txt", f, Reference().Replace("ACTION=BUY", "ACTION=EXIT"), ":3: ACTION must be BUY or SELL");
+	}
+
+	private static void ExpectExitError(string what, string fileName, string text, string mustContain)
+	{
+		T.VrevExitParseResult r = T.VrevExitParser.Parse(fileName, text);
+		Check(what + " is rejected", r.Exit == null && r.Error != null);
+		if (r.Error != null)
+		{
+			Check(what + " error '" + r.Error + "' names the file", r.Error.StartsWith(fileName + ":", StringComparison.Ordinal));
+			Check(what + " error '" + r.Error + "' contains '" + mustContain + "'", r.Error.Contains(mustContain));
+		}
+	}
+
+	private static void ExitPlanRules()
+	{
+		double? best = null;
+		double stop = 6101.00;
+		T.VrevExitKind rule = T.VrevExitKind.Stop;
+		// Breakeven 3.00 beyond the entry fill 6107.25: reached at a close of 6110.25, not 6110.00.
+		Check("BE: 6110.00 not enough", !T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, 3.0, null, 6110.00, ref best, ref stop, ref rule));
+		Check("BE: 6110.25 reaches it", T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, 3.0, null, 6110.25, ref best, ref stop, ref rule));
+		Eq("BE stop = entry fill", 6107.25, stop);
+		Eq("BE rule", T.VrevExitKind.Breakeven, rule);
+		Check("BE: moves once only", !T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, 3.0, null, 6115.00, ref best, ref stop, ref rule));
+		// SELL mirrored.
+		best = null; stop = 6296.50; rule = T.VrevExitKind.Stop;
+		Check("SELL BE: 6288.25 not enough", !T.VrevExitPlan.OnBarClose(T.VrevSide.Sell, 6290.00, 2.0, null, 6288.25, ref best, ref stop, ref rule));
+		Check("SELL BE: 6288.00 reaches it", T.VrevExitPlan.OnBarClose(T.VrevSide.Sell, 6290.00, 2.0, null, 6288.00, ref best, ref stop, ref rule));
+		Eq("SELL BE stop", 6290.00, stop);
+		// Trail 2.00 behind the best close, only when strictly better.
+		best = null; stop = 6101.00; rule = T.VrevExitKind.Stop;
+		Check("trail from the entry bar's close", T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, null, 2.0, 6107.75, ref best, ref stop, ref rule));
+		Eq("trail stop", 6105.75, stop);
+		Eq("trail rule", T.VrevExitKind.Trail, rule);
+		Check("lower close: no move", !T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, null, 2.0, 6106.00, ref best, ref stop, ref rule));
+		Eq("best close kept", 6107.75, best.Value);
+		Check("equal close: no move (not strictly better)", !T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, null, 2.0, 6107.75, ref best, ref stop, ref rule));
+		Check("higher close moves it", T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, null, 2.0, 6109.00, ref best, ref stop, ref rule));
+		Eq("trail stop 2", 6107.00, stop);
+		// A trail that is not better than the stop in force does not move it (a wide trail).
+		best = null; stop = 6101.00; rule = T.VrevExitKind.Stop;
+		Check("wide trail: no move", !T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, null, 8.0, 6108.00, ref best, ref stop, ref rule));
+		Eq("wide trail: still the signal's stop", T.VrevExitKind.Stop, rule);
+		// SELL trail: lowest close + trail.
+		best = null; stop = 6296.50; rule = T.VrevExitKind.Stop;
+		Check("SELL trail", T.VrevExitPlan.OnBarClose(T.VrevSide.Sell, 6290.00, null, 3.0, 6289.00, ref best, ref stop, ref rule) && stop == 6292.00);
+		Check("SELL trail: higher close no move", !T.VrevExitPlan.OnBarClose(T.VrevSide.Sell, 6290.00, null, 3.0, 6290.50, ref best, ref stop, ref rule));
+		// Both on one bar: breakeven first, then the trail when it is better still; the last mover names the stop.
+		best = null; stop = 6101.00; rule = T.VrevExitKind.Stop;
+		T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, 3.0, 2.0, 6107.75, ref best, ref stop, ref rule);
+		Check("both: BE then trail on one bar", T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, 3.0, 2.0, 6110.25, ref best, ref stop, ref rule));
+		Eq("both: trail wins (6108.25 > 6107.25)", 6108.25, stop);
+		Eq("both: named trail", T.VrevExitKind.Trail, rule);
+		best = null; stop = 6101.00; rule = T.VrevExitKind.Stop;
+		T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, 3.0, 4.0, 6107.75, ref best, ref stop, ref rule);
+		Eq("both: the trail moved first", T.VrevExitKind.Trail, rule);
+		Check("both: BE beats a wider trail", T.VrevExitPlan.OnBarClose(T.VrevSide.Buy, 6107.25, 3.0, 4.0, 6110.25, ref best, ref stop, ref rule));
+		Eq("both: stop at the entry fill", 6107.25, stop);
+		Eq("both: named breakeven", T.VrevExitKind.Breakeven, rule);
+		// Labels of every exit reason of the trade log.
+		Eq("labels", "stop,target,breakeven,trail,script_exit,flat_by,max_hold,other", string.Join(",", new[] {
+			T.VrevExitKind.Stop, T.VrevExitKind.Target, T.VrevExitKind.Breakeven, T.VrevExitKind.Trail, T.VrevExitKind.ScriptExit,
+			T.VrevExitKind.FlatBy, T.VrevExitKind.MaxHold, T.VrevExitKind.Other }.Select(T.VrevExits.Label)));
+		Eq("flat-by order name", T.VrevExitKind.FlatBy, T.VrevExits.Classify(VrevAutoTrader.FlatByExitName));
+		Eq("script exit order name", T.VrevExitKind.ScriptExit, T.VrevExits.Classify(VrevAutoTrader.ScriptExitName));
+	}
+
+	private static void WrappingWindows()
+	{
+		TimeZoneInfo et = Et();
+		List<T.VrevWindow> evening = new List<T.VrevWindow> { new T.VrevWindow(new TimeSpan(18, 0, 0), new TimeSpan(2, 0, 0)) };
+		// 2025-02-16 is a Sunday (EST, UTC-5).
+		Check("Sunday 20:00 ET is Monday's session: in", T.VrevSession.InWindow(Utc("2025-02-17T01:00:00Z"), et, evening));
+		Check("Sunday 18:00 ET start inclusive", T.VrevSession.InWindow(Utc("2025-02-16T23:00:00Z"), et, evening));
+		Check("Sunday 17:59 ET out", !T.VrevSession.InWindow(Utc("2025-02-16T22:59:00Z"), et, evening));
+		Check("Monday 01:59 ET in", T.VrevSession.InWindow(Utc("2025-02-17T06:59:00Z"), et, evening));
+		Check("Monday 02:00 ET end exclusive", !T.VrevSession.InWindow(Utc("2025-02-17T07:00:00Z"), et, evening));
+		Check("Monday 20:00 ET (Tuesday's) in", T.VrevSession.InWindow(Utc("2025-02-18T01:00:00Z"), et, evening));
+		Check("Friday 01:00 ET (Friday's) in", T.VrevSession.InWindow(Utc("2025-02-14T06:00:00Z"), et, evening));
+		Check("Friday 20:00 ET is Saturday's: out", !T.VrevSession.InWindow(Utc("2025-02-15T01:00:00Z"), et, evening));
+		Check("Saturday 01:00 ET out", !T.VrevSession.InWindow(Utc("2025-02-15T06:00:00Z"), et, evening));
+		Check("Saturday 20:00 ET (Sunday's) out", !T.VrevSession.InWindow(Utc("2025-02-16T01:00:00Z"), et, evening));
+		Check("Thursday 12:00 ET out", !T.VrevSession.InWindow(Utc("2025-02-13T17:00:00Z"), et, evening));
+		// DST Sunday 2025-03-09: 18:30 EDT = 22:30Z is Monday's session.
+		Check("DST Sunday 18:30 EDT in", T.VrevSession.InWindow(Utc("2025-03-09T22:30:00Z"), et, evening));
+		// A window from before 18:00 across midnight: its part before 18:00 belongs to that day.
+		List<T.VrevWindow> late = new List<T.VrevWindow> { new T.VrevWindow(new TimeSpan(17, 0, 0), new TimeSpan(1, 0, 0)) };
+		Check("Friday 17:30 ET (Friday's) in", T.VrevSession.InWindow(Utc("2025-02-14T22:30:00Z"), et, late));
+		Check("Friday 18:30 ET (Saturday's) out", !T.VrevSession.InWindow(Utc("2025-02-14T23:30:00Z"), et, late));
+		Check("Sunday 17:30 ET (Sunday's) out", !T.VrevSession.InWindow(Utc("2025-02-16T22:30:00Z"), et, late));
+		Check("Sunday 18:30 ET (Monday's) in", T.VrevSession.InWindow(Utc("2025-02-16T23:30:00Z"), et, late));
+		// Windows that do not wrap keep the calendar-day rule.
+		List<T.VrevWindow> plain = new List<T.VrevWindow> { new T.VrevWindow(new TimeSpan(18, 30, 0), new TimeSpan(23, 0, 0)) };
+		Check("non-wrapping Sunday 20:00 out (calendar day)", !T.VrevSession.InWindow(Utc("2025-02-17T01:00:00Z"), et, plain));
+		Check("non-wrapping Friday 20:00 in (calendar day)", T.VrevSession.InWindow(Utc("2025-02-15T01:00:00Z"), et, plain));
+		Eq("description", "18:00-02:00 (across midnight)", evening[0].ToString());
+		// Through the rules: a Sunday-evening signal is in its window, a Friday-evening one is not.
+		T.VrevRules r = new T.VrevRules();
+		r.Eastern = et;
+		r.Instrument = "ES";
+		r.Windows.AddRange(evening);
+		T.VrevSignal sunday = T.VrevSignalParser.Parse("x.txt", EveningSignal("20250216_200000_6100.00_6090.00", "2025-02-17T01:00:00Z", "2025-02-17T01:01:30Z")).Signal;
+		Eq("Sunday-evening signal executes", T.VrevDecisionKind.Execute, T.VrevRules.Decide(r, sunday, sunday.SignalTimeUtc, null, true, 6100.0).Kind);
+		T.VrevSignal friday = T.VrevSignalParser.Parse("x.txt", EveningSignal("20250214_200000_6100.00_6090.00", "2025-02-15T01:00:00Z", "2025-02-15T01:01:30Z")).Signal;
+		Eq("Friday-evening signal refused", "window", T.VrevRules.Decide(r, friday, friday.SignalTimeUtc, null, true, 6100.0).Reason);
+	}
+
+	private static string EveningSignal(string id, string timeUtc, string expiresUtc)
+	{
+		return "SIGNAL_ID=" + id + "\nACTION=BUY\nENTRY_PRICE=6100.00\nSTOP_LOSS=6094.00\nTAKE_PROFIT=6103.00\nQUANTITY=1\nMAX_HOLD_MINUTES=25\nSIGNAL_TIME="
+			+ timeUtc + "\nEXPIRES=" + expiresUtc + "\nINSTRUMENT=ES\n";
+	}
+
+	private static void LimitRules()
+	{
+		T.VrevRules r = DefaultRules();
+		DateTime tb = Utc("2025-02-13T18:59:00Z");
+		string good = Reference();
+		Func<string, T.VrevDecision> decide = text => T.VrevRules.Decide(r, T.VrevSignalParser.Parse(RefFile, text).Signal, tb, null, true, 6107.0);
+		Eq("reference fits the defaults", T.VrevDecisionKind.Execute, decide(good).Kind);
+		Eq("QUANTITY 4 above Max quantity 3: refused, not capped", "max_quantity", decide(good.Replace("QUANTITY=3", "QUANTITY=4")).Reason);
+		Check("max_quantity names the property", decide(good.Replace("QUANTITY=3", "QUANTITY=4")).Detail.Contains("Max quantity 3"));
+		Eq("stop 30.00 points away passes", T.VrevDecisionKind.Execute, decide(good.Replace("STOP_LOSS=6101.00", "STOP_LOSS=6077.00")).Kind);
+		Eq("stop 30.25 points away refused", "max_stop", decide(good.Replace("STOP_LOSS=6101.00", "STOP_LOSS=6076.75")).Reason);
+		Eq("stop 0.25 below entry is fine (no minimum)", T.VrevDecisionKind.Execute, decide(good.Replace("STOP_LOSS=6101.00", "STOP_LOSS=6106.75")).Kind);
+		Eq("target 60.00 points away passes", T.VrevDecisionKind.Execute, decide(good.Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=6167.00")).Kind);
+		Eq("target 99999 refused", "max_target", decide(good.Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=99999.00")).Reason);
+		Eq("EXPIRES 300 s after passes", T.VrevDecisionKind.Execute, decide(good.Replace("EXPIRES=2025-02-13T19:00:30Z", "EXPIRES=2025-02-13T19:04:00Z")).Kind);
+		Eq("EXPIRES 301 s after refused", "max_signal_life", decide(good.Replace("EXPIRES=2025-02-13T19:00:30Z", "EXPIRES=2025-02-13T19:04:01Z")).Reason);
+		Eq("EXPIRES in 2099 refused", "max_signal_life", decide(good.Replace("EXPIRES=2025-02-13T19:00:30Z", "EXPIRES=2099-01-01T00:00:00Z")).Reason);
+		Eq("MAX_HOLD_MINUTES 1440 passes", T.VrevDecisionKind.Execute, decide(good.Replace("MAX_HOLD_MINUTES=25", "MAX_HOLD_MINUTES=1440")).Kind);
+		Eq("MAX_HOLD_MINUTES 999999 refused", "max_hold", decide(good.Replace("MAX_HOLD_MINUTES=25", "MAX_HOLD_MINUTES=999999")).Reason);
+		// A file beyond a limit is refused even before its time comes (it can never be executed).
+		Eq("limits before not_yet", "max_target", T.VrevRules.Decide(r, T.VrevSignalParser.Parse(RefFile, good.Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=99999.00")).Signal, tb.AddMinutes(-5), null, true, 6107.0).Reason);
+		// SELL distances are measured the other way.
+		T.VrevSignal sell = Sig("vreversal_20250714");
+		Eq("SELL fixture fits", T.VrevDecisionKind.Execute, T.VrevRules.Decide(r, sell, Utc("2025-07-14T13:50:00Z"), null, true, 6290.25).Kind);
+		r.MaxStopPoints = 6.0;
+		Eq("SELL stop 6.25 points above entry refused at Max stop 6", "max_stop", T.VrevRules.Decide(r, sell, Utc("2025-07-14T13:50:00Z"), null, true, 6290.25).Reason);
+		r = DefaultRules();
+		r.MaxTargetPoints = 2.75;
+		Eq("SELL target 3.00 points below refused at Max target 2.75", "max_target", T.VrevRules.Decide(r, sell, Utc("2025-07-14T13:50:00Z"), null, true, 6290.25).Reason);
+		// Exit files: the same signal-life limit.
+		r = DefaultRules();
+		T.VrevExitFile x = T.VrevExitParser.Parse("e.exit", ExitText(RefId, "2025-02-13T19:10:00Z", "2025-02-13T19:11:30Z")).Exit;
+		Eq("exit executes for the held trade", T.VrevDecisionKind.Execute, T.VrevRules.DecideExit(r, x, Utc("2025-02-13T19:10:00Z"), null, RefId, true).Kind);
+		Eq("exit waits before its time", T.VrevDecisionKind.Wait, T.VrevRules.DecideExit(r, x, Utc("2025-02-13T19:09:00Z"), null, RefId, true).Kind);
+		Eq("exit waits while the entry is unfilled", T.VrevDecisionKind.Wait, T.VrevRules.DecideExit(r, x, Utc("2025-02-13T19:10:00Z"), null, RefId, false).Kind);
+		Eq("exit at EXPIRES still executes", T.VrevDecisionKind.Execute, T.VrevRules.DecideExit(r, x, Utc("2025-02-13T19:11:30Z"), null, RefId, true).Kind);
+		Eq("exit after EXPIRES is stale", "stale", T.VrevRules.DecideExit(r, x, Utc("2025-02-13T19:11:31Z"), null, RefId, true).Reason);
+		Eq("exit of another trade", "not_held", T.VrevRules.DecideExit(r, x, Utc("2025-02-13T19:10:00Z"), null, "other", true).Reason);
+		Eq("exit while flat", "not_held", T.VrevRules.DecideExit(r, x, Utc("2025-02-13T19:10:00Z"), null, null, false).Reason);
+		T.VrevExitFile longLived = T.VrevExitParser.Parse("e.exit", ExitText(RefId, "2025-02-13T19:10:00Z", "2099-01-01T00:00:00Z")).Exit;
+		Eq("exit living too long", "max_signal_life", T.VrevRules.DecideExit(r, longLived, Utc("2025-02-13T19:10:00Z"), null, RefId, true).Reason);
+	}
+
+	private static void BreakevenFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = SimTrader(signals, state);
+		Check("start-up line names protocol 2", s.TestHookOutputSnapshot().Any(l => l.Contains("speaks vrev signal protocol 2")));
+		Check("start-up line lists the limits", s.TestHookOutputSnapshot().Any(l => l.Contains("max quantity 3, max stop 30.00 points, max target 60.00 points, max signal life 300 s, max hold 1440 min")));
+		EnterReference(s, signals, PlanSignal("BREAKEVEN_AT_POINTS=3.00\n"), 6107.75);
+		Eq("entry filled at the open + 1 tick", "2025-02-13 13:59:00 " + RefName + " buy 3 @ 6107.25", s.TestHookSimFills.FirstOrDefault());
+		Eq("no stop move yet", 1, CallsOf(s, "SetStopLoss").Count);
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6110.00, 6107.50, 6110.00); // 2.75 beyond the fill: not yet
+		Eq("6110.00 is not 3.00 beyond 6107.25", 1, CallsOf(s, "SetStopLoss").Count);
+		SimBar(s, "2025-02-13 14:02:00", 6110.00, 6110.50, 6109.50, 6110.25);
+		List<TestHookOrderCall> stops = CallsOf(s, "SetStopLoss");
+		Eq("breakeven moved the stop once", 2, stops.Count);
+		if (stops.Count == 2)
+		{
+			Eq("to the entry fill", 6107.25, stops[1].Value);
+			Eq("of this entry", RefName, stops[1].FromEntrySignal);
+			Eq("price mode", CalculationMode.Price, stops[1].Mode);
+			Check("not simulated", !stops[1].IsSimulatedStop);
+		}
+		Check("logged", s.TestHookOutputSnapshot().Any(l => l.Contains("stop of " + RefName + " moved to 6107.25 (breakeven)")));
+		SimBar(s, "2025-02-13 14:03:00", 6110.00, 6111.00, 6109.00, 6110.50);
+		Eq("no second move", 2, CallsOf(s, "SetStopLoss").Count);
+		SimBar(s, "2025-02-13 14:04:00", 6110.50, 6110.75, 6107.00, 6107.50); // reaches 6107.25
+		string[] trades = TradeLines(state);
+		Eq("one trade", 1, trades.Length);
+		if (trades.Length == 1)
+			Eq("stop fill named breakeven", RefId + ",BUY,3,2025-02-13T18:59:00Z,6107.25,2025-02-13T19:04:00Z,6107.00,breakeven,-0.25,-37.50", trades[0]);
+		Check("never SetTrailStop", !s.TestHookCallsSnapshot().Any(c => c.Method.Contains("Trail")));
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void TrailFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = SimTrader(signals, state);
+		EnterReference(s, signals, PlanSignal("TRAIL_POINTS=2.00\n"), 6107.75);
+		List<TestHookOrderCall> stops = CallsOf(s, "SetStopLoss");
+		Eq("trail moves at the entry bar's close", 2, stops.Count);
+		if (stops.Count == 2)
+			Eq("best close 6107.75 - 2.00", 6105.75, stops[1].Value);
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6109.25, 6107.50, 6109.00);
+		SimBar(s, "2025-02-13 14:02:00", 6109.00, 6109.25, 6108.00, 6108.50); // lower close: no move
+		SimBar(s, "2025-02-13 14:03:00", 6108.50, 6109.25, 6108.00, 6109.00); // equal best close: no move
+		stops = CallsOf(s, "SetStopLoss");
+		Eq("moved only when strictly better: " + string.Join(" ", stops.Select(c => c.Value.ToString(CultureInfo.InvariantCulture))), 3, stops.Count);
+		if (stops.Count == 3)
+			Eq("trail stop", 6107.00, stops[2].Value);
+		SimBar(s, "2025-02-13 14:04:00", 6108.50, 6108.75, 6106.50, 6107.00);
+		string[] trades = TradeLines(state);
+		Eq("one trade", 1, trades.Length);
+		if (trades.Length == 1)
+			Eq("stop fill named trail", RefId + ",BUY,3,2025-02-13T18:59:00Z,6107.25,2025-02-13T19:04:00Z,6106.75,trail,-0.50,-75.00", trades[0]);
+		s.TestHookSetState(State.Terminated);
+
+		// SELL, and a bar that opens through the trailed stop: the gap is still named trail.
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = SimTrader(signals, state);
+		string sellId = "20250714_095000_6290.00_6301.25_SELL";
+		SimBar(s, "2025-07-14 09:50:00", 6290.50, 6290.75, 6290.00, 6290.25);
+		File.WriteAllText(Path.Combine(signals, "vreversal_" + sellId + ".txt"), File.ReadAllText(Fixture("vreversal_20250714"))
+			.Replace("TAKE_PROFIT=6287.25", "TAKE_PROFIT=6280.00") + "TRAIL_POINTS=3.00\nPROTOCOL=2\n");
+		Poll(s);
+		SimBar(s, "2025-07-14 09:51:00", 6290.25, 6290.50, 6288.75, 6289.00); // fill 6290.00; trail 6292.00
+		SimBar(s, "2025-07-14 09:52:00", 6289.00, 6289.25, 6286.75, 6287.00); // trail 6290.00
+		SimBar(s, "2025-07-14 09:53:00", 6291.00, 6291.50, 6290.75, 6291.25); // opens through 6290.00
+		stops = CallsOf(s, "SetStopLoss");
+		Eq("SELL trail stops", "6296.5 6292 6290", string.Join(" ", stops.Select(c => c.Value.ToString(CultureInfo.InvariantCulture))));
+		trades = TradeLines(state);
+		Eq("one SELL trade", 1, trades.Length);
+		if (trades.Length == 1)
+			Eq("gap through the trailed stop is named trail", sellId + ",SELL,1,2025-07-14T13:50:00Z,6290.00,2025-07-14T13:53:00Z,6291.25,trail,-1.25,-62.50", trades[0]);
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void BothRulesFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = SimTrader(signals, state);
+		EnterReference(s, signals, PlanSignal("BREAKEVEN_AT_POINTS=3.00\nTRAIL_POINTS=2.00\n"), 6107.75); // trail 6105.75
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6110.50, 6107.50, 6110.25); // BE 6107.25, then trail 6108.25: one call
+		List<TestHookOrderCall> stops = CallsOf(s, "SetStopLoss");
+		Eq("both rules on one bar: one SetStopLoss with the better stop", "6101 6105.75 6108.25", string.Join(" ", stops.Select(c => c.Value.ToString(CultureInfo.InvariantCulture))));
+		Check("logged as trail", s.TestHookOutputSnapshot().Any(l => l.Contains("moved to 6108.25 (trail)")));
+		SimBar(s, "2025-02-13 14:02:00", 6110.00, 6110.25, 6108.00, 6108.50);
+		Eq("stop fill named trail", "trail", TradeLines(state).Select(l => l.Split(',')[7]).FirstOrDefault());
+		s.TestHookSetState(State.Terminated);
+
+		// Breakeven beats a wider trail on the same bar: named breakeven.
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = SimTrader(signals, state);
+		EnterReference(s, signals, PlanSignal("BREAKEVEN_AT_POINTS=3.00\nTRAIL_POINTS=4.00\n"), 6107.75); // trail 6103.75
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6110.50, 6107.50, 6110.25); // BE 6107.25; trail 6106.25 not better
+		SimBar(s, "2025-02-13 14:02:00", 6110.00, 6110.25, 6107.00, 6107.50);
+		Eq("stops", "6101 6103.75 6107.25", string.Join(" ", CallsOf(s, "SetStopLoss").Select(c => c.Value.ToString(CultureInfo.InvariantCulture))));
+		Eq("stop fill named breakeven", "breakeven", TradeLines(state).Select(l => l.Split(',')[7]).FirstOrDefault());
+		s.TestHookSetState(State.Terminated);
+
+		// A plan whose rules never fire: the stop fill is a plain stop; a target is a target.
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = SimTrader(signals, state);
+		EnterReference(s, signals, PlanSignal("BREAKEVEN_AT_POINTS=10.00\n"), 6107.75);
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6108.00, 6100.75, 6101.50);
+		Eq("never moved: stop", RefId + ",BUY,3,2025-02-13T18:59:00Z,6107.25,2025-02-13T19:01:00Z,6100.75,stop,-6.50,-975.00", TradeLines(state).FirstOrDefault());
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void FlatByFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = SimTrader(signals, state);
+		EnterReference(s, signals, PlanSignal("FLAT_BY_ET=2025-02-13 14:03:00\n"), 6107.75);
+		Check("accepted line shows the plan in UTC", s.TestHookOutputSnapshot().Any(l => l.Contains("flat by 2025-02-13T19:03:00Z")));
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6108.25, 6107.50, 6108.00);
+		SimBar(s, "2025-02-13 14:02:00", 6108.00, 6108.25, 6107.50, 6108.00);
+		Eq("no exit before flat-by", 0, CallsOf(s, "ExitLong").Count);
+		SimBar(s, "2025-02-13 14:03:00", 6108.00, 6108.75, 6107.75, 6108.50);
+		List<TestHookOrderCall> exits = CallsOf(s, "ExitLong");
+		Eq("flat-by exit at the close of the 14:03 bar", 1, exits.Count);
+		if (exits.Count == 1)
+		{
+			Eq("named", VrevAutoTrader.FlatByExitName, exits[0].SignalName);
+			Eq("from the entry", RefName, exits[0].FromEntrySignal);
+		}
+		Eq("trade", RefId + ",BUY,3,2025-02-13T18:59:00Z,6107.25,2025-02-13T19:03:00Z,6108.25,flat_by,1.00,150.00", TradeLines(state).FirstOrDefault());
+		SimBar(s, "2025-02-13 14:04:00", 6108.00, 6108.25, 6107.50, 6108.00);
+		Eq("one exit only", 1, CallsOf(s, "ExitLong").Count);
+		s.TestHookSetState(State.Terminated);
+
+		// Max hold due at the same close as flat-by: one exit, max hold first.
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = SimTrader(signals, state);
+		EnterReference(s, signals, PlanSignal("FLAT_BY_ET=2025-02-13 14:01:00\n").Replace("MAX_HOLD_MINUTES=25", "MAX_HOLD_MINUTES=2"), 6107.75);
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6108.25, 6107.50, 6108.00);
+		Eq("one exit", 1, CallsOf(s, "ExitLong").Count);
+		Eq("max hold first", "max_hold", TradeLines(state).Select(l => l.Split(',')[7]).FirstOrDefault());
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void ExitFileFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		string exitName = "vreversal_" + RefId + ".exit";
+		VrevAutoTrader s = SimTrader(signals, state);
+		EnterReference(s, signals, Reference().Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=6125.00"), 6107.75);
+		// Another trade's exit, and an expired one, first: logged and ignored.
+		File.WriteAllText(Path.Combine(signals, "vreversal_20250213_135000_1.00_2.00.exit"), ExitText("20250213_135000_1.00_2.00", "2025-02-13T19:00:00Z", "2025-02-13T19:01:30Z"));
+		Poll(s);
+		Check("exit of a trade not held is logged", s.TestHookOutputSnapshot().Any(l => l.Contains("exit 20250213_135000_1.00_2.00 ignored (not_held)")));
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6108.25, 6107.50, 6108.00);
+		SimBar(s, "2025-02-13 14:02:00", 6108.00, 6108.75, 6107.75, 6108.50);
+		Eq("no exit yet", 0, CallsOf(s, "ExitLong").Count);
+		// The script asks to exit at the 14:02 close: the file arrives, the timer reads it.
+		File.WriteAllText(Path.Combine(signals, exitName), ExitText(RefId, "2025-02-13T19:02:00Z", "2025-02-13T19:03:30Z"));
+		Poll(s);
+		List<TestHookOrderCall> exits = CallsOf(s, "ExitLong");
+		Eq("script exit submitted", 1, exits.Count);
+		if (exits.Count == 1)
+		{
+			Eq("named", VrevAutoTrader.ScriptExitName, exits[0].SignalName);
+			Eq("from the entry", RefName, exits[0].FromEntrySignal);
+		}
+		Check("accepted line with the script's reason", s.TestHookOutputSnapshot().Any(l => l.Contains("exit " + RefId + " accepted (script: lost vwap)")));
+		Eq("persisted", T.VrevProcessedStore.ExitAccepted, LoadStore(state).OutcomeOf("exit:" + RefId));
+		Eq("an exit does not count as an accepted signal", 1, LoadStore(state).AcceptedOn(Day("2025-02-13")));
+		SimBar(s, "2025-02-13 14:03:00", 6108.75, 6109.00, 6108.25, 6108.50); // fills at this open - 1 tick
+		Eq("script exit at the next open", RefId + ",BUY,3,2025-02-13T18:59:00Z,6107.25,2025-02-13T19:02:00Z,6108.50,script_exit,1.25,187.50", TradeLines(state).FirstOrDefault());
+		Poll(s);
+		SimBar(s, "2025-02-13 14:04:00", 6108.50, 6108.75, 6108.25, 6108.50);
+		Eq("exit executed once", 1, CallsOf(s, "ExitLong").Count);
+		s.TestHookSetState(State.Terminated);
+
+		// NinjaTrader restarts with the exit file still there: never executed or logged again.
+		VrevAutoTrader second = SimTrader(signals, state);
+		SimBar(second, "2025-02-13 14:02:00", 6108.00, 6108.75, 6107.75, 6108.50);
+		Poll(second);
+		SimBar(second, "2025-02-13 14:03:00", 6108.75, 6109.00, 6108.25, 6108.50);
+		Eq("no exit after the restart", 0, second.TestHookCallsSnapshot().Count(c => c.Method.StartsWith("Exit")));
+		Eq("not logged after the restart", 0, second.TestHookOutputSnapshot().Count(l => l.Contains("exit " + RefId)));
+		second.TestHookSetState(State.Terminated);
+
+		// An expired exit for the open trade: logged and ignored, the trade stays open.
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = SimTrader(signals, state);
+		EnterReference(s, signals, Reference().Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=6125.00"), 6107.75);
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6108.25, 6107.50, 6108.00);
+		SimBar(s, "2025-02-13 14:02:00", 6108.00, 6108.75, 6107.75, 6108.50);
+		File.WriteAllText(Path.Combine(signals, exitName), ExitText(RefId, "2025-02-13T19:00:00Z", "2025-02-13T19:01:30Z"));
+		Poll(s);
+		Eq("expired exit not executed", 0, CallsOf(s, "ExitLong").Count);
+		Check("expired exit logged", s.TestHookOutputSnapshot().Any(l => l.Contains("exit " + RefId + " ignored (stale)")));
+		Eq("recorded as stale", "stale", LoadStore(state).OutcomeOf("exit:" + RefId));
+		s.TestHookSetState(State.Terminated);
+
+		// An exit that arrives with its own signal waits for the entry's fill, then exits (here in
+		// OnBarUpdate of the entry bar, so at its close).
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = SimTrader(signals, state);
+		SimBar(s, "2025-02-13 13:59:00", 6106.75, 6107.25, 6106.50, 6107.00);
+		File.WriteAllText(Path.Combine(signals, RefFile), Reference().Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=6125.00"));
+		File.WriteAllText(Path.Combine(signals, exitName), ExitText(RefId, "2025-02-13T18:59:00Z", "2025-02-13T19:00:30Z"));
+		Poll(s);
+		Eq("entered, exit waiting", 1, CallsOf(s, "EnterLong").Count);
+		Eq("no exit before the fill", 0, CallsOf(s, "ExitLong").Count);
+		Check("waiting is not logged as ignored", !s.TestHookOutputSnapshot().Any(l => l.Contains("ignored")));
+		SimBar(s, "2025-02-13 14:00:00", 6107.00, 6108.00, 6106.75, 6107.75);
+		Eq("exit after the fill", 1, CallsOf(s, "ExitLong").Count);
+		Eq("exit at the entry bar's close", RefId + ",BUY,3,2025-02-13T18:59:00Z,6107.25,2025-02-13T19:00:00Z,6107.50,script_exit,0.25,37.50", TradeLines(state).FirstOrDefault());
+		s.TestHookSetState(State.Terminated);
+
+		// Malformed or misnamed exit files are refused once; a .txt with ACTION=EXIT is not an exit.
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = SimTrader(signals, state);
+		EnterReference(s, signals, Reference().Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=6125.00"), 6107.75);
+		File.WriteAllText(Path.Combine(signals, "vreversal_bad.exit"), ExitText(RefId, "2025-02-13T19:00:00Z", "2025-02-13T19:01:30Z").Replace("ACTION=EXIT", "ACTION=SELL"));
+		File.WriteAllText(Path.Combine(signals, "vreversal_other.exit"), ExitText(RefId, "2025-02-13T19:00:00Z", "2025-02-13T19:01:30Z"));
+		File.WriteAllText(Path.Combine(signals, "vreversal_" + RefId + "_x.txt"), ExitText(RefId, "2025-02-13T19:00:00Z", "2025-02-13T19:01:30Z"));
+		Poll(s);
+		SimBar(s, "2025-02-13 14:01:00", 6107.75, 6108.25, 6107.50, 6108.00);
+		List<string> output = s.TestHookOutputSnapshot();
+		Eq("malformed exit refused once", 1, output.Count(l => l.Contains("vreversal_bad.exit:2: ACTION of an exit file must be EXIT")));
+		Eq("misnamed exit refused once", 1, output.Count(l => l.Contains("rejected exit file vreversal_other.exit") && l.Contains("belongs in " + exitName)));
+		Eq("exit keys in a .txt: a malformed signal", 1, output.Count(l => l.Contains("vreversal_" + RefId + "_x.txt") && l.Contains("missing required key")));
+		Eq("no exit order", 0, CallsOf(s, "ExitLong").Count);
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void ProtocolFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = SimTrader(signals, state);
+		SimBar(s, "2025-02-13 13:59:00", 6106.75, 6107.25, 6106.50, 6107.00);
+		File.WriteAllText(Path.Combine(signals, RefFile), PlanSignal("TRAIL_POINTS=3.00\n").Replace("PROTOCOL=2", "PROTOCOL=3"));
+		Poll(s);
+		SimBar(s, "2025-02-13 14:00:00", 6107.00, 6107.50, 6106.75, 6107.25);
+		Eq("protocol 3: no orders", 0, s.TestHookCallsSnapshot().Count);
+		Eq("protocol 3: refused once with the reason", 1, s.TestHookOutputSnapshot().Count(l => l.Contains(RefFile + ":19: PROTOCOL 3 is newer than protocol 2")));
+		Check("moved to rejected/", File.Exists(Path.Combine(Path.Combine(signals, "rejected"), RefFile)));
+		s.TestHookSetState(State.Terminated);
+
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = SimTrader(signals, state);
+		SimBar(s, "2025-02-13 13:59:00", 6106.75, 6107.25, 6106.50, 6107.00);
+		File.WriteAllText(Path.Combine(signals, RefFile), Reference() + "PROTOCOL=2x\n");
+		Poll(s);
+		Eq("malformed PROTOCOL: no orders", 0, s.TestHookCallsSnapshot().Count);
+		Eq("malformed PROTOCOL: refused once", 1, s.TestHookOutputSnapshot().Count(l => l.Contains(RefFile + ":18: PROTOCOL '2x' is not a whole number")));
+		s.TestHookSetState(State.Terminated);
+	}
+
+	/// <summary>Issue 24: only what vrev could have written is executed.</summary>
+	private static void OnlyVrevFilesFlow()
+	{
+		string root = TempDir();
+		string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+		VrevAutoTrader s = SimTrader(signals, state);
+		SimBar(s, "2025-02-13 13:59:00", 6106.75, 6107.25, 6106.50, 6107.00);
+		File.WriteAllText(Path.Combine(signals, "notes.txt"), Reference());
+		File.WriteAllText(Path.Combine(signals, "orb_" + RefId + ".txt"), Reference());
+		File.WriteAllText(Path.Combine(signals, "vreversal_copy.txt"), Reference());
+		Poll(s);
+		SimBar(s, "2025-02-13 14:00:00", 6107.00, 6107.50, 6106.75, 6107.25);
+		List<string> output = s.TestHookOutputSnapshot();
+		Eq("notes.txt and another prefix: no orders", 0, s.TestHookCallsSnapshot().Count);
+		Eq("notes.txt is not even read", 0, output.Count(l => l.Contains("notes.txt")));
+		Eq("another prefix is not read", 0, output.Count(l => l.Contains("orb_")));
+		Eq("a file whose name is not its ID is refused once", 1, output.Count(l => l.Contains("rejected signal file vreversal_copy.txt: its SIGNAL_ID " + RefId + " belongs in " + RefFile)));
+		Check("notes.txt left alone", File.Exists(Path.Combine(signals, "notes.txt")));
+		s.TestHookSetState(State.Terminated);
+
+		// Another configured prefix: its files are read, vreversal_ ones are not.
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = new VrevAutoTrader();
+		s.TestHookSetState(State.SetDefaults);
+		s.SignalsFolder = signals;
+		s.StateFolder = state;
+		s.SignalFilePrefix = "orb_";
+		s.PollIntervalMilliseconds = 3600000;
+		s.ChartTimeZoneId = "America/New_York";
+		s.TestHookSetInstrument("ES 03-25", "ES", 0.25, 50.0);
+		s.TestHookSetState(State.Configure);
+		s.TestHookSetState(State.DataLoaded);
+		s.TestHookSetState(State.Historical);
+		GoLive(s);
+		Directory.CreateDirectory(signals);
+		File.WriteAllText(Path.Combine(signals, RefFile), Reference());
+		File.WriteAllText(Path.Combine(signals, "orb_" + RefId + ".txt"), Reference());
+		Bar(s, "2025-02-13 13:59:00", 6107.0);
+		Eq("orb_ file executed", 1, CallsOf(s, "EnterLong").Count);
+		Check("vreversal_ file not read", !s.TestHookOutputSnapshot().Any(l => l.Contains(RefFile)));
+		s.TestHookSetState(State.Terminated);
+
+		// An empty prefix disables the strategy with a reason.
+		s = new VrevAutoTrader();
+		s.TestHookSetState(State.SetDefaults);
+		s.SignalsFolder = Path.Combine(TempDir(), "signals");
+		s.StateFolder = Path.Combine(TempDir(), "state");
+		s.SignalFilePrefix = "";
+		s.TestHookSetInstrument("ES 03-25", "ES", 0.25, 50.0);
+		s.TestHookSetState(State.Configure);
+		s.TestHookSetState(State.DataLoaded);
+		Check("empty prefix: disabled with the reason", s.TestHookOutputSnapshot().Any(l => l.Contains("disabled: Signal file prefix: empty")));
+		s.TestHookSetState(State.Terminated);
+
+		// QUANTITY above Max quantity: refused with the reason, recorded, never capped.
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = NewTrader(signals, state, "ES", 2, 3600000);
+		GoLive(s);
+		File.WriteAllText(Path.Combine(signals, RefFile), Reference());
+		Bar(s, "2025-02-13 13:59:00", 6107.0);
+		Eq("QUANTITY 3 with Max quantity 2: no orders", 0, s.TestHookCallsSnapshot().Count);
+		Check("refusal logged with the reason", s.TestHookOutputSnapshot().Any(l => l.Contains("signal " + RefId + " rejected (max_quantity): QUANTITY 3 is above Max quantity 2")));
+		Eq("recorded", "max_quantity", LoadStore(state).OutcomeOf(RefId));
+		s.TestHookSetState(State.Terminated);
+
+		// A stop and target from a hand-made file, EXPIRES in 2099, MAX_HOLD_MINUTES=999999 (the review's probe).
+		root = TempDir();
+		signals = Path.Combine(root, "signals");
+		state = Path.Combine(root, "state");
+		s = NewTrader(signals, state, "ES", 3, 3600000);
+		GoLive(s);
+		File.WriteAllText(Path.Combine(signals, RefFile), Reference().Replace("STOP_LOSS=6101.00", "STOP_LOSS=6106.75").Replace("TAKE_PROFIT=6110.00", "TAKE_PROFIT=99999.00")
+			.Replace("EXPIRES=2025-02-13T19:00:30Z", "EXPIRES=2099-01-01T00:00:00Z").Replace("MAX_HOLD_MINUTES=25", "MAX_HOLD_MINUTES=999999"));
+		Bar(s, "2025-02-13 13:59:00", 6107.0);
+		Eq("the probe file: no orders", 0, s.TestHookCallsSnapshot().Count);
+		Check("refused as max_target", s.TestHookOutputSnapshot().Any(l => l.Contains("signal " + RefId + " rejected (max_target)")));
+		s.TestHookSetState(State.Terminated);
+	}
+
+	private static void EveningFlow()
+	{
+		foreach (bool sunday in new[] { true, false })
+		{
+			string root = TempDir();
+			string signals = Path.Combine(root, "signals"), state = Path.Combine(root, "state");
+			VrevAutoTrader s = new VrevAutoTrader();
+			s.TestHookSetState(State.SetDefaults);
+			s.SignalsFolder = signals;
+			s.StateFolder = state;
+			s.PollIntervalMilliseconds = 3600000;
+			s.ChartTimeZoneId = "America/New_York";
+			s.Window1Start = "18:00";
+			s.Window1End = "02:00";
+			s.Window2Start = s.Window2End = s.Window3Start = s.Window3End = "";
+			s.TestHookSetInstrument("ES 03-25", "ES", 0.25, 50.0);
+			s.TestHookSetState(State.Configure);
+			s.TestHookSetState(State.DataLoaded);
+			s.TestHookSetState(State.Historical);
+			GoLive(s);
+			Check("window logged as across midnight", s.TestHookOutputSnapshot().Any(l => l.Contains("windows 18:00-02:00 (across midnight) ET")));
+			string id = sunday ? "20250216_200000_6100.00_6090.00" : "20250214_200000_6100.00_6090.00";
+			string t = sunday ? "2025-02-17T01:00:00Z" : "2025-02-15T01:00:00Z";
+			File.WriteAllText(Path.Combine(signals, "vreversal_" + id + ".txt"), EveningSignal(id, t, t.Replace(":00:00Z", ":01:30Z")));
+			Bar(s, sunday ? "2025-02-16 20:00:00" : "2025-02-14 20:00:00", 6100.0);
+			if (sunday)
+				Eq("Sunday 20:00 ET signal entered", 1, CallsOf(s, "EnterLong").Count);
+			else
+			{
+				Eq("Friday 20:00 ET signal: no orders", 0, s.TestHookCallsSnapshot().Count);
+				Check("Friday evening refused as window", s.TestHookOutputSnapshot().Any(l => l.Contains("signal " + id + " rejected (window)")));
+			}
+			s.TestHookSetState(State.Terminated);
+		}
 	}
 
 	private static void PublisherDefaults()

@@ -50,7 +50,12 @@ impl TradePath {
         let last = last - 1;
         let full_exit_bar = matches!(
             t.exit_reason,
-            Some(ExitReason::MaxHold) | Some(ExitReason::EndOfData) | None
+            Some(ExitReason::MaxHold)
+                | Some(ExitReason::FlatBy)
+                // Filled at the open of the bar after `exit_time`'s bar, which counts whole.
+                | Some(ExitReason::ScriptExit)
+                | Some(ExitReason::EndOfData)
+                | None
         );
         let (mut high, mut low) = (exit, exit);
         let through = if full_exit_bar { last + 1 } else { last };
@@ -105,6 +110,13 @@ mod tests {
             exit_reason: Some(reason),
             exit_trading_day: None,
             pnl: Some(0.0),
+            plan: Default::default(),
+            initial_stop: 0.0,
+            stop_rule: Default::default(),
+            stop_moves: Vec::new(),
+            best_close: None,
+            bars_held: 0,
+            exit_request: None,
         }
     }
 

@@ -151,6 +151,75 @@ pub fn windows(cfg: &Config, lineup: &[WindowLineup]) -> Vec<WindowIdentity> {
         .collect()
 }
 
+/// A path as a shared report shows it: relative to the config's folder `base` when it lies under
+/// it (`bars.txt`, `data/es.txt`), otherwise its file name alone (the hash beside it says which
+/// file). Never an absolute path, so no home folder or account name. `cwd` resolves a relative
+/// `path`.
+pub fn shareable_path(path: &Path, base: &Path, cwd: &Path) -> String {
+    let abs = |p: &Path| {
+        normalize(&if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        })
+    };
+    let (path_abs, base_abs) = (abs(path), abs(base));
+    match path_abs.strip_prefix(&base_abs) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
+        Ok(_) => ".".into(),
+        Err(_) => path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| ".".into()),
+    }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (links stay as named).
+fn normalize(p: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The command line for a shared report: the program as `vrev`, and every argument that names
+/// an existing file or folder, or is an absolute path, written relative to the config's folder
+/// (`base`), from where the printed command is to be run; a path outside it is cut to its file
+/// name. `--name=path` is handled too. The subcommand itself is never rewritten.
+pub fn shareable_command(args: &[String], base: &Path, cwd: &Path) -> String {
+    let fix = |a: &str| -> String {
+        let p = Path::new(a);
+        if a.is_empty() || a.starts_with('-') && !a.contains('=') {
+            return a.to_string();
+        }
+        if let Some((flag, value)) = a.split_once('=').filter(|(f, _)| f.starts_with("--")) {
+            let v = Path::new(value);
+            if v.is_absolute() || cwd.join(v).exists() {
+                return format!("{flag}={}", shareable_path(v, base, cwd));
+            }
+            return a.to_string();
+        }
+        if p.is_absolute() || a.starts_with('~') || cwd.join(p).exists() {
+            shareable_path(p, base, cwd)
+        } else {
+            a.to_string()
+        }
+    };
+    let words: Vec<String> = std::iter::once("vrev".to_string())
+        .chain(args.iter().take(1).cloned())
+        .chain(args.iter().skip(1).map(|a| fix(a)))
+        .collect();
+    shell_command(&words)
+}
+
 /// Quotes each argument for a POSIX shell when it needs it and joins them, so the printed
 /// command can be pasted back.
 pub fn shell_command(args: &[String]) -> String {
@@ -218,6 +287,39 @@ impl RunIdentity {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shared_paths_are_relative_to_the_config_folder_or_a_file_name() {
+        use std::path::Path;
+        let base = Path::new("/home/alice/vrev");
+        let cwd = Path::new("/home/alice");
+        let cases = [
+            ("/home/alice/vrev/data/es.txt", "data/es.txt"),
+            ("vrev/bars.txt", "bars.txt"),
+            ("/home/alice/Downloads/es.txt", "es.txt"),
+            ("../alice/vrev/./x.csv", "x.csv"),
+        ];
+        for (p, want) in cases {
+            assert_eq!(super::shareable_path(Path::new(p), base, cwd), want, "{p}");
+        }
+        let args: Vec<String> = [
+            "backtest",
+            "/home/alice/Downloads/es.txt",
+            "--report=/home/alice/vrev/r1",
+            "--config",
+            "/home/alice/vrev/config.toml",
+            "--profile",
+            "production",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let c = super::shareable_command(&args, base, cwd);
+        assert_eq!(
+            c,
+            "vrev backtest es.txt --report=r1 --config config.toml --profile production"
+        );
+    }
+
     #[test]
     fn shell_quoting_keeps_plain_words_and_quotes_the_rest() {
         let cases: [(&[&str], &str); 4] = [

@@ -53,6 +53,23 @@ pub struct Backtest {
     pub script_errors: u64,
     /// Bars the script errors blanked and the first error, for the loud end of the run.
     pub script_failures: crate::strategy::script_failures::ScriptFailures,
+    /// Refused proposals by reason (rule names such as `open_positions`, `stop_too_wide`).
+    pub refusals: BTreeMap<String, u64>,
+}
+
+impl Backtest {
+    /// `refused proposals: 12 — open_positions 9, stop_too_wide 3` (`0` when none): every
+    /// refusal is a decision of the host, never silent.
+    pub fn refusals_line(&self) -> String {
+        let total: u64 = self.refusals.values().sum();
+        if total == 0 {
+            return "refused proposals: 0".into();
+        }
+        let mut by: Vec<(&String, &u64)> = self.refusals.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let parts: Vec<String> = by.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        format!("refused proposals: {total} — {}", parts.join(", "))
+    }
 }
 
 /// Runs the engine over `bars` in memory. `progress` is told how many bars are done.
@@ -118,6 +135,7 @@ pub fn run(
         sides,
         script_errors: engine.stats.script_errors,
         script_failures: engine.script_failures.clone(),
+        refusals: engine.stats.rejected_by.clone(),
     })
 }
 

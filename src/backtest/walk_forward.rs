@@ -898,12 +898,16 @@ svg {{ max-width: 100%; height: auto; }} pre {{ white-space: pre-wrap; }} td, th
 /// Writes walk_forward.csv, walk_forward.json and walk_forward.html into `dir`.
 pub fn write_dir(dir: &std::path::Path, wf: &WalkForward, title: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("walk_forward.csv"), csv(wf))?;
-    std::fs::write(
-        dir.join("walk_forward.json"),
+    // One file at a time, never through a link (`market::safe_write`).
+    let write = |name: &str, text: String| {
+        crate::market::safe_write::write_file(dir, name, text.as_bytes(), false)
+    };
+    write("walk_forward.csv", csv(wf))?;
+    write(
+        "walk_forward.json",
         serde_json::to_string_pretty(wf).map_err(std::io::Error::other)? + "\n",
     )?;
-    std::fs::write(dir.join("walk_forward.html"), html(wf, title))?;
+    write("walk_forward.html", html(wf, title))?;
     Ok(())
 }
 

@@ -47,6 +47,16 @@ pub enum Command {
     /// Run scripted scenarios: small files that pin what a pattern and the host rules do.
     /// Prints one line per scenario and `N passed, M failed`; exit 1 if any failed.
     Test(TestArgs),
+    /// The kill switch: write state/HALT, so that every new entry of a running (or later)
+    /// engine on that state folder is refused as `kill_switch`. Open trades, the shadow book
+    /// and the exit code are untouched. `vrev resume` removes it.
+    Halt(SwitchArgs),
+    /// Turn the kill switch off: remove state/HALT; new entries are admitted again.
+    Resume(SwitchArgs),
+    /// Match the auto-trader's real trades (trades_<account>.csv) to vrev's signals and shadow
+    /// trades by SIGNAL_ID: slippage per trade in ticks, exit-reason differences, signals never
+    /// traded, trades without a signal, live vs shadow P&L.
+    Reconcile(ReconcileArgs),
     /// Write deterministic synthetic bars (NinjaTrader export format) with a V-reversal in
     /// every default window, for trying vrev without market data.
     Synth(SynthArgs),
@@ -104,8 +114,9 @@ pub struct BarFileArgs {
 /// Which state folder (ledger of emitted IDs + lock) a run uses.
 #[derive(Debug, Args, Clone)]
 pub struct StateArgs {
-    /// State folder: the ledger of emitted signal IDs and the lock (default: engine.state_dir of
-    /// the config). A new folder starts a new ledger; the journal stays at engine.journal.
+    /// State folder: the ledger of emitted signal IDs, the lock and (unless --journal is given)
+    /// the journal, as DIR/journal.jsonl (default: engine.state_dir and engine.journal of the
+    /// config). A new folder starts a new ledger and a new journal.
     #[arg(long = "state", value_name = "DIR")]
     pub state: Option<PathBuf>,
     /// Start with an empty ledger: the old ledger.txt is kept aside as
@@ -168,6 +179,38 @@ pub struct CheckArgs {
     /// Config used to check parameters against scripts.
     #[arg(long, default_value = "config.toml")]
     pub config: PathBuf,
+}
+
+/// `vrev halt` / `vrev resume`.
+#[derive(Debug, Args)]
+pub struct SwitchArgs {
+    /// Config whose engine.state_dir holds the switch (not read with --state).
+    #[arg(long, default_value = "config.toml")]
+    pub config: PathBuf,
+    /// State folder of the engine to stop or resume (default: engine.state_dir of the config).
+    #[arg(long = "state", value_name = "DIR")]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The auto-trader's trade log (trades_<account>.csv in its state folder).
+    #[arg(long, value_name = "FILE.csv")]
+    pub trades: PathBuf,
+    /// vrev's journal with the signals and shadow trades (default: engine.journal of the
+    /// config).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// The auto-trader's processed list (processed_<account>.txt), for the reasons of signals
+    /// never traded (default: beside --trades, same account).
+    #[arg(long, value_name = "FILE")]
+    pub processed: Option<PathBuf>,
+    /// Config: tick size, point value and slippage of the model.
+    #[arg(long, default_value = "config.toml")]
+    pub config: PathBuf,
+    /// Write reconcile.html and reconcile.csv here.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -320,6 +363,22 @@ pub struct ServeArgs {
     /// Drop a client that falls this many published bars behind (finite speeds).
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub max_behind: usize,
+    /// Shared token a client must send (`?token=` or the `X-Vrev-Token` header);
+    /// `VREV_FEED_TOKEN` overrides it. Default: none.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// A browser `Origin` allowed to connect (repeatable; `*` = any). Default: none.
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Connections held at once, in all.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_clients: usize,
+    /// Connections held at once from one address (at least 4).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub max_per_ip: usize,
+    /// Seconds a client has to complete the WebSocket handshake.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS", value_parser = seconds_arg)]
+    pub handshake_timeout: f64,
 }
 
 #[derive(Debug, Args)]
@@ -331,6 +390,9 @@ pub struct RecordArgs {
         value_name = "ws://HOST:PORT"
     )]
     pub url: String,
+    /// Shared feed token to send (the publisher's `Token`); `VREV_FEED_TOKEN` overrides it.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
     /// CSV file for the bars (appended to, after its last row, if it exists).
     #[arg(long, value_name = "FILE.csv")]
     pub out: PathBuf,

@@ -380,6 +380,9 @@ pub fn run(a: &CheckArgs) -> Result<()> {
         for w in cfg.implausible() {
             crate::outln!("warning {w}");
         }
+        for w in cfg.beyond_auto_trader_defaults() {
+            crate::outln!("warning {w}");
+        }
     }
     for s in &script_paths {
         if used.contains(&canonical(s)) {

@@ -5,9 +5,10 @@ use crate::cli::inputs::{keep_trading_days, load_bars, load_config, only_side, r
 use crate::config::Config;
 use crate::host::engine::{Engine, EngineOptions, Outputs};
 use crate::market::barfile::BarFile;
+use crate::market::safe_write::write_file;
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Runs a parsed command line; the error's text is what the user sees.
 pub fn run(cli: Cli) -> Result<()> {
@@ -21,6 +22,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Check(a) => check(a),
         Command::Explain(a) => crate::cli::explain::run(&a),
         Command::Synth(a) => synth(a),
+        Command::Halt(a) => crate::cli::desk::switch::halt(a),
+        Command::Resume(a) => crate::cli::desk::switch::resume(a),
+        Command::Reconcile(a) => crate::cli::desk::reconcile::run(a),
         Command::Test(a) => crate::scenario::run_command(crate::scenario::RunOptions {
             paths: a.paths,
             filter: a.filter,
@@ -37,7 +41,7 @@ fn replay(a: ReplayArgs) -> Result<()> {
         only_side: only_side(&a.engine),
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
-        journal: a.journal.clone(),
+        journal: crate::cli::inputs::journal_override(&a.journal, &a.state.state),
         state_dir: a.state.state.clone(),
         fresh_ledger: a.state.fresh,
         mode: "replay".into(),
@@ -199,10 +203,14 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         );
         pb
     };
+    // Reports are shared: paths relative to the config's folder, or file names (issue 24).
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let share =
+        |p: &std::path::Path| crate::backtest::identity::shareable_path(p, &cfg.base_dir, &cwd);
     let title = a
         .files
         .iter()
-        .map(|f| f.display().to_string())
+        .map(|f| share(f))
         .collect::<Vec<_>>()
         .join(" + ");
 
@@ -267,11 +275,18 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         if let Some(dir) = &a.report {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
-            std::fs::write(dir.join("sweep.csv"), sweep::csv(&axes, &cells))
-                .with_context(|| format!("{}: cannot write sweep.csv", dir.display()))?;
-            std::fs::write(
-                dir.join("sweep.html"),
-                sweep::html(&axes, &cells, a.sort, &overfitting, &title),
+            write_file(
+                dir,
+                "sweep.csv",
+                sweep::csv(&axes, &cells).as_bytes(),
+                false,
+            )
+            .with_context(|| format!("{}: cannot write sweep.csv", dir.display()))?;
+            write_file(
+                dir,
+                "sweep.html",
+                sweep::html(&axes, &cells, a.sort, &overfitting, &title).as_bytes(),
+                false,
             )
             .with_context(|| format!("{}: cannot write sweep.html", dir.display()))?;
         }
@@ -332,21 +347,42 @@ fn backtest(a: BacktestArgs) -> Result<()> {
     let mut summary = bt.summary();
     summary.run = Some(crate::backtest::identity::RunIdentity {
         vrev_version: env!("CARGO_PKG_VERSION").into(),
-        command: crate::backtest::identity::shell_command(
-            &std::iter::once("vrev".to_string())
-                .chain(std::env::args().skip(1))
-                .collect::<Vec<_>>(),
+        command: crate::backtest::identity::shareable_command(
+            &std::env::args().skip(1).collect::<Vec<_>>(),
+            &cfg.base_dir,
+            &cwd,
         ),
-        config: crate::backtest::identity::HashedFile::read(&a.engine.config)
-            .with_context(|| format!("{}: cannot read", a.engine.config.display()))?
-            .0,
+        config: {
+            let mut c = crate::backtest::identity::HashedFile::read(&a.engine.config)
+                .with_context(|| format!("{}: cannot read", a.engine.config.display()))?
+                .0;
+            c.path = share(&a.engine.config);
+            c
+        },
         sets: a.engine.sets.clone(),
         profile: a.engine.profile.clone(),
         only_side: only_side(&a.engine).map(|s| s.as_str().to_string()),
         from: a.bars.from,
         to: a.bars.to,
-        windows: crate::backtest::identity::windows(&cfg, &bt.lineup),
-        data,
+        windows: crate::backtest::identity::windows(&cfg, &bt.lineup)
+            .into_iter()
+            .map(|mut w| {
+                // A script path written absolute in the config is shown as the others are.
+                if let Some(serde_json::Value::String(s)) = w.settings.get_mut("strategy") {
+                    if Path::new(s.as_str()).is_absolute() {
+                        *s = share(Path::new(s.as_str()));
+                    }
+                }
+                w
+            })
+            .collect(),
+        data: data
+            .into_iter()
+            .map(|mut d| {
+                d.path = share(Path::new(&d.path));
+                d
+            })
+            .collect(),
         bars_used: crate::backtest::identity::BarSpan::of(bars),
     });
     let pnls: Vec<f64> = bt.trades.iter().map(|t| t.pnl.unwrap_or(0.0)).collect();
@@ -368,6 +404,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
     } else {
         // The terminal summary ends with its cautions.
         crate::out!("{}", report::terminal(&summary));
+        crate::outln!("{}", bt.refusals_line());
         if let Some(mc) = &mc {
             crate::out!(
                 "{}",
@@ -378,9 +415,11 @@ fn backtest(a: BacktestArgs) -> Result<()> {
     if let (Some(dir), Some(mc)) = (&a.report, &mc) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
-        std::fs::write(
-            dir.join("monte_carlo.json"),
-            serde_json::to_string_pretty(mc)? + "\n",
+        write_file(
+            dir,
+            "monte_carlo.json",
+            (serde_json::to_string_pretty(mc)? + "\n").as_bytes(),
+            false,
         )
         .with_context(|| format!("{}: cannot write monte_carlo.json", dir.display()))?;
     }
@@ -448,9 +487,7 @@ fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) 
             s.script_errors
         );
     }
-    let journal = a
-        .journal
-        .clone()
+    let journal = crate::cli::inputs::journal_override(&a.journal, &a.state.state)
         .unwrap_or_else(|| cfg.resolve(&cfg.engine.journal));
     crate::outln!("journal: {}", journal.display());
 }
@@ -470,11 +507,9 @@ fn synth(a: SynthArgs) -> Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("{}: cannot create folder", parent.display()))?;
     }
-    let f = std::fs::File::create(&a.out)
-        .with_context(|| format!("{}: cannot create", a.out.display()))?;
-    let mut w = std::io::BufWriter::new(f);
-    crate::market::synth::write_ninjatrader(&bars, &mut w)
-        .and_then(|_| std::io::Write::flush(&mut w))
+    let mut text = Vec::new();
+    crate::market::synth::write_ninjatrader(&bars, &mut text)
+        .and_then(|_| crate::market::safe_write::write_path(&a.out, &text).map(|_| ()))
         .with_context(|| format!("{}: cannot write", a.out.display()))?;
     crate::outln!(
         "wrote {} bars ({} trading days from {}) to {}",

@@ -23,6 +23,76 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The file that says a folder is the demo's own: `vrev demo` clears files only in a folder that
+/// holds it, and only files it makes itself.
+pub const MARKER: &str = ".vrev-demo";
+
+/// Makes `dir` ready for a demo run. A missing or empty folder gets the marker. A folder with the
+/// marker has the demo's own files of the last run deleted (`bars.txt`, signal files with a
+/// profile's prefix, the ledger, journal and lock in `state/`), nothing else. Any other non-empty
+/// folder is refused, naming what is there.
+fn prepare_dir(dir: &Path, prefixes: &[String]) -> Result<()> {
+    use crate::market::safe_write::{is_own_temp_name, refuse_special};
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let marker = dir.join(MARKER);
+    let entries: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    refuse_special(&marker)?;
+    if !marker.exists() {
+        if let Some(first) = entries.first() {
+            return Err(anyhow!(
+                "{}: holds {first} ({} entr{} in all) and is not a folder `vrev demo` made (no {MARKER}); the demo clears its folder before it runs, so choose an empty or new folder with --dir",
+                dir.display(),
+                entries.len(),
+                if entries.len() == 1 { "y" } else { "ies" }
+            ));
+        }
+        crate::market::safe_write::write_file(
+            dir,
+            MARKER,
+            b"made by `vrev demo`: it deletes only its own files here\n",
+            false,
+        )?;
+        return Ok(());
+    }
+    let remove = |p: &Path| -> Result<()> {
+        // `symlink_metadata`: a link is removed as a link, never followed.
+        if std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(p).with_context(|| format!("{}: cannot clear", p.display()))?;
+        }
+        Ok(())
+    };
+    remove(&dir.join("bars.txt"))?;
+    let signals = dir.join("signals");
+    if std::fs::symlink_metadata(&signals).is_ok_and(|m| m.is_dir()) {
+        for e in std::fs::read_dir(&signals)?.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().to_string();
+            let own = prefixes.iter().any(|p| {
+                (name.starts_with(p.as_str()) && name.ends_with(".txt"))
+                    || is_own_temp_name(&name, p)
+            });
+            if own {
+                remove(&e.path())?;
+            }
+        }
+    }
+    let state = dir.join("state");
+    if std::fs::symlink_metadata(&state).is_ok_and(|m| m.is_dir()) {
+        for e in std::fs::read_dir(&state)?.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().to_string();
+            let own = ["ledger.txt", "journal.jsonl", "lock"].contains(&name.as_str())
+                || (name.starts_with("ledger-") && name.ends_with(".txt"));
+            if own {
+                remove(&e.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn run(a: DemoArgs) -> Result<()> {
     let started = Instant::now();
     let mut cfg = Config::load(&a.config).map_err(|e| {
@@ -35,15 +105,12 @@ pub fn run(a: DemoArgs) -> Result<()> {
     } else {
         std::env::current_dir()?.join(&a.dir)
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    // Only what the demo itself writes is cleared.
-    for sub in ["signals", "state"] {
-        let p = dir.join(sub);
-        if p.exists() {
-            std::fs::remove_dir_all(&p)
-                .with_context(|| format!("{}: cannot clear", p.display()))?;
-        }
-    }
+    let prefixes: Vec<String> = cfg
+        .profile
+        .values()
+        .map(|p| p.signal_prefix.clone())
+        .collect();
+    prepare_dir(&dir, &prefixes)?;
     cfg.engine.signals_dir = dir.join("signals");
     cfg.engine.state_dir = dir.join("state");
     cfg.engine.journal = dir.join("state").join("journal.jsonl");
@@ -56,12 +123,11 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let bars = generate(&synth);
     let bars_file = dir.join("bars.txt");
     {
-        let mut out = std::io::BufWriter::new(
-            std::fs::File::create(&bars_file)
-                .with_context(|| format!("{}: cannot create", bars_file.display()))?,
-        );
-        write_ninjatrader(&bars, &mut out)
-            .and_then(|_| std::io::Write::flush(&mut out))
+        let mut text = Vec::new();
+        write_ninjatrader(&bars, &mut text)
+            .and_then(|_| {
+                crate::market::safe_write::write_file(&dir, "bars.txt", &text, false).map(|_| ())
+            })
             .with_context(|| format!("{}: cannot write", bars_file.display()))?;
     }
     let clock = MarketClock::exchange();

@@ -9,7 +9,7 @@
 use crate::cli::args::ExplainArgs;
 use crate::cli::inputs::{load_bars, load_config, only_side};
 use crate::config::Config;
-use crate::host::book::{Book, FillModel, Trade};
+use crate::host::book::{Book, FillModel, Pending, Trade};
 use crate::host::engine::{Engine, EngineOptions};
 use crate::host::journal::Event;
 use crate::host::rules::Considered;
@@ -231,6 +231,30 @@ fn describe_candidate(
     format!("{head}: {why}{step}")
 }
 
+/// `stop 4996 target 5012, 3 contract(s), stop moved to 5000.25 (breakeven) at 10:02 ET`: the
+/// plan the trade was opened with and every move of its stop.
+fn describe_plan(t: &Trade, clock: &MarketClock) -> String {
+    let mut s = format!(
+        "stop {} target {}, {} contract(s)",
+        t.initial_stop, t.target, t.contracts
+    );
+    if let Some(p) = t.plan.breakeven_points {
+        s.push_str(&format!(", breakeven at +{p} points"));
+    }
+    if let Some(p) = t.plan.trail_points {
+        s.push_str(&format!(", trailing {p} points"));
+    }
+    for m in &t.stop_moves {
+        s.push_str(&format!(
+            ", stop moved to {} ({}) at {} ET",
+            m.stop,
+            m.rule.as_str(),
+            et_minute(clock, m.time)
+        ));
+    }
+    s
+}
+
 fn describe_trade(t: &Trade, clock: &MarketClock) -> String {
     let time = |x: Option<i64>| {
         x.map(|u| format!("{} ET", et_minute(clock, u)))
@@ -256,27 +280,25 @@ fn would_be_trade(
     rest: &[Bar],
     clock: &MarketClock,
 ) -> Option<Trade> {
-    let b = c.bracket?;
+    let b = c.plan?;
     let prof = cfg.profile.get(&c.profile)?;
     let mut book = Book::new(FillModel::from_config(cfg));
-    book.add(Trade {
-        signal_id: c.signal_id.clone(),
-        profile: c.profile.clone(),
-        window: c.window.clone(),
-        side: c.proposal.side,
-        signal_time: c.bar_time,
-        stop: b.stop,
-        target: b.target,
-        contracts: prof.contracts,
-        max_hold_minutes: prof.max_hold_minutes,
-        entry_time: None,
-        entry_price: None,
-        exit_time: None,
-        exit_price: None,
-        exit_reason: None,
-        exit_trading_day: None,
-        pnl: None,
-    });
+    book.add(Trade::pending(
+        Pending {
+            signal_id: c.signal_id.clone(),
+            profile: c.profile.clone(),
+            window: c.window.clone(),
+            side: c.proposal.side,
+            signal_time: c.bar_time,
+            max_hold_minutes: prof.max_hold_minutes,
+        },
+        (b.stop, b.target, b.contracts),
+        crate::host::signal::ExitPlan {
+            breakeven_points: b.breakeven_points,
+            trail_points: b.trail_points,
+            flat_by: None,
+        },
+    ));
     let mut closed = Vec::new();
     for bar in rest {
         book.on_bar(bar, clock.stamp(bar.close_time).trading_day, &mut closed);
@@ -523,10 +545,9 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
         if admitted.iter().any(|a| a.signal_id == c.signal_id) {
             match engine.trades.iter().find(|t| t.signal_id == c.signal_id) {
                 Some(t) => crate::outln!(
-                    "shadow trade {side} {}: stop {} target {}; {}",
+                    "shadow trade {side} {}: {}; {}",
                     c.signal_id,
-                    t.stop,
-                    t.target,
+                    describe_plan(t, &clock),
                     describe_trade(t, &clock)
                 ),
                 None => crate::outln!("shadow trade {side} {}: still open", c.signal_id),
@@ -534,10 +555,9 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
         } else {
             match would_be_trade(c, &cfg, &bars[k + 1..], &clock) {
                 Some(t) => crate::outln!(
-                    "had {side} {} been admitted: stop {} target {}; {}",
+                    "had {side} {} been admitted: {}; {}",
                     c.signal_id,
-                    t.stop,
-                    t.target,
+                    describe_plan(&t, &clock),
                     describe_trade(&t, &clock)
                 ),
                 None => crate::outln!(

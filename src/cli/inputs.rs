@@ -28,6 +28,14 @@ pub fn load_config(args: &EngineArgs) -> Result<Config> {
 }
 
 /// `--buy-only` / `--sell-only` as the side every profile is narrowed to.
+/// The journal a run writes: `--journal`, else `journal.jsonl` in the `--state` folder, else
+/// `None` (engine.journal of the config). Issue 22: `--state DIR` moved the ledger only.
+pub fn journal_override(journal: &Option<PathBuf>, state: &Option<PathBuf>) -> Option<PathBuf> {
+    journal
+        .clone()
+        .or_else(|| state.as_ref().map(|d| d.join("journal.jsonl")))
+}
+
 pub fn only_side(args: &EngineArgs) -> Option<Side> {
     match (args.buy_only, args.sell_only) {
         (true, _) => Some(Side::Buy),

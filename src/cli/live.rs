@@ -24,9 +24,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
     if let Some(m) = seconds(a.reconnect_max) {
         copts.reconnect_max = m.max(copts.reconnect_min);
     }
-    let journal = a
-        .journal
-        .clone()
+    let journal = crate::cli::inputs::journal_override(&a.journal, &a.state.state)
         .unwrap_or_else(|| cfg.resolve(&cfg.engine.journal));
     let signals = a
         .signals
@@ -37,7 +35,7 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         only_side: crate::cli::inputs::only_side(&a.engine),
         outputs: Outputs::Files,
         signals_dir: a.signals.clone(),
-        journal: a.journal.clone(),
+        journal: Some(journal.clone()),
         state_dir: a.state.state.clone(),
         fresh_ledger: a.state.fresh,
         mode: "run".into(),
@@ -134,17 +132,30 @@ pub fn serve_command(a: ServeArgs) -> Result<()> {
         opts.pong_timeout = t;
     }
     opts.max_behind = a.max_behind;
+    if a.max_per_ip < 4 || a.max_clients < a.max_per_ip {
+        anyhow::bail!(
+            "--max-per-ip {} / --max-clients {}: at least 4 per address (run, record and a check all connect from 127.0.0.1), and --max-clients at least --max-per-ip",
+            a.max_per_ip,
+            a.max_clients
+        );
+    }
+    opts.max_clients = a.max_clients;
+    opts.max_per_ip = a.max_per_ip;
+    opts.allowed_origins = a.allow_origin.clone();
+    opts.token = crate::feed::feed_token(a.token.as_deref());
+    if let Some(t) = seconds(a.handshake_timeout) {
+        opts.handshake_timeout = t;
+    }
     let rt = runtime()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind((a.bind.as_str(), a.port))
             .await
             .with_context(|| format!("cannot listen on {}:{}", a.bind, a.port))?;
         let addr = listener.local_addr()?;
-        if !addr.ip().is_loopback() {
-            crate::errln!(
-                "serve: WARNING listening on {} — reachable from other machines",
-                addr.ip()
-            );
+        if let Some(w) =
+            crate::feed::admission::exposure_warning(addr.ip(), opts.token.is_some())
+        {
+            crate::errln!("serve: {w}");
         }
         let clock = crate::market::time::MarketClock::exchange();
         let et = |i: usize| clock.stamp(bars[i].close_time).format();
@@ -173,6 +184,7 @@ pub fn record_command(a: RecordArgs) -> Result<()> {
     check_url(&a.url)?;
     let (mut sink, resume) = record::RecordSink::open(&a.out, a.ticks.as_deref())?;
     let mut copts = ClientOptions::new(&a.url, zone(&a.legacy_tz, "--legacy-tz")?, "record");
+    copts.token = crate::feed::feed_token(a.token.as_deref());
     copts.status_every = seconds(a.status_every);
     copts.silent_after = Duration::MAX;
     if let Some(t) = resume {

@@ -6,6 +6,7 @@ pub mod args;
 pub mod check;
 pub mod commands;
 pub mod demo;
+pub mod desk;
 pub mod explain;
 pub mod inputs;
 pub mod interrupt;

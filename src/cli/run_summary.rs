@@ -18,11 +18,18 @@ fn remedy(reason: &str, engine: &Engine) -> Option<String> {
         ),
         "expired" => "their EXPIRES was already past on the wall clock: history bars, never traded (NinjaTrader Playback? run with --playback)".into(),
         "halted" => "state could not be recorded: see the error above".into(),
+        "kill_switch" => "the kill switch (state/HALT) was on: `vrev resume` turns it off".into(),
         "daily_limit" => "max_daily_signals reached for the trading day".into(),
         "open_positions" => "max_open_positions: a shadow trade was still open".into(),
         "confidence" => "below the profile's min_confidence".into(),
         "direction" => "the profile (or --buy-only/--sell-only) does not trade that side".into(),
         "window" => "outside the windows of the profile (a script called on every bar)".into(),
+        "stop_too_wide" => "the stop is wider than max_stop_points (without it: than the stop_pct stop)".into(),
+        "risk_too_large" => "more contracts than max_contracts or more dollars than max_risk".into(),
+        "reward_risk" => "target distance / stop distance below min_reward_risk".into(),
+        "size_zero" => "the risk buys no contract at that stop".into(),
+        "stop_wrong_side" | "target_wrong_side" => "the script's plan puts a price on the wrong side of the entry".into(),
+        "flat_by" => "at or after the profile's flat_by: no new trade".into(),
         _ => return None,
     })
 }
@@ -69,6 +76,9 @@ pub fn ledger(engine: &Engine) -> String {
 /// Before the bars: what opening the ledger found (stderr).
 pub fn print_recovery(engine: &Engine, fresh: bool) {
     let r = &engine.recovery;
+    for s in &r.skipped {
+        crate::errln!("warning: signals folder: {s}");
+    }
     if fresh && r.from_files > 0 {
         crate::errln!(
             "--fresh: {} signal file(s) still in {} count as emitted (a file in place may not have been taken yet); use an empty --signals folder to write them again",

@@ -13,6 +13,7 @@
 //! after `historical_end`, so history and live interleaving never loses a bar.
 
 use super::protocol::{self, FrameError, Hello, LegacyClock, Msg, WireBar, WireTick};
+use crate::feed::admission::redact_url;
 use crate::market::bar::Bar;
 use crate::market::plausibility::MAX_FUTURE_SECONDS;
 use crate::market::time::{MarketClock, SessionWindow};
@@ -32,6 +33,8 @@ use tokio_tungstenite::WebSocketStream;
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     pub url: String,
+    /// Shared feed token sent as the `X-Vrev-Token` header (never printed).
+    pub token: Option<String>,
     /// Zone of the legacy publisher's false-UTC timestamps.
     pub legacy_tz: Tz,
     /// First wait before reconnecting; doubled after each failed attempt up to `reconnect_max`.
@@ -69,6 +72,7 @@ impl ClientOptions {
     pub fn new(url: &str, legacy_tz: Tz, name: &'static str) -> Self {
         ClientOptions {
             url: url.to_string(),
+            token: None,
             legacy_tz,
             reconnect_min: Duration::from_millis(250),
             reconnect_max: Duration::from_secs(10),
@@ -275,20 +279,30 @@ impl Conn {
 
 /// Checks the URL once (a typo is an error, not a reason to retry forever).
 pub fn check_url(url: &str) -> anyhow::Result<()> {
+    let shown = redact_url(url);
     let req = url
         .into_client_request()
-        .map_err(|e| anyhow::anyhow!("--url {url}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("--url {shown}: {e}"))?;
     match req.uri().scheme_str() {
         Some("ws") => Ok(()),
         Some("wss") => anyhow::bail!(
-            "--url {url}: wss:// is not supported (the publishers listen on plain ws:// on the local network)"
+            "--url {shown}: wss:// is not supported (the publishers listen on plain ws:// on the local network)"
         ),
-        _ => anyhow::bail!("--url {url}: expected ws://HOST:PORT"),
+        _ => anyhow::bail!("--url {shown}: expected ws://HOST:PORT"),
     }
 }
 
-async fn connect(url: &str, max_message: usize) -> Result<Ws, String> {
-    let req = url.into_client_request().map_err(|e| e.to_string())?;
+async fn connect(url: &str, token: Option<&str>, max_message: usize) -> Result<Ws, String> {
+    let mut req = url
+        .into_client_request()
+        .map_err(|e| crate::feed::admission::redact_url(&e.to_string()))?;
+    if let Some(t) = token.filter(|t| !t.is_empty()) {
+        let v = t
+            .parse()
+            .map_err(|_| "the feed token is not a valid header value".to_string())?;
+        req.headers_mut()
+            .insert(crate::feed::admission::TOKEN_HEADER, v);
+    }
     let host = req
         .uri()
         .host()
@@ -381,7 +395,7 @@ impl<'a, S: Sink> Client<'a, S> {
             let attempt = tokio::select! {
                 biased;
                 _ = stop.as_mut() => break,
-                r = tokio::time::timeout(Duration::from_secs(5), connect(&self.opts.url, self.opts.max_message)) => r,
+                r = tokio::time::timeout(Duration::from_secs(5), connect(&self.opts.url, self.opts.token.as_deref(), self.opts.max_message)) => r,
             };
             let ws = match attempt {
                 Ok(Ok(ws)) => Some(ws),
@@ -390,7 +404,7 @@ impl<'a, S: Sink> Client<'a, S> {
                     if e != last_error || self.counters.failed_connects.is_multiple_of(30) {
                         self.say(&format!(
                             "cannot connect to {}: {e} (retrying, backoff up to {} s)",
-                            self.opts.url,
+                            redact_url(&self.opts.url),
                             self.opts.reconnect_max.as_secs_f64()
                         ));
                         last_error = e;
@@ -401,7 +415,7 @@ impl<'a, S: Sink> Client<'a, S> {
                     self.counters.failed_connects += 1;
                     self.say(&format!(
                         "connect to {} timed out (retrying)",
-                        self.opts.url
+                        redact_url(&self.opts.url)
                     ));
                     None
                 }
@@ -688,12 +702,17 @@ impl<'a, S: Sink> Client<'a, S> {
             }
             _ => String::new(),
         };
-        self.say(&format!("connected to {} ({proto}{resume})", self.opts.url));
+        self.say(&format!(
+            "connected to {} ({proto}{resume})",
+            redact_url(&self.opts.url)
+        ));
         if let Some(c) = &mut self.connected {
             c.1 = proto.clone();
         }
-        self.sink
-            .feed_event("connected", &format!("{} ({proto})", self.opts.url));
+        self.sink.feed_event(
+            "connected",
+            &format!("{} ({proto})", redact_url(&self.opts.url)),
+        );
     }
 
     fn check_hello(&mut self, h: &Hello) {

@@ -10,6 +10,7 @@
 //! Everything runs on one current-thread tokio runtime: the engine is not `Send` and processes
 //! each bar inline as it arrives.
 
+pub mod admission;
 pub mod client;
 pub mod protocol;
 pub mod record;
@@ -78,7 +79,17 @@ pub fn client_options(cfg: &Config, url: &str, name: &'static str) -> Result<Cli
     o.windows = cfg.windows().into_iter().map(|(n, w, _)| (n, w)).collect();
     o.bar_seconds = cfg.engine.bar_seconds;
     o.tick_size = Some(cfg.instrument.tick_size);
+    o.token = feed_token(cfg.feed.token.as_deref());
     Ok(o)
+}
+
+/// The shared feed token: `VREV_FEED_TOKEN` when set, else `configured` (`[feed] token`,
+/// `--token`). Empty means none.
+pub fn feed_token(configured: Option<&str>) -> Option<String> {
+    std::env::var("VREV_FEED_TOKEN")
+        .ok()
+        .or_else(|| configured.map(str::to_string))
+        .filter(|t| !t.is_empty())
 }
 
 pub fn duration_text(d: Duration) -> String {

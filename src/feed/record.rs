@@ -38,6 +38,7 @@ pub fn open_csv(path: &Path, header: &str) -> anyhow::Result<(File, Option<i64>)
         std::fs::create_dir_all(parent)
             .with_context(|| format!("{}: cannot create folder", parent.display()))?;
     }
+    crate::market::safe_write::refuse_special(path)?;
     let mut f = OpenOptions::new()
         .read(true)
         .append(true)

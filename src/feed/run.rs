@@ -57,6 +57,8 @@ impl Sink for EngineSink {
             // Between two bars: any saved edit takes effect for this bar.
             r.apply(&mut self.engine);
         }
+        // Between two bars: the kill switch file may have been tripped by another program.
+        self.engine.poll_kill_switch();
         let before = self.engine.signals.len();
         if history {
             self.engine.on_history_bar(bar);
@@ -105,6 +107,7 @@ impl Sink for EngineSink {
         if let Some(r) = &mut self.reloader {
             r.apply(&mut self.engine);
         }
+        self.engine.poll_kill_switch();
     }
 
     fn rejected_bar(&mut self, bar: &Bar, _reason: &str) {

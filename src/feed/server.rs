@@ -17,6 +17,7 @@
 //! socket buffers), and a client more than `max_behind` published bars behind is dropped with one
 //! log line (at a finite speed; at `max` there is nothing to fall behind).
 
+use super::admission::{refusal, Slot, Slots, TOKEN_HEADER};
 use super::protocol::{self, LegacyClock, Msg};
 use crate::market::bar::Bar;
 use chrono_tz::Tz;
@@ -28,6 +29,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -58,7 +60,23 @@ pub struct ServeOptions {
     pub subscribe_wait: Duration,
     /// No per-connection log lines.
     pub quiet: bool,
+    /// A client that has not completed the WebSocket handshake by then is dropped.
+    pub handshake_timeout: Duration,
+    /// Connections held at once, in all and from one address.
+    pub max_clients: usize,
+    pub max_per_ip: usize,
+    /// Browser `Origin`s allowed to connect (`*`: any); others are refused with 403.
+    pub allowed_origins: Vec<String>,
+    /// Shared token a client must send (`?token=` or `X-Vrev-Token`); None: none needed.
+    pub token: Option<String>,
 }
+
+/// Default caps: in all, and per address (`run`, `record` and a check may all come from
+/// 127.0.0.1, so at least 4).
+pub const DEFAULT_MAX_CLIENTS: usize = 32;
+pub const DEFAULT_MAX_PER_IP: usize = 8;
+/// Default time to complete the WebSocket handshake.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl ServeOptions {
     pub fn new(legacy: bool, history: usize, speed: Option<f64>) -> Self {
@@ -76,6 +94,11 @@ impl ServeOptions {
             max_behind: 20_000,
             subscribe_wait: Duration::from_secs(2),
             quiet: false,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            max_clients: DEFAULT_MAX_CLIENTS,
+            max_per_ip: DEFAULT_MAX_PER_IP,
+            allowed_origins: Vec::new(),
+            token: None,
         }
     }
 }
@@ -114,11 +137,21 @@ pub async fn serve(listener: TcpListener, bars: Arc<Vec<Bar>>, opts: ServeOption
         start_clock: Notify::new(),
     });
     tokio::spawn(clock(shared.clone()));
+    let slots = Slots::new(shared.opts.max_clients, shared.opts.max_per_ip);
     loop {
         match listener.accept().await {
-            Ok((sock, addr)) => {
-                tokio::spawn(client(shared.clone(), sock, addr));
-            }
+            Ok((sock, addr)) => match slots.take(addr.ip()) {
+                Ok(slot) => {
+                    tokio::spawn(client(shared.clone(), sock, addr, slot));
+                }
+                Err(why) => {
+                    // Closed at once: an idle crowd cannot use up the open-files limit.
+                    drop(sock);
+                    if !shared.opts.quiet {
+                        crate::errln!("serve: {addr}: {why}");
+                    }
+                }
+            },
             Err(e) => {
                 tracing::warn!("serve: accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -162,16 +195,41 @@ enum Phase {
     Live(usize),
 }
 
-async fn client(shared: Arc<Shared>, sock: TcpStream, addr: SocketAddr) {
+async fn client(shared: Arc<Shared>, sock: TcpStream, addr: SocketAddr, _slot: Slot) {
     let quiet = shared.opts.quiet;
+    let (origins, token) = (
+        shared.opts.allowed_origins.clone(),
+        shared.opts.token.clone(),
+    );
+    // The callback's types are tungstenite's (`accept_hdr_async`): its error is the HTTP
+    // refusal itself, large by nature and sent once per refused handshake.
+    #[allow(clippy::result_large_err)]
+    let admit = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        match refusal(
+            header("origin"),
+            req.uri().query(),
+            header(TOKEN_HEADER),
+            &origins,
+            token.as_deref(),
+        ) {
+            None => Ok(resp),
+            Some((code, why)) => {
+                let mut e = ErrorResponse::new(Some(why));
+                *e.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::from_u16(code)
+                    .unwrap_or(tokio_tungstenite::tungstenite::http::StatusCode::FORBIDDEN);
+                Err(e)
+            }
+        }
+    };
     let _ = sock.set_nodelay(true);
     let cfg = WebSocketConfig::default()
         .max_message_size(Some(64 * 1024))
         .max_frame_size(Some(64 * 1024))
         .max_write_buffer_size(4 << 20);
     let ws = match tokio::time::timeout(
-        Duration::from_secs(10),
-        tokio_tungstenite::accept_async_with_config(sock, Some(cfg)),
+        shared.opts.handshake_timeout,
+        tokio_tungstenite::accept_hdr_async_with_config(sock, admit, Some(cfg)),
     )
     .await
     {

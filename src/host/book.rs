@@ -3,6 +3,7 @@
 //! report is built from the same trades. The fill assumptions live in [`FillModel`] and nowhere
 //! else; [`FillModel::describe`] prints them with every report.
 
+use crate::host::signal::ExitPlan;
 use crate::market::bar::Bar;
 use crate::market::price::Side;
 use chrono::NaiveDate;
@@ -44,6 +45,7 @@ impl FillModel {
             "target: only when a bar trades through it by at least one tick; filled exactly at the target (no slippage, no gap improvement)".into(),
             "stop and target reachable in the same bar: the stop wins".into(),
             "max hold: still open at the close of the first bar whose close is at or after entry time + max_hold_minutes (entry time = entry bar close − one bar) → exit at that close with slippage".into(),
+            "exit plan (when a signal has one): breakeven and trailing move the stop only in the trade's favour, judged on each bar's close from the entry bar on, in force from the next bar; flat_by exits at the close of the first bar at or after it, with slippage; a script's exit fills at the next bar's open with slippage".into(),
             "end of data: open trades exit at the last close with slippage; a signal on the last bar never fills".into(),
             format!("costs: ${:.2} commission per contract per side; ${} per point per contract", self.commission_per_contract_side, self.point_value),
         ]
@@ -54,12 +56,58 @@ impl FillModel {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitReason {
-    /// The bar opened at or through the stop.
+    /// The bar opened at or through the stop (whichever rule placed it).
     StopGap,
+    /// The stop it was opened with.
     Stop,
     Target,
+    /// The stop that breakeven moved to the entry fill.
+    Breakeven,
+    /// The stop that trailing moved.
+    Trail,
+    /// The script asked to exit: filled at the next bar's open.
+    ScriptExit,
+    /// The profile's `flat_by` time.
+    FlatBy,
     MaxHold,
     EndOfData,
+}
+
+/// Which rule placed the stop in force.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopRule {
+    /// The stop the trade was opened with.
+    #[default]
+    Initial,
+    Breakeven,
+    Trail,
+}
+
+impl StopRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopRule::Initial => "stop",
+            StopRule::Breakeven => "breakeven",
+            StopRule::Trail => "trail",
+        }
+    }
+    fn exit_reason(self) -> ExitReason {
+        match self {
+            StopRule::Initial => ExitReason::Stop,
+            StopRule::Breakeven => ExitReason::Breakeven,
+            StopRule::Trail => ExitReason::Trail,
+        }
+    }
+}
+
+/// A move of a trade's stop, judged on a bar's close and in force from the next bar.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct StopMove {
+    /// Close of the bar that moved it, UTC seconds.
+    pub time: i64,
+    pub stop: f64,
+    pub rule: StopRule,
 }
 
 impl ExitReason {
@@ -68,6 +116,10 @@ impl ExitReason {
             ExitReason::StopGap => "stop_gap",
             ExitReason::Stop => "stop",
             ExitReason::Target => "target",
+            ExitReason::Breakeven => "breakeven",
+            ExitReason::Trail => "trail",
+            ExitReason::ScriptExit => "script_exit",
+            ExitReason::FlatBy => "flat_by",
             ExitReason::MaxHold => "max_hold",
             ExitReason::EndOfData => "end_of_data",
         }
@@ -95,21 +147,52 @@ pub struct Trade {
     pub exit_trading_day: Option<NaiveDate>,
     /// Net of commissions, dollars.
     pub pnl: Option<f64>,
+    /// Breakeven, trailing and flat-by of this trade.
+    pub plan: ExitPlan,
+    /// The stop the trade was opened with (`stop` is the one in force).
+    pub initial_stop: f64,
+    /// The rule that placed the stop in force.
+    pub stop_rule: StopRule,
+    /// Every move of the stop, in order.
+    pub stop_moves: Vec<StopMove>,
+    /// Best close since entry (highest for a BUY, lowest for a SELL), entry bar included.
+    pub best_close: Option<f64>,
+    /// Bars since entry, the entry bar included.
+    pub bars_held: u32,
+    /// The script asked to exit (close of that bar, UTC, and its reason): fills at the next
+    /// bar's open.
+    pub exit_request: Option<(i64, String)>,
 }
 
 impl Trade {
     /// The shadow trade of an admitted signal, pending its entry on the next bar.
     pub fn from_signal(s: &crate::host::signal::Signal) -> Self {
+        Trade::pending(
+            Pending {
+                signal_id: s.id.clone(),
+                profile: s.profile.clone(),
+                window: s.window.clone(),
+                side: s.side,
+                signal_time: s.signal_time,
+                max_hold_minutes: s.max_hold_minutes,
+            },
+            (s.stop, s.target, s.quantity),
+            s.plan,
+        )
+    }
+
+    /// A trade pending its entry on the next bar, with its stop, target and contracts.
+    pub fn pending(p: Pending, (stop, target, contracts): (f64, f64, u32), plan: ExitPlan) -> Self {
         Trade {
-            signal_id: s.id.clone(),
-            profile: s.profile.clone(),
-            window: s.window.clone(),
-            side: s.side,
-            signal_time: s.signal_time,
-            stop: s.stop,
-            target: s.target,
-            contracts: s.quantity,
-            max_hold_minutes: s.max_hold_minutes,
+            signal_id: p.signal_id,
+            profile: p.profile,
+            window: p.window,
+            side: p.side,
+            signal_time: p.signal_time,
+            stop,
+            target,
+            contracts,
+            max_hold_minutes: p.max_hold_minutes,
             entry_time: None,
             entry_price: None,
             exit_time: None,
@@ -117,8 +200,70 @@ impl Trade {
             exit_reason: None,
             exit_trading_day: None,
             pnl: None,
+            plan,
+            initial_stop: stop,
+            stop_rule: StopRule::Initial,
+            stop_moves: Vec::new(),
+            best_close: None,
+            bars_held: 0,
+            exit_request: None,
         }
     }
+
+    /// Breakeven, then trailing, judged on this bar's close (DESIGN §10, `docs/protocol.md` §1a):
+    /// each moves the stop only when strictly in the trade's favour; the new stop is in force
+    /// from the next bar.
+    fn move_stop(&mut self, entry: f64, bar: &Bar, tick: f64) {
+        let sign = self.side.sign();
+        let better = |a: f64, b: f64| (a - b) * sign > 0.0;
+        let best = match self.best_close {
+            Some(b) if !better(bar.close, b) => b,
+            _ => bar.close,
+        };
+        self.best_close = Some(best);
+        let mut moved = None;
+        if let Some(points) = self.plan.breakeven_points {
+            if (bar.close - entry) * sign >= points && better(entry, self.stop) {
+                self.stop = entry;
+                moved = Some(StopRule::Breakeven);
+            }
+        }
+        if let Some(points) = self.plan.trail_points {
+            // `points` is whole ticks (rule 8), so the trailing stop stays on the tick grid;
+            // rounding through ticks keeps float noise out of the comparison.
+            let raw = best - sign * points;
+            let trail = (raw / tick).round() * tick;
+            if better(trail, self.stop) {
+                self.stop = trail;
+                moved = Some(StopRule::Trail);
+            }
+        }
+        if let Some(rule) = moved {
+            self.stop_rule = rule;
+            self.stop_moves.push(StopMove {
+                time: bar.close_time,
+                stop: self.stop,
+                rule,
+            });
+        }
+    }
+
+    /// Points in the trade's favour at `price` (negative when losing); 0 before the entry.
+    pub fn open_points(&self, price: f64) -> f64 {
+        self.entry_price
+            .map_or(0.0, |e| (price - e) * self.side.sign())
+    }
+}
+
+/// What identifies a trade before its plan: the signal, its profile and window, its side.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub signal_id: String,
+    pub profile: String,
+    pub window: String,
+    pub side: Side,
+    pub signal_time: i64,
+    pub max_hold_minutes: u32,
 }
 
 /// Open shadow trades (pending entries included) and realized P&L by trading day.
@@ -156,6 +301,38 @@ impl Book {
         self.open.push(trade);
     }
 
+    /// The oldest entered open trade of `profile`, what a script's `position()` shows.
+    pub fn position_of(&self, profile: &str) -> Option<&Trade> {
+        self.open
+            .iter()
+            .find(|t| t.profile == profile && t.entry_price.is_some())
+    }
+
+    /// Marks the entered open trades of `profile` that `target` names for an exit at the next
+    /// bar's open, asked at the close `time`; returns their IDs. Trades already marked, and
+    /// entries still pending, are left alone.
+    pub fn request_exit(
+        &mut self,
+        profile: &str,
+        target: &crate::strategy::ExitTarget,
+        reason: &str,
+        time: i64,
+    ) -> Vec<String> {
+        let mut ids = Vec::new();
+        for t in &mut self.open {
+            let named = match target {
+                crate::strategy::ExitTarget::All => true,
+                crate::strategy::ExitTarget::Id(id) => &t.signal_id == id,
+            };
+            if named && t.profile == profile && t.entry_price.is_some() && t.exit_request.is_none()
+            {
+                t.exit_request = Some((time, reason.to_string()));
+                ids.push(t.signal_id.clone());
+            }
+        }
+        ids
+    }
+
     /// Advances every open trade with this bar (entries first, then exits, stop before target);
     /// trades that exit are appended to `closed`. Called before the strategy sees the bar.
     pub fn on_bar(&mut self, bar: &Bar, trading_day: NaiveDate, closed: &mut Vec<Trade>) {
@@ -181,46 +358,66 @@ impl Book {
                     p
                 }
             };
-            let exit = match t.side {
-                Side::Buy => {
-                    if bar.open <= t.stop {
-                        Some((bar.open - slip, ExitReason::StopGap))
-                    } else if bar.low <= t.stop {
-                        Some((t.stop - slip, ExitReason::Stop))
-                    } else if bar.high >= t.target + fill.tick_size {
-                        Some((t.target, ExitReason::Target))
-                    } else {
-                        None
+            // A script's exit is a market order sent after the bar it was asked on: this open.
+            let requested = t
+                .exit_request
+                .as_ref()
+                .is_some_and(|(asked, _)| *asked < bar.close_time);
+            let stop_reason = t.stop_rule.exit_reason();
+            let exit = if requested {
+                Some((bar.open - sign * slip, ExitReason::ScriptExit))
+            } else {
+                match t.side {
+                    Side::Buy => {
+                        if bar.open <= t.stop {
+                            Some((bar.open - slip, ExitReason::StopGap))
+                        } else if bar.low <= t.stop {
+                            Some((t.stop - slip, stop_reason))
+                        } else if bar.high >= t.target + fill.tick_size {
+                            Some((t.target, ExitReason::Target))
+                        } else {
+                            None
+                        }
                     }
-                }
-                Side::Sell => {
-                    if bar.open >= t.stop {
-                        Some((bar.open + slip, ExitReason::StopGap))
-                    } else if bar.high >= t.stop {
-                        Some((t.stop + slip, ExitReason::Stop))
-                    } else if bar.low <= t.target - fill.tick_size {
-                        Some((t.target, ExitReason::Target))
-                    } else {
-                        None
+                    Side::Sell => {
+                        if bar.open >= t.stop {
+                            Some((bar.open + slip, ExitReason::StopGap))
+                        } else if bar.high >= t.stop {
+                            Some((t.stop + slip, stop_reason))
+                        } else if bar.low <= t.target - fill.tick_size {
+                            Some((t.target, ExitReason::Target))
+                        } else {
+                            None
+                        }
                     }
                 }
             };
+            t.bars_held += 1;
             let deadline = t.entry_time.unwrap_or(bar.close_time) + 60 * t.max_hold_minutes as i64;
-            let exit = exit.or_else(|| {
-                (bar.close_time >= deadline)
-                    .then_some((bar.close - sign * slip, ExitReason::MaxHold))
-            });
+            let exit = exit
+                .or_else(|| {
+                    (bar.close_time >= deadline)
+                        .then_some((bar.close - sign * slip, ExitReason::MaxHold))
+                })
+                .or_else(|| {
+                    t.plan
+                        .flat_by
+                        .filter(|at| bar.close_time >= *at)
+                        .map(|_| (bar.close - sign * slip, ExitReason::FlatBy))
+                });
+            if exit.is_none() {
+                t.move_stop(entry, bar, fill.tick_size);
+            }
             match exit {
                 Some((price, reason)) => {
                     let trade = self.open.remove(i);
-                    closed.push(self.close(
-                        trade,
-                        entry,
-                        bar.close_time,
-                        price,
-                        reason,
-                        trading_day,
-                    ));
+                    // A fill at the open is stamped with the open's time, as entries are.
+                    let time = if reason == ExitReason::ScriptExit {
+                        bar.close_time - fill.bar_seconds
+                    } else {
+                        bar.close_time
+                    };
+                    closed.push(self.close(trade, entry, time, price, reason, trading_day));
                 }
                 None => i += 1,
             }

@@ -12,7 +12,7 @@ use crate::host::journal::{Event, Journal};
 use crate::host::ledger::{Ledger, Recovery};
 use crate::host::rules::{admit, Context, Seen};
 use crate::host::sessions::Sessions;
-use crate::host::signal::{signal_id, write_atomic, Signal};
+use crate::host::signal::{signal_id, write_atomic, ExitSignal, Signal};
 use crate::host::state_lock::StateLock;
 use crate::market::bar::{Bar, BarSeries};
 use crate::market::plausibility::Plausibility;
@@ -116,11 +116,15 @@ pub struct EngineStats {
     pub bars_implausible: u64,
     /// Refused proposals by reason (`duplicate`, `expired`, ...).
     pub rejected_by: std::collections::BTreeMap<String, u64>,
+    /// Trades a script asked to close (`#{ exit: ... }`).
+    pub script_exits: u64,
 }
 
 /// The engine. Not `Send`: it lives on one thread (scripts share the bar history in place).
 pub struct Engine {
     clock: MarketClock,
+    /// Minutes after ET midnight at which the trading day rolls.
+    day_start_minute: u32,
     series: Rc<RefCell<BarSeries>>,
     sessions: Sessions,
     book: Book,
@@ -133,9 +137,12 @@ pub struct Engine {
     fsync: bool,
     instrument: String,
     tick_size: f64,
+    point_value: f64,
     decimals: usize,
     ttl: i64,
     proposals: Vec<Proposal>,
+    /// Exits the strategy asked for on this bar (a buffer kept between bars).
+    exits: Vec<crate::strategy::ExitRequest>,
     closed: Vec<Trade>,
     last_bar: Option<(Bar, EtStamp)>,
     error_places_shown: HashSet<String>,
@@ -165,6 +172,9 @@ pub struct Engine {
     pub considered: Option<Vec<crate::host::rules::Considered>>,
     /// The state folder's lock, held while the engine lives ([`Outputs::Files`]).
     _lock: Option<StateLock>,
+    /// `state/HALT` ([`Outputs::Files`]): the kill switch, and whether it was on when last looked at.
+    kill_switch: Option<PathBuf>,
+    kill_switch_on: bool,
 }
 
 impl Engine {
@@ -183,10 +193,11 @@ impl Engine {
             sessions.call_every_slot_on_every_bar();
         }
         let mut ledger_set_aside = None;
-        let (ledger, recovery, journal, signals_dir, lock) = match opts.outputs {
+        let (ledger, recovery, journal, signals_dir, lock, kill_switch) = match opts.outputs {
             Outputs::Memory => (
                 Ledger::with_ids(opts.emitted_before.iter().cloned()),
                 Recovery::default(),
+                None,
                 None,
                 None,
                 None,
@@ -216,15 +227,30 @@ impl Engine {
                         crate::host::fresh_ledger::set_aside(&state_dir, chrono::Utc::now())
                             .map_err(|e| io("the ledger (--fresh)", &state_dir, e))?;
                 }
-                let (ledger, rec) = Ledger::open(&state_dir, &signals_dir, cfg.engine.fsync)
-                    .map_err(|e| io("the ledger", &state_dir, e))?;
+                let prefixes: Vec<String> = cfg
+                    .profile
+                    .values()
+                    .map(|p| p.signal_prefix.clone())
+                    .collect();
+                let (ledger, rec) =
+                    Ledger::open(&state_dir, &signals_dir, &prefixes, cfg.engine.fsync)
+                        .map_err(|e| io("the ledger", &state_dir, e))?;
                 let journal = Journal::open(&journal_path)
                     .map_err(|e| io("the journal", &journal_path, e))?;
-                (ledger, rec, Some(journal), Some(signals_dir), Some(lock))
+                let halt = crate::host::kill_switch::path(&state_dir);
+                (
+                    ledger,
+                    rec,
+                    Some(journal),
+                    Some(signals_dir),
+                    Some(lock),
+                    Some(halt),
+                )
             }
         };
         let mut engine = Engine {
             clock: MarketClock::exchange_rolling_at(cfg.engine.trading_day_start_minute()),
+            day_start_minute: cfg.engine.trading_day_start_minute(),
             series,
             sessions,
             book: Book::new(FillModel::from_config(cfg)),
@@ -236,9 +262,11 @@ impl Engine {
             fsync: cfg.engine.fsync,
             instrument: cfg.instrument.symbol.clone(),
             tick_size: cfg.instrument.tick_size,
+            point_value: cfg.instrument.point_value,
             decimals: price_decimals(cfg.instrument.tick_size),
             ttl: cfg.engine.signal_ttl_seconds,
             proposals: Vec::new(),
+            exits: Vec::new(),
             closed: Vec::new(),
             last_bar: None,
             error_places_shown: HashSet::new(),
@@ -258,6 +286,8 @@ impl Engine {
             script_failures: ScriptFailures::default(),
             considered: opts.keep_rule_verdicts.then(Vec::new),
             _lock: lock,
+            kill_switch,
+            kill_switch_on: false,
         };
         let start = Event::RunStart {
             mode: opts.mode.clone(),
@@ -278,6 +308,8 @@ impl Engine {
             recovered_from_files: engine.recovery.from_files,
         };
         engine.emit(start);
+        // A switch already on at start is journaled before the first bar.
+        engine.poll_kill_switch();
         Ok(engine)
     }
 
@@ -448,6 +480,63 @@ impl Engine {
         self.emit(ev);
     }
 
+    /// Looks at the kill switch file (`state/HALT`) and journals a change (`kill_switch`
+    /// event) since the last look. Called before every signal would be written and, live,
+    /// between bars. Returns whether the switch is on. Always off without files.
+    pub fn poll_kill_switch(&mut self) -> bool {
+        let Some(file) = &self.kill_switch else {
+            return false;
+        };
+        let on = crate::host::kill_switch::is_on(file);
+        if on != self.kill_switch_on {
+            self.kill_switch_on = on;
+            let detail = if on {
+                crate::host::kill_switch::note(file)
+            } else {
+                format!("{} removed: new entries admitted again", file.display())
+            };
+            if on {
+                tracing::warn!("kill switch ON ({detail}): every new entry is refused");
+            } else {
+                tracing::warn!("kill switch off: {detail}");
+            }
+            let ev = Event::KillSwitch {
+                on,
+                detail,
+                time: format_utc(chrono::Utc::now().timestamp()),
+            };
+            self.emit(ev);
+        }
+        on
+    }
+
+    /// The kill switch as last looked at ([`Engine::poll_kill_switch`]).
+    pub fn kill_switch_on(&self) -> bool {
+        self.kill_switch_on
+    }
+
+    /// The kill switch file, when the engine writes files.
+    pub fn kill_switch_file(&self) -> Option<&Path> {
+        self.kill_switch.as_deref()
+    }
+
+    /// Turns the kill switch on or off from inside the run (the desk's `h` / `r` keys): writes
+    /// or removes the file, then journals the change as any other. `by` names who did it.
+    pub fn set_kill_switch(&mut self, on: bool, by: &str) -> Result<(), String> {
+        let Some(file) = self.kill_switch.clone() else {
+            return Err("no state folder: the kill switch needs files".into());
+        };
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let done = if on {
+            crate::host::kill_switch::trip(dir, by)
+        } else {
+            crate::host::kill_switch::release(dir)
+        };
+        done.map_err(|e| format!("{}: {e}", file.display()))?;
+        self.poll_kill_switch();
+        Ok(())
+    }
+
     /// Close time of the newest bar accepted, if any.
     pub fn last_bar_time(&self) -> Option<i64> {
         self.last_bar.map(|(b, _)| b.close_time)
@@ -461,6 +550,19 @@ impl Engine {
     /// `yyyy-MM-dd HH:mm:ss` ET of a UTC instant, for the journal and warnings.
     fn et(&self, utc: i64) -> String {
         self.clock.stamp(utc).format()
+    }
+
+    /// The instant of `HH:MM` ET on `trading_day` (which runs from `trading_day_start` on the
+    /// day before): the profile's `flat_by` for a signal of that trading day.
+    fn flat_by_instant(&self, hhmm: &str, trading_day: chrono::NaiveDate) -> Option<i64> {
+        let minute = crate::market::time::parse_hhmm(hhmm)?;
+        let date = if minute >= self.day_start_minute {
+            trading_day.pred_opt()?
+        } else {
+            trading_day
+        };
+        let naive = date.and_hms_opt(minute / 60, minute % 60, 0)?;
+        self.clock.local_to_utc(naive, None).ok()
     }
 
     pub fn clock(&self) -> &MarketClock {
@@ -644,10 +746,31 @@ impl Engine {
         let mut proposals = std::mem::take(&mut self.proposals);
         proposals.clear();
         self.stats.strategy_calls += 1;
+        let position = self
+            .book
+            .position_of(&self.sessions.slots[slot].profile_name)
+            .map(|tr| crate::strategy::position::OpenPosition {
+                id: tr.signal_id.clone(),
+                side: tr.side.as_str(),
+                entry: tr.entry_price.unwrap_or(f64::NAN),
+                stop: tr.stop,
+                target: tr.target,
+                contracts: tr.contracts,
+                bars_held: tr.bars_held,
+                open_points: tr.open_points(bar.close),
+            });
+        crate::strategy::position::set(position);
         let result = self.sessions.slots[slot].strategy.on_bar(t, &mut proposals);
+        crate::strategy::position::set(None);
         if let Err(e) = result {
             self.script_error(slot, bar, e);
         }
+        let mut exits = std::mem::take(&mut self.exits);
+        self.sessions.slots[slot].strategy.take_exits(&mut exits);
+        for x in exits.drain(..) {
+            self.script_exit(slot, bar, x);
+        }
+        self.exits = exits;
         // BUY goes through the rules before SELL on the same bar (DESIGN §10a).
         proposals.sort_by_key(|p| p.side != Side::Buy);
         for p in proposals.drain(..) {
@@ -665,6 +788,125 @@ impl Engine {
             self.consider(slot, window, &p, bar, stamp, arrived);
         }
         self.proposals = proposals;
+    }
+
+    /// A script's exit: marks the open trade(s) for an exit at the next bar's open and writes
+    /// each one's exit file (once: the ledger keeps `exit:<ID>`, across restarts too).
+    fn script_exit(&mut self, slot: usize, bar: &Bar, x: crate::strategy::ExitRequest) {
+        if let Some(why) = crate::config::value_problem(&x.reason, 200) {
+            let file = self.sessions.slots[slot].strategy.version().name.clone();
+            let e = StrategyError {
+                file,
+                line: None,
+                column: None,
+                message: format!("refused exit: `reason` {:?} {why}", x.reason),
+            };
+            self.script_error(slot, bar, e);
+            return;
+        }
+        let profile = self.sessions.slots[slot].profile_name.clone();
+        let prefix = self.sessions.slots[slot].profile.signal_prefix.clone();
+        let ids = self
+            .book
+            .request_exit(&profile, &x.target, &x.reason, bar.close_time);
+        let bar_time_et = self.et(bar.close_time);
+        let event = |signal_id: String, file: String, detail: String| Event::ScriptExit {
+            bar_time: format_utc(bar.close_time),
+            bar_time_et: bar_time_et.clone(),
+            profile: profile.clone(),
+            signal_id,
+            reason: x.reason.clone(),
+            file,
+            detail,
+        };
+        if ids.is_empty() {
+            let detail = match &x.target {
+                crate::strategy::ExitTarget::All => "no open trade of this profile".to_string(),
+                crate::strategy::ExitTarget::Id(id) => {
+                    format!("no open trade of this profile has the ID {id}")
+                }
+            };
+            let ev = event(String::new(), String::new(), detail);
+            self.emit(ev);
+            return;
+        }
+        for id in ids {
+            let exit = ExitSignal {
+                signal_id: id.clone(),
+                prefix: prefix.clone(),
+                reason: x.reason.clone(),
+                time: bar.close_time,
+                expires: bar.close_time + self.ttl,
+            };
+            self.stats.script_exits += 1;
+            if self.ledger.contains(&exit.ledger_id()) {
+                let ev = event(
+                    id,
+                    String::new(),
+                    "written before this run (ledger): not written again".into(),
+                );
+                self.emit(ev);
+                continue;
+            }
+            let Some(dir) = self.signals_dir.clone() else {
+                let ev = event(id, String::new(), "in memory".into());
+                self.emit(ev);
+                continue;
+            };
+            if let Some(why) = &self.faults.halted {
+                let detail =
+                    format!("state could not be recorded earlier in this run ({why}): not written");
+                let ev = event(id, String::new(), detail);
+                self.emit(ev);
+                continue;
+            }
+            if self.wall_clock && (self.history_bar || !self.playback) {
+                let now = chrono::Utc::now().timestamp();
+                if now > exit.expires {
+                    let detail = format!(
+                        "EXPIRES {} is past (now {}): history, not written",
+                        format_utc(exit.expires),
+                        format_utc(now)
+                    );
+                    let ev = event(id, String::new(), detail);
+                    self.emit(ev);
+                    continue;
+                }
+            }
+            let written = std::fs::create_dir_all(&dir).and_then(|_| {
+                write_atomic(
+                    &dir,
+                    &exit.file_name(),
+                    exit.render().as_bytes(),
+                    self.fsync,
+                )
+            });
+            match written {
+                Ok(path) => {
+                    let ledger_failed = self
+                        .ledger
+                        .record(&exit.ledger_id())
+                        .err()
+                        .map(|e| format!("ledger {}: {e}", self.ledger.describe()));
+                    let ev = event(id, path.display().to_string(), String::new());
+                    self.emit(ev);
+                    if let Some(why) = ledger_failed {
+                        self.halt(why);
+                    }
+                }
+                Err(e) => {
+                    crate::market::out::err(&format!(
+                        "ERROR: exit of {id} NOT written to {}: {e}",
+                        dir.display()
+                    ));
+                    self.faults
+                        .unwritten_signals
+                        .push((exit.ledger_id(), e.to_string()));
+                    let ev = event(id, String::new(), format!("NOT written: {e}"));
+                    self.emit(ev);
+                }
+            }
+        }
     }
 
     fn script_error(&mut self, slot: usize, bar: &Bar, e: StrategyError) {
@@ -735,6 +977,11 @@ impl Engine {
         let window_name = window
             .map(|w| self.sessions.windows[w].name.clone())
             .unwrap_or_default();
+        let flat_by = s
+            .profile
+            .flat_by
+            .as_deref()
+            .and_then(|hhmm| self.flat_by_instant(hhmm, day));
         let cx = Context {
             profile_name: &s.profile_name,
             profile: &s.profile,
@@ -746,6 +993,9 @@ impl Engine {
             realized_today: self.book.realized_on(day),
             open_positions: self.book.open_count(),
             tick_size: self.tick_size,
+            point_value: self.point_value,
+            signal_time: bar.close_time,
+            flat_by,
         };
         if let Some(log) = &mut self.considered {
             log.push(crate::host::rules::Considered {
@@ -755,10 +1005,10 @@ impl Engine {
                 window: window_name.clone(),
                 proposal: p.clone(),
                 verdicts: crate::host::rules::every_rule(p, &cx),
-                bracket: crate::host::rules::stop_and_target(p, &cx).ok(),
+                plan: crate::host::rules::stop_and_target(p, &cx).ok(),
             });
         }
-        let bracket = match admit(p, &cx) {
+        let plan = match admit(p, &cx) {
             Ok(b) => b,
             Err(r) => {
                 self.reject(slot, bar, id, p, r.reason.as_str(), r.detail);
@@ -770,9 +1020,9 @@ impl Engine {
             id: id.clone(),
             side: p.side,
             entry: p.entry,
-            stop: bracket.stop,
-            target: bracket.target,
-            quantity: prof.contracts,
+            stop: plan.stop,
+            target: plan.target,
+            quantity: plan.contracts,
             max_hold_minutes: prof.max_hold_minutes,
             signal_time: bar.close_time,
             signal_time_et: stamp.format(),
@@ -789,6 +1039,12 @@ impl Engine {
             prefix: prof.signal_prefix.clone(),
             decimals: self.decimals,
             window: window_name.clone(),
+            plan: crate::host::signal::ExitPlan {
+                breakeven_points: plan.breakeven_points,
+                trail_points: plan.trail_points,
+                flat_by,
+            },
+            flat_by_et: flat_by.map(|at| self.et(at)),
         };
         let trade = Trade::from_signal(&signal);
 
@@ -797,6 +1053,20 @@ impl Engine {
             self.commit(slot, day, &id, trade);
             let detail = "emitted before this run (ledger): not written again; counted toward today's limit and as an open position";
             self.reject(slot, bar, id, p, "duplicate", detail.into());
+            return;
+        }
+
+        if self.poll_kill_switch() {
+            // A new entry while the kill switch is on: refused, like any refusal; open trades,
+            // the shadow book and everything else go on.
+            let detail = format!(
+                "kill switch on ({}): no new entry; `vrev resume` or the desk's `r` turns it off",
+                self.kill_switch
+                    .as_deref()
+                    .map(crate::host::kill_switch::note)
+                    .unwrap_or_default()
+            );
+            self.reject(slot, bar, id, p, crate::host::kill_switch::REASON, detail);
             return;
         }
 
@@ -1006,5 +1276,68 @@ mod tests {
             0,
             "an expired signal opens no shadow trade"
         );
+    }
+
+    #[test]
+    fn the_kill_switch_refuses_new_entries_while_open_trades_still_exit() {
+        let dir = tempfile::tempdir().unwrap();
+        let bars = crate::market::synth::generate(&crate::market::synth::SynthOptions {
+            days: 1,
+            ..Default::default()
+        });
+        let mut e = Engine::new(
+            &config(),
+            EngineOptions {
+                outputs: Outputs::Files,
+                signals_dir: Some(dir.path().join("signals")),
+                journal: Some(dir.path().join("journal.jsonl")),
+                state_dir: Some(dir.path().join("state")),
+                keep_events: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut k = 0;
+        while e.signals.is_empty() {
+            e.on_bar(&bars[k]);
+            k += 1;
+        }
+        let first = e.signals[0].id.clone();
+        e.set_kill_switch(true, "test").unwrap();
+        assert!(e.kill_switch_on());
+        assert!(dir.path().join("state/HALT").exists());
+        // Up to the afternoon: the first trade exits, later entries are refused.
+        let cut = bars.len() * 3 / 4;
+        for b in &bars[k..cut] {
+            e.on_bar(b);
+        }
+        assert_eq!(e.signals.len(), 1, "no new entry while the switch is on");
+        let closed = e
+            .events
+            .iter()
+            .any(|ev| matches!(ev, Event::TradeClosed { signal_id, .. } if *signal_id == first));
+        assert!(closed, "the open trade still exits");
+        let refused = e.stats.rejected_by.get("kill_switch").copied().unwrap_or(0);
+        assert!(refused >= 1, "{:?}", e.stats.rejected_by);
+        assert!(e.faults.halted.is_none(), "not the fault state");
+        // Removed by another program: noticed, journaled, entries admitted again.
+        std::fs::remove_file(dir.path().join("state/HALT")).unwrap();
+        for b in &bars[cut..] {
+            e.on_bar(b);
+        }
+        assert!(!e.kill_switch_on());
+        assert!(
+            e.signals.len() > 1,
+            "admitted again after the switch is off"
+        );
+        let switches: Vec<bool> = e
+            .events
+            .iter()
+            .filter_map(|ev| match ev {
+                Event::KillSwitch { on, .. } => Some(*on),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(switches, vec![true, false]);
     }
 }

@@ -55,6 +55,19 @@ pub enum Event {
         strategy: String,
         error: String,
     },
+    /// A script asked to close an open trade: the exit file (`docs/protocol.md` §1b), or why
+    /// none was written.
+    ScriptExit {
+        bar_time: String,
+        /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
+        bar_time_et: String,
+        profile: String,
+        signal_id: String,
+        reason: String,
+        /// The exit file's path; empty when none was written (see `detail`).
+        file: String,
+        detail: String,
+    },
     SignalWriteFailed {
         bar_time: String,
         /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
@@ -101,6 +114,20 @@ pub enum Event {
     },
     /// State could not be recorded: nothing more is admitted in this run (DESIGN §14).
     Halted { reason: String },
+    /// The kill switch (`state/HALT`) was found on or off: while on, every new entry is refused
+    /// as `kill_switch`.
+    KillSwitch {
+        on: bool,
+        detail: String,
+        /// Wall-clock time it was noticed.
+        time: String,
+    },
+    /// Something a person did at the live desk (a key): what it did.
+    Desk {
+        action: String,
+        detail: String,
+        time: String,
+    },
     BarRejected {
         bar_time: String,
         /// The same instant as ET wall time (`yyyy-MM-dd HH:mm:ss`), as a trader reads it.
@@ -131,6 +158,8 @@ impl Journal {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
+        // Appended to, never followed: a link or FIFO at the journal's name is refused.
+        crate::market::safe_write::refuse_special(path)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -149,5 +178,23 @@ impl Journal {
         let mut line = serde_json::to_vec(event).map_err(std::io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod link_tests {
+    #[test]
+    fn the_journal_is_never_appended_through_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("journal.jsonl");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let e = super::Journal::open(&path)
+            .err()
+            .expect("a link is refused");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
     }
 }

@@ -10,6 +10,7 @@ pub mod engine_error;
 pub mod faults;
 pub mod fresh_ledger;
 pub mod journal;
+pub mod kill_switch;
 pub mod ledger;
 pub mod proposal_check;
 pub mod reload;

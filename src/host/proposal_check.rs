@@ -38,6 +38,24 @@ pub fn check(p: &Proposal, close: f64) -> Result<(), String> {
     if let Some(stop) = p.stop {
         far("stop", stop, MAX_PRICE_DISTANCE)?;
     }
+    if let Some(target) = p.plan.target {
+        far("target", target, MAX_PRICE_DISTANCE)?;
+    }
+    // Multiples and distances: finite, above zero and below what any plan could mean.
+    for (name, v, max) in [
+        ("target_r", p.plan.target_r, 1_000.0),
+        ("breakeven_at_r", p.plan.breakeven_at_r, 1_000.0),
+        ("trail_points", p.plan.trail_points, close.abs()),
+        ("risk", p.plan.risk, 1e9),
+    ] {
+        if let Some(v) = v {
+            if !(v.is_finite() && v > 0.0 && v <= max) {
+                return Err(format!(
+                    "proposal `{name}` {v} is not a plausible value (above 0, at most {max})"
+                ));
+            }
+        }
+    }
     if let Some(pattern) = &p.pattern {
         if let Some(why) = value_problem(pattern, MAX_TEXT_CHARS) {
             return Err(format!("proposal `pattern` {pattern:?} {why}"));
@@ -83,6 +101,7 @@ mod tests {
             anchor_b: 4995.0,
             confidence: None,
             stop: None,
+            plan: Default::default(),
             pattern: None,
             extra: vec![],
         }

@@ -2,8 +2,10 @@
 //! fails names the rejection; the engine journals it. No rule lives anywhere else.
 
 use crate::config::{Direction, Profile};
-use crate::market::price::{bracket, round_stop, Bracket, Side};
+use crate::market::price::{bracket, to_decimal, Side};
 use crate::strategy::Proposal;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 /// Why a proposal was refused, in rule order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,10 +17,45 @@ pub enum RejectReason {
     DailyLimit,
     DailyLoss,
     OpenPositions,
+    /// Rule 8 could not compute a stop at all (an entry that is not a price).
     Stop,
+    /// Rule 8, the trade plan: the signal bar is at or after the profile's `flat_by`.
+    FlatBy,
+    /// The stop is not below a BUY's entry (above a SELL's).
+    StopWrongSide,
+    /// The stop is farther from the entry than `max_stop_points` (or, without it, than the
+    /// profile's `stop_pct` stop).
+    StopTooWide,
+    /// The target is not above a BUY's entry (below a SELL's).
+    TargetWrongSide,
+    /// Target distance / stop distance is below `min_reward_risk`.
+    RewardRisk,
+    /// More contracts than `max_contracts`, or more dollars at risk than `max_risk`.
+    RiskTooLarge,
+    /// The size came to zero contracts (risk sizing with a stop too wide for the risk).
+    SizeZero,
 }
 
 impl RejectReason {
+    /// Every reason, in rule order.
+    pub const ALL: [RejectReason; 15] = [
+        RejectReason::Window,
+        RejectReason::Direction,
+        RejectReason::Confidence,
+        RejectReason::Duplicate,
+        RejectReason::DailyLimit,
+        RejectReason::DailyLoss,
+        RejectReason::OpenPositions,
+        RejectReason::Stop,
+        RejectReason::FlatBy,
+        RejectReason::StopWrongSide,
+        RejectReason::StopTooWide,
+        RejectReason::TargetWrongSide,
+        RejectReason::RewardRisk,
+        RejectReason::RiskTooLarge,
+        RejectReason::SizeZero,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RejectReason::Window => "window",
@@ -29,8 +66,32 @@ impl RejectReason {
             RejectReason::DailyLoss => "daily_loss",
             RejectReason::OpenPositions => "open_positions",
             RejectReason::Stop => "stop",
+            RejectReason::FlatBy => "flat_by",
+            RejectReason::StopWrongSide => "stop_wrong_side",
+            RejectReason::StopTooWide => "stop_too_wide",
+            RejectReason::TargetWrongSide => "target_wrong_side",
+            RejectReason::RewardRisk => "reward_risk",
+            RejectReason::RiskTooLarge => "risk_too_large",
+            RejectReason::SizeZero => "size_zero",
         }
     }
+
+    /// Refusals of rule 8 (the trade plan): `stop` and every reason after it.
+    pub fn is_plan(self) -> bool {
+        Self::ALL[7..].contains(&self)
+    }
+}
+
+/// What rule 8 gives an admitted proposal: its whole trade plan, on the tick grid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plan {
+    pub stop: f64,
+    pub target: f64,
+    pub contracts: u32,
+    /// Points beyond the entry fill a close must reach to move the stop to the entry fill.
+    pub breakeven_points: Option<f64>,
+    /// Points the stop trails behind the best close since entry.
+    pub trail_points: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -39,7 +100,7 @@ pub struct Rejection {
     pub detail: String,
 }
 
-fn reject(reason: RejectReason, detail: String) -> Result<Bracket, Rejection> {
+fn reject<T>(reason: RejectReason, detail: String) -> Result<T, Rejection> {
     Err(Rejection { reason, detail })
 }
 
@@ -72,6 +133,12 @@ pub struct Context<'a> {
     /// Open shadow trades, pending entries included (all profiles: one account).
     pub open_positions: usize,
     pub tick_size: f64,
+    /// Dollars per point per contract (risk sizing, `max_risk`).
+    pub point_value: f64,
+    /// Close of the signal bar, UTC seconds.
+    pub signal_time: i64,
+    /// The profile's `flat_by` on the signal bar's trading day, UTC seconds.
+    pub flat_by: Option<i64>,
 }
 
 /// `0.90` for 0.9, `0.701` for 0.701: two decimals unless that would hide a digit.
@@ -84,8 +151,8 @@ fn show_threshold(v: f64) -> String {
     }
 }
 
-/// Runs rules 1–8 in order. On success returns the stop and target (rule 8).
-pub fn admit(p: &Proposal, cx: &Context) -> Result<Bracket, Rejection> {
+/// Runs rules 1–8 in order. On success returns the trade plan (rule 8).
+pub fn admit(p: &Proposal, cx: &Context) -> Result<Plan, Rejection> {
     let prof = cx.profile;
     if !cx.in_window {
         return reject(
@@ -159,45 +226,75 @@ pub fn admit(p: &Proposal, cx: &Context) -> Result<Bracket, Rejection> {
             ),
         );
     }
-    let Some(mut b) = bracket(
-        p.side,
-        p.entry,
-        prof.stop_pct,
-        prof.target_points,
-        cx.tick_size,
+    plan(p, cx)
+}
+
+/// Rounds `price` to the tick: `down` toward lower prices, else up (never to the nearest).
+fn to_tick(price: Decimal, tick: Decimal, down: bool) -> Decimal {
+    let strategy = if down {
+        RoundingStrategy::ToNegativeInfinity
+    } else {
+        RoundingStrategy::ToPositiveInfinity
+    };
+    (price / tick).round_dp_with_strategy(0, strategy) * tick
+}
+
+fn f(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(f64::NAN)
+}
+
+/// Rule 8, the trade plan (the trade-plan issue). The script may give the stop, the target (a
+/// price or `target_r` × R), the size (`contracts`, or `risk` dollars) and an exit plan; the
+/// profile bounds all of it. Prices the script gives round conservatively, stops away from the
+/// entry and targets toward it; the profile's own `stop_pct` / `target_points` keep DESIGN
+/// §10a's rounding (nearest tick, ties away from the entry). R is measured on the rounded stop.
+/// A profile with none of the new keys and a script that gives none of them get exactly the
+/// old rule: stop from `stop_pct` (a script stop may only tighten it), target from
+/// `target_points`, size `contracts`.
+fn plan(p: &Proposal, cx: &Context) -> Result<Plan, Rejection> {
+    let prof = cx.profile;
+    if let Some(flat_by) = cx.flat_by {
+        if cx.signal_time >= flat_by {
+            return reject(
+                RejectReason::FlatBy,
+                format!(
+                    "the signal bar closes at or after the profile's flat_by {}: no new trade",
+                    prof.flat_by.as_deref().unwrap_or("")
+                ),
+            );
+        }
+    }
+    let (Some(b), Some(entry), Some(tick)) = (
+        bracket(
+            p.side,
+            p.entry,
+            prof.stop_pct,
+            prof.target_points,
+            cx.tick_size,
+        ),
+        to_decimal(p.entry),
+        to_decimal(cx.tick_size),
     ) else {
         return reject(
             RejectReason::Stop,
             format!("cannot compute a stop from entry {}", p.entry),
         );
     };
-    if let Some(tighter) = p.stop {
-        let Some(s) = round_stop(p.side, tighter, cx.tick_size) else {
+    let buy = p.side == Side::Buy;
+    let profile_stop = to_decimal(b.stop).unwrap_or(entry);
+    let stop = match p.stop.and_then(to_decimal) {
+        // Away from the entry: down for a BUY, up for a SELL.
+        Some(s) => to_tick(s, tick, buy),
+        None if p.stop.is_some() => {
             return reject(
                 RejectReason::Stop,
-                format!("proposed stop {tighter} is not a number"),
-            );
-        };
-        let wider = match p.side {
-            Side::Buy => s < b.stop,
-            Side::Sell => s > b.stop,
-        };
-        if wider {
-            return reject(
-                RejectReason::Stop,
-                format!(
-                    "proposed stop {s} is wider than the profile's {} (stop_pct {})",
-                    b.stop, prof.stop_pct
-                ),
-            );
+                format!("proposed stop {:?} is not a number", p.stop),
+            )
         }
-        b.stop = s;
-    }
-    let ordered = match p.side {
-        Side::Buy => b.stop < p.entry && p.entry < b.target,
-        Side::Sell => b.target < p.entry && p.entry < b.stop,
+        None => profile_stop,
     };
-    if !ordered {
+    if p.stop.is_none() && ((buy && stop >= entry) || (!buy && stop <= entry)) {
+        // The profile's own stop_pct rounded onto (or past) the entry: today's rule and words.
         return reject(
             RejectReason::Stop,
             format!(
@@ -209,7 +306,161 @@ pub fn admit(p: &Proposal, cx: &Context) -> Result<Bracket, Rejection> {
             ),
         );
     }
-    Ok(b)
+    if (buy && stop >= entry) || (!buy && stop <= entry) {
+        return reject(
+            RejectReason::StopWrongSide,
+            format!(
+                "stop {} is not {} the entry {} of a {}",
+                f(stop),
+                if buy { "below" } else { "above" },
+                p.entry,
+                p.side.as_str()
+            ),
+        );
+    }
+    let r = (entry - stop).abs();
+    match prof.max_stop_points.and_then(to_decimal) {
+        Some(max) if r > max => {
+            return reject(
+                RejectReason::StopTooWide,
+                format!(
+                    "stop {} is {} points from entry {}, wider than max_stop_points {}",
+                    f(stop),
+                    f(r),
+                    p.entry,
+                    f(max)
+                ),
+            )
+        }
+        Some(_) => {}
+        None if (buy && stop < profile_stop) || (!buy && stop > profile_stop) => {
+            return reject(
+                RejectReason::StopTooWide,
+                format!(
+                    "proposed stop {} is wider than the profile's {} (stop_pct {}; set max_stop_points to allow wider stops)",
+                    f(stop),
+                    b.stop,
+                    prof.stop_pct
+                ),
+            )
+        }
+        None => {}
+    }
+    // Toward the entry: down for a BUY's target (above it), up for a SELL's.
+    let toward_entry = |price: Decimal| to_tick(price, tick, buy);
+    let target = if let Some(t) = p.plan.target {
+        match to_decimal(t) {
+            Some(t) => toward_entry(t),
+            None => {
+                return reject(
+                    RejectReason::TargetWrongSide,
+                    format!("proposed target {t} is not a number"),
+                )
+            }
+        }
+    } else if let Some(mult) = p.plan.target_r.or(prof.target_r).and_then(to_decimal) {
+        let distance = mult * r;
+        toward_entry(if buy {
+            entry + distance
+        } else {
+            entry - distance
+        })
+    } else {
+        to_decimal(b.target).unwrap_or(entry)
+    };
+    if (buy && target <= entry) || (!buy && target >= entry) {
+        return reject(
+            RejectReason::TargetWrongSide,
+            format!(
+                "target {} is not {} the entry {} of a {}",
+                f(target),
+                if buy { "above" } else { "below" },
+                p.entry,
+                p.side.as_str()
+            ),
+        );
+    }
+    let reward = (target - entry).abs();
+    if let Some(min) = prof.min_reward_risk.and_then(to_decimal) {
+        if reward < min * r {
+            return reject(
+                RejectReason::RewardRisk,
+                format!(
+                    "reward/risk {:.2} ({} / {} points) is below min_reward_risk {}",
+                    f(reward / r),
+                    f(reward),
+                    f(r),
+                    f(min)
+                ),
+            );
+        }
+    }
+    let point_value = to_decimal(cx.point_value).unwrap_or(Decimal::ZERO);
+    let per_contract = r * point_value;
+    let max_contracts = prof.max_contracts.unwrap_or(prof.contracts);
+    let contracts = if let Some(n) = p.plan.contracts {
+        if n > max_contracts {
+            return reject(
+                RejectReason::RiskTooLarge,
+                format!("{n} contracts is more than max_contracts {max_contracts}"),
+            );
+        }
+        n
+    } else if let Some(risk) = p.plan.risk {
+        if let Some(max) = prof.max_risk {
+            if risk > max {
+                return reject(
+                    RejectReason::RiskTooLarge,
+                    format!("risk ${risk:.2} is more than max_risk ${max:.2}"),
+                );
+            }
+        }
+        let n = to_decimal(risk)
+            .filter(|_| per_contract > Decimal::ZERO)
+            .and_then(|risk| (risk / per_contract).floor().to_u32())
+            .unwrap_or(0);
+        if n == 0 {
+            return reject(
+                RejectReason::SizeZero,
+                format!(
+                    "risk ${risk:.2} buys no contract at a stop {} points away (${:.2} per contract)",
+                    f(r),
+                    f(per_contract)
+                ),
+            );
+        }
+        // Risk sizing is the host's computation: it stops at the profile's largest size.
+        n.min(max_contracts)
+    } else {
+        prof.contracts
+    };
+    if let Some(max) = prof.max_risk {
+        let risk = f(per_contract) * contracts as f64;
+        if risk > max {
+            return reject(
+                RejectReason::RiskTooLarge,
+                format!(
+                    "{contracts} contracts × {} points × ${} = ${risk:.2} at risk, more than max_risk ${max:.2}",
+                    f(r),
+                    cx.point_value
+                ),
+            );
+        }
+    }
+    // Exit-plan distances: whole ticks, rounded up (a breakeven needs at least that much; a
+    // trailing stop sits at least that far from the close).
+    let up = |d: Decimal| f(to_tick(d, tick, false).max(tick));
+    Ok(Plan {
+        stop: f(stop),
+        target: f(target),
+        contracts,
+        breakeven_points: p
+            .plan
+            .breakeven_at_r
+            .and_then(to_decimal)
+            .map(|m| up(m * r)),
+        trail_points: p.plan.trail_points.and_then(to_decimal).map(up),
+    })
 }
 
 /// One rule's verdict on a proposal, for `vrev explain`.
@@ -233,13 +484,13 @@ pub struct Considered {
     pub window: String,
     pub proposal: Proposal,
     pub verdicts: Vec<RuleVerdict>,
-    /// The stop and target rule 8 gives it (whatever the other rules say), if any.
-    pub bracket: Option<Bracket>,
+    /// The plan rule 8 gives it (whatever the other rules say), if any.
+    pub plan: Option<Plan>,
 }
 
-/// Rule 8 on its own: the stop and target [`admit`] would give `p` if every earlier rule
-/// passed, or its refusal.
-pub fn stop_and_target(p: &Proposal, cx: &Context) -> Result<Bracket, Rejection> {
+/// Rule 8 on its own: the plan [`admit`] would give `p` if every earlier rule passed, or its
+/// refusal.
+pub fn stop_and_target(p: &Proposal, cx: &Context) -> Result<Plan, Rejection> {
     let unlimited = Profile {
         max_daily_signals: u32::MAX,
         max_daily_loss: None,
@@ -382,9 +633,21 @@ pub fn every_rule(p: &Proposal, cx: &Context) -> Vec<RuleVerdict> {
         Ok(b) => verdict(
             RejectReason::Stop,
             true,
-            format!("stop {} / entry {} / target {}", b.stop, p.entry, b.target),
+            format!(
+                "stop {} / entry {} / target {}, {} contract(s){}{}",
+                b.stop,
+                p.entry,
+                b.target,
+                b.contracts,
+                b.breakeven_points
+                    .map(|x| format!(", breakeven at +{x} points"))
+                    .unwrap_or_default(),
+                b.trail_points
+                    .map(|x| format!(", trailing {x} points"))
+                    .unwrap_or_default()
+            ),
         ),
-        Err(r) => verdict(RejectReason::Stop, false, r.detail),
+        Err(r) => verdict(r.reason, false, r.detail),
     });
     v
 }
@@ -407,6 +670,12 @@ mod tests {
             max_open_positions: 1,
             max_daily_loss: Some(500.0),
             signal_prefix: "vreversal_".into(),
+            max_stop_points: None,
+            max_contracts: None,
+            max_risk: None,
+            min_reward_risk: None,
+            target_r: None,
+            flat_by: None,
             params: Default::default(),
         }
     }
@@ -418,6 +687,7 @@ mod tests {
             anchor_b: 4120.0,
             confidence: conf,
             stop: None,
+            plan: Default::default(),
             pattern: None,
             extra: vec![],
         }
@@ -436,6 +706,9 @@ mod tests {
             realized_today: 0.0,
             open_positions: 0,
             tick_size: 0.25,
+            point_value: 50.0,
+            signal_time: 0,
+            flat_by: None,
         }
     }
 
@@ -475,9 +748,12 @@ mod tests {
         let p = proposal(Side::Buy, Some(70));
         assert_eq!(
             admit(&p, &base).unwrap(),
-            Bracket {
+            Plan {
                 stop: 4120.75,
-                target: 4128.0
+                target: 4128.0,
+                contracts: 3,
+                breakeven_points: None,
+                trail_points: None,
             }
         );
         // (what changes, expected reason) — each case also breaks every later rule, so the
@@ -545,7 +821,7 @@ mod tests {
                     stop: Some(4110.0),
                     ..p.clone()
                 },
-                RejectReason::Stop,
+                RejectReason::StopTooWide,
             ),
         ];
         for (cx, prop, reason) in cases {
@@ -597,7 +873,10 @@ mod tests {
             };
             let all = every_rule(&p, &cx);
             assert_eq!(all.len(), 8);
-            let order: Vec<RejectReason> = all.iter().map(|v| v.rule).collect();
+            let mut order: Vec<RejectReason> = all.iter().map(|v| v.rule).collect();
+            // Rule 8's verdict names the plan's refusal when it refuses.
+            assert!(order[7].is_plan(), "{:?}", order[7]);
+            order[7] = RejectReason::Stop;
             assert_eq!(
                 order,
                 [

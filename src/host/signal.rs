@@ -4,8 +4,24 @@
 
 use crate::market::price::{format_price, Side};
 use crate::strategy::ExtraValue;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The exit plan a signal carries beyond stop, target and max hold (the trade-plan issue).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ExitPlan {
+    /// Points beyond the entry fill a close must reach to move the stop to the entry fill.
+    pub breakeven_points: Option<f64>,
+    /// Points the stop trails behind the best close since entry.
+    pub trail_points: Option<f64>,
+    /// The profile's `flat_by` on the signal's trading day, UTC seconds.
+    pub flat_by: Option<i64>,
+}
+
+impl ExitPlan {
+    pub fn is_empty(&self) -> bool {
+        *self == ExitPlan::default()
+    }
+}
 
 /// An admitted signal, everything the file says.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -31,6 +47,12 @@ pub struct Signal {
     /// Hundredths.
     pub confidence: Option<u32>,
     pub extra: Vec<(String, ExtraValue)>,
+    /// Breakeven, trailing and flat-by (protocol 2); empty for a plain signal.
+    #[serde(skip)]
+    pub plan: ExitPlan,
+    /// `flat_by` as ET wall time `yyyy-MM-dd HH:mm:ss` (when the plan has one).
+    #[serde(skip)]
+    pub flat_by_et: Option<String>,
     /// File name prefix (`vreversal_`).
     #[serde(skip)]
     pub prefix: String,
@@ -69,6 +91,51 @@ pub const SELL_SUFFIX: &str = "_SELL";
 
 /// First line of every signal file.
 pub const HEADER: &str = "# vrev signal v1 (KEY=VALUE, '.' decimals, times in UTC unless _ET)";
+
+/// First line of a signal file with an exit plan (`PROTOCOL=2`).
+pub const HEADER_V2: &str = "# vrev signal v2 (KEY=VALUE, '.' decimals, times in UTC unless _ET)";
+
+/// First line of an exit file.
+pub const EXIT_HEADER: &str = "# vrev exit v2 (KEY=VALUE, '.' decimals, times in UTC)";
+
+/// The protocol version of files with an exit plan and of exit files (`docs/protocol.md` §1a).
+pub const PROTOCOL_EXIT_PLAN: u32 = 2;
+
+/// A script's exit of an open trade, the file `VrevAutoTrader` acts on (`docs/protocol.md` §1b).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExitSignal {
+    pub signal_id: String,
+    /// The signal's file name prefix.
+    pub prefix: String,
+    pub reason: String,
+    /// Close of the bar the script asked on, UTC seconds.
+    pub time: i64,
+    /// UTC seconds.
+    pub expires: i64,
+}
+
+impl ExitSignal {
+    /// The signal's file name with `.exit` for `.txt` (the old system's traders read every
+    /// `vreversal_*.txt`; none reads an `.exit`).
+    pub fn file_name(&self) -> String {
+        format!("{}{}.exit", self.prefix, self.signal_id)
+    }
+
+    /// The ledger entry that keeps it from being written twice.
+    pub fn ledger_id(&self) -> String {
+        format!("exit:{}", self.signal_id)
+    }
+
+    pub fn render(&self) -> String {
+        format!(
+            "{EXIT_HEADER}\nACTION=EXIT\nSIGNAL_ID={}\nREASON={}\nSIGNAL_TIME={}\nEXPIRES={}\nPROTOCOL={PROTOCOL_EXIT_PLAN}\n",
+            self.signal_id,
+            self.reason,
+            crate::market::time::format_utc(self.time),
+            crate::market::time::format_utc(self.expires)
+        )
+    }
+}
 
 impl Signal {
     pub fn file_name(&self) -> String {
@@ -114,12 +181,25 @@ impl Signal {
                 kv(&key, &v.to_string());
             }
         }
-        format!("{HEADER}\n{s}")
+        if self.plan.is_empty() {
+            return format!("{HEADER}\n{s}");
+        }
+        if let Some(p) = self.plan.breakeven_points {
+            kv("BREAKEVEN_AT_POINTS", &format_price(p, d));
+        }
+        if let Some(p) = self.plan.trail_points {
+            kv("TRAIL_POINTS", &format_price(p, d));
+        }
+        if let Some(t) = &self.flat_by_et {
+            kv("FLAT_BY_ET", t);
+        }
+        kv("PROTOCOL", &PROTOCOL_EXIT_PLAN.to_string());
+        format!("{HEADER_V2}\n{s}")
     }
 }
 
 /// Keys the host writes; a script's extra value cannot replace them.
-pub const RESERVED: [&str; 15] = [
+pub const RESERVED: [&str; 19] = [
     "SIGNAL_ID",
     "ACTION",
     "ENTRY_PRICE",
@@ -135,6 +215,10 @@ pub const RESERVED: [&str; 15] = [
     "STRATEGY",
     "PATTERN_TYPE",
     "CONFIDENCE",
+    "BREAKEVEN_AT_POINTS",
+    "TRAIL_POINTS",
+    "FLAT_BY_ET",
+    "PROTOCOL",
 ];
 
 /// Why `key` cannot be an extra key of the signal file: letters, digits and `_`, at most 64, not
@@ -153,41 +237,17 @@ pub fn extra_key_problem(key: &str) -> Option<String> {
     None
 }
 
-/// Temporary name for `name` in the same directory: starts with `.` and ends with `.tmp`, so
-/// readers ignore it.
-pub fn temp_name(name: &str) -> String {
-    format!(".{name}.tmp")
-}
-
 /// Writes `content` to `dir/name` atomically: a reader sees either no file or the whole file.
+/// The temporary file is created (never followed) under an unpredictable hidden name
+/// (`.<name>.<random>.vrev-tmp`), and a link or non-regular file at `dir/name` is refused
+/// ([`crate::market::safe_write`]).
 pub fn write_atomic(
     dir: &Path,
     name: &str,
     content: &[u8],
     fsync: bool,
 ) -> std::io::Result<PathBuf> {
-    let tmp = dir.join(temp_name(name));
-    let dest = dir.join(name);
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(content)?;
-        f.flush()?;
-        if fsync {
-            f.sync_all()?;
-        }
-        Ok(())
-    });
-    if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, &dest)) {
-        // Never leave a half-written temporary file behind (a full disk cuts it short).
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    if fsync {
-        // Make the rename itself durable.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(dest)
+    crate::market::safe_write::write_file(dir, name, content, fsync)
 }
 
 /// Reads `SIGNAL_ID` from a signal file's text.
@@ -223,6 +283,8 @@ pub(crate) mod tests {
             prefix: "vreversal_".into(),
             decimals: 2,
             window: "afternoon".into(),
+            plan: Default::default(),
+            flat_by_et: None,
         }
     }
 
@@ -344,6 +406,29 @@ pub(crate) mod tests {
             read_signal_id(&std::fs::read_to_string(path).unwrap()),
             Some(s.id.as_str())
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_never_redirects_the_signal_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim.txt");
+        std::fs::write(&victim, "keep").unwrap();
+        let s = fixture_signal();
+        // The temporary name of the old code, and the final name itself.
+        std::os::unix::fs::symlink(&victim, dir.path().join(format!(".{}.tmp", s.file_name())))
+            .unwrap();
+        write_atomic(dir.path(), &s.file_name(), s.render().as_bytes(), false).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        let other = Signal {
+            id: "20250213_140000_1_2".into(),
+            ..fixture_signal()
+        };
+        std::os::unix::fs::symlink(&victim, dir.path().join(other.file_name())).unwrap();
+        let e = write_atomic(dir.path(), &other.file_name(), b"x", false).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
     }
 
     #[test]

@@ -8,5 +8,6 @@ pub mod format;
 pub mod out;
 pub mod plausibility;
 pub mod price;
+pub mod safe_write;
 pub mod synth;
 pub mod time;

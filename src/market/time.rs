@@ -23,6 +23,9 @@ pub struct EtStamp {
     pub weekday: Weekday,
     /// CME trading day the bar belongs to.
     pub trading_day: NaiveDate,
+    /// The weekday of the trading day before a Saturday or Sunday is rolled to Monday (Friday
+    /// 18:05 → Saturday): what decides whether a window that wraps past midnight trades.
+    pub session_weekday: Weekday,
 }
 
 impl EtStamp {
@@ -126,6 +129,11 @@ impl MarketClock {
             second: secs % 60,
             weekday: date.weekday(),
             trading_day: self.trading_day_of(date, minute_of_day),
+            session_weekday: if minute_of_day >= self.day_start_minute {
+                date.weekday().succ()
+            } else {
+                date.weekday()
+            },
         }
     }
 
@@ -169,7 +177,11 @@ impl MarketClock {
     }
 }
 
-/// A session window in ET wall-clock minutes: contains a bar when `start <= close < end`.
+/// A session window in ET wall-clock minutes: contains a bar when `start <= close < end`, on a
+/// Monday–Friday (ET calendar day of the close). A window whose end is before its start wraps
+/// past midnight (`18:00`–`02:00`): it contains a close at or after the start or before the end,
+/// and belongs to the trading day (`docs/protocol.md` §1c): Sunday 18:00 to Monday 02:00 is
+/// Monday's session; Friday 18:00 onward is Saturday's, never traded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionWindow {
     pub start_minute: u32,
@@ -178,9 +190,34 @@ pub struct SessionWindow {
 
 impl SessionWindow {
     pub fn contains(&self, stamp: &EtStamp) -> bool {
-        stamp.is_weekday()
-            && self.start_minute <= stamp.minute_of_day
-            && stamp.minute_of_day < self.end_minute
+        let m = stamp.minute_of_day;
+        if self.wraps() {
+            (m >= self.start_minute || m < self.end_minute)
+                && !matches!(stamp.session_weekday, Weekday::Sat | Weekday::Sun)
+        } else {
+            stamp.is_weekday() && self.start_minute <= m && m < self.end_minute
+        }
+    }
+
+    /// The end is before the start: the window runs past midnight.
+    pub fn wraps(&self) -> bool {
+        self.end_minute < self.start_minute
+    }
+
+    /// The window's minutes of the day as one or two half-open ranges.
+    fn ranges(&self) -> Vec<(u32, u32)> {
+        if self.wraps() {
+            vec![(self.start_minute, 1440), (0, self.end_minute)]
+        } else {
+            vec![(self.start_minute, self.end_minute)]
+        }
+    }
+
+    /// Whether two windows share a minute of the day.
+    pub fn overlaps(&self, other: &SessionWindow) -> bool {
+        self.ranges()
+            .iter()
+            .any(|a| other.ranges().iter().any(|b| a.0 < b.1 && b.0 < a.1))
     }
 }
 
@@ -289,6 +326,36 @@ mod tests {
         assert!(w.contains(&c.stamp(utc("2025-07-14T14:59:00Z")))); // 10:59
         assert!(!w.contains(&c.stamp(utc("2025-07-14T15:00:00Z")))); // 11:00
         assert!(!w.contains(&c.stamp(utc("2025-07-12T13:30:00Z")))); // Saturday
+    }
+
+    /// A window across midnight belongs to the trading day: Sunday evening opens Monday's
+    /// session, Friday evening (Saturday's) is never traded, Monday 01:00 is in, 02:00 is out.
+    #[test]
+    fn a_window_across_midnight_belongs_to_the_trading_day() {
+        let c = MarketClock::exchange();
+        let w = SessionWindow {
+            start_minute: 18 * 60,
+            end_minute: 2 * 60,
+        };
+        assert!(w.wraps());
+        // 2025-07-13 is a Sunday (EDT, UTC−4).
+        assert!(w.contains(&c.stamp(utc("2025-07-13T22:01:00Z")))); // Sun 18:01
+        assert!(w.contains(&c.stamp(utc("2025-07-14T05:59:00Z")))); // Mon 01:59
+        assert!(!w.contains(&c.stamp(utc("2025-07-14T06:00:00Z")))); // Mon 02:00
+        assert!(!w.contains(&c.stamp(utc("2025-07-14T21:59:00Z")))); // Mon 17:59
+        assert!(w.contains(&c.stamp(utc("2025-07-17T22:30:00Z")))); // Thu 18:30
+        assert!(w.contains(&c.stamp(utc("2025-07-18T05:00:00Z")))); // Fri 01:00
+        assert!(!w.contains(&c.stamp(utc("2025-07-18T22:30:00Z")))); // Fri 18:30
+        assert!(!w.contains(&c.stamp(utc("2025-07-19T05:00:00Z")))); // Sat 01:00
+        let day = SessionWindow {
+            start_minute: 9 * 60,
+            end_minute: 11 * 60,
+        };
+        let late = SessionWindow {
+            start_minute: 23 * 60,
+            end_minute: 9 * 60 + 30,
+        };
+        assert!(w.overlaps(&late) && late.overlaps(&day) && !w.overlaps(&day));
     }
 
     #[test]

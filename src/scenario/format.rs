@@ -95,7 +95,8 @@ impl fmt::Display for TimeSpec {
 pub enum ExitExpect {
     /// `exit = "none"`: no trade (the signal was on the last bar and never filled).
     NoTrade,
-    /// `stop`, `stop_gap`, `target`, `max_hold` or `end_of_data`.
+    /// `stop`, `stop_gap`, `target`, `breakeven`, `trail`, `script_exit`, `flat_by`, `max_hold`
+    /// or `end_of_data`.
     Reason(String),
 }
 
@@ -247,30 +248,21 @@ const TOP_LEVEL_KEYS: [&str; 12] = [
     "rejections",
 ];
 
-const EXIT_REASONS: [&str; 6] = [
+const EXIT_REASONS: [&str; 10] = [
     "stop",
     "stop_gap",
     "target",
+    "breakeven",
+    "trail",
+    "script_exit",
+    "flat_by",
     "max_hold",
     "end_of_data",
     "none",
 ];
 
 fn reject_reasons() -> Vec<&'static str> {
-    use RejectReason::*;
-    [
-        Window,
-        Direction,
-        Confidence,
-        Duplicate,
-        DailyLimit,
-        DailyLoss,
-        OpenPositions,
-        Stop,
-    ]
-    .iter()
-    .map(|r| r.as_str())
-    .collect()
+    RejectReason::ALL.iter().map(|r| r.as_str()).collect()
 }
 
 /// Reads the TOML of a scenario file. The error names the place; the name is not known yet.

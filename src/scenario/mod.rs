@@ -291,17 +291,24 @@ pub fn gate(
     script: &Path,
     candidate: &str,
 ) -> Result<usize, String> {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let base = Config::load(config_path).map_err(|e| format!("scenario gate: {e}"))?;
     let target = std::fs::canonicalize(script)
         .map_err(|e| format!("scenario gate: {}: {e}", script.display()))?;
-    // The candidate goes outside every watched folder, under the script's own name.
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = std::env::temp_dir().join(format!("vrev-gate-{}-{n}", std::process::id()));
-    let file = tmp.join(script.file_name().unwrap_or_default());
-    std::fs::create_dir_all(&tmp)
-        .and_then(|_| std::fs::write(&file, candidate))
-        .map_err(|e| format!("scenario gate: {}: {e}", tmp.display()))?;
+    // The candidate goes outside every watched folder, under the script's own name, in a folder
+    // with a random name that only this user can enter (never a predictable path in a shared
+    // temp dir); it is removed when `tmp` is dropped.
+    let tmp = tempfile::Builder::new()
+        .prefix("vrev-gate-")
+        .tempdir()
+        .map_err(|e| format!("scenario gate: a temporary folder: {e}"))?;
+    let file = tmp.path().join(script.file_name().unwrap_or_default());
+    crate::market::safe_write::write_file(
+        tmp.path(),
+        &script.file_name().unwrap_or_default().to_string_lossy(),
+        candidate.as_bytes(),
+        false,
+    )
+    .map_err(|e| format!("scenario gate: {}: {e}", tmp.path().display()))?;
     let mut passed = 0;
     let mut failed = Vec::new();
     for found in discover(&[dir.to_path_buf()]) {
@@ -337,7 +344,7 @@ pub fn gate(
             Err(runner::RunError::Engine(_)) => {}
         }
     }
-    let _ = std::fs::remove_dir_all(&tmp);
+    drop(tmp);
     if failed.is_empty() {
         Ok(passed)
     } else {
@@ -348,5 +355,39 @@ pub fn gate(
             script.display(),
             failed.join("; ")
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The gate once wrote the candidate to `$TMPDIR/vrev-gate-<pid>-<n>/<script>`: a folder
+    /// made there in advance with a link under the script's name redirected the edit.
+    #[cfg(unix)]
+    #[test]
+    fn the_gate_never_writes_through_a_folder_planted_at_the_old_predictable_path() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let mut planted = Vec::new();
+        for n in 0..4 {
+            let d = std::env::temp_dir().join(format!("vrev-gate-{}-{n}", std::process::id()));
+            if std::fs::create_dir(&d).is_ok() {
+                std::os::unix::fs::symlink(&victim, d.join("vreversal.rhai")).unwrap();
+                planted.push(d);
+            }
+        }
+        let scenarios = tempfile::tempdir().unwrap();
+        let r = super::gate(
+            &root.join("config.toml"),
+            scenarios.path(),
+            &root.join("strategies/vreversal.rhai"),
+            "// the candidate\n",
+        );
+        for d in &planted {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        assert_eq!(r, Ok(0));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
     }
 }

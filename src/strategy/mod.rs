@@ -9,6 +9,7 @@ mod helpers;
 pub mod indicators;
 pub mod native;
 mod params;
+pub mod position;
 mod sandbox;
 pub mod scan;
 mod scan_fns;
@@ -43,6 +44,47 @@ impl fmt::Display for ExtraValue {
     }
 }
 
+/// The trade plan a strategy may propose with an entry (the trade-plan issue). Every field is
+/// optional; the host fills the rest from the profile and bounds all of it (DESIGN §6 rule 8).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlanRequest {
+    /// Target price (rounded toward the entry).
+    pub target: Option<f64>,
+    /// Target as a multiple of the stop distance R (`target` wins when both are given).
+    pub target_r: Option<f64>,
+    /// Size in contracts.
+    pub contracts: Option<u32>,
+    /// Size from dollars at risk: `floor(risk / (R × point value))` contracts.
+    pub risk: Option<f64>,
+    /// Move the stop to the entry fill once a close is this many R beyond it.
+    pub breakeven_at_r: Option<f64>,
+    /// Trail the stop this many points behind the best close since entry.
+    pub trail_points: Option<f64>,
+}
+
+impl PlanRequest {
+    /// Whether the proposal carries an exit plan (breakeven or trail).
+    pub fn has_exit_plan(&self) -> bool {
+        self.breakeven_at_r.is_some() || self.trail_points.is_some()
+    }
+}
+
+/// Which open trade a script asks to close.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExitTarget {
+    /// Every open trade of the profile.
+    All,
+    /// The trade with this signal ID.
+    Id(String),
+}
+
+/// A script's request to close open trades at the next bar's open (`#{ exit: "all", reason }`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExitRequest {
+    pub target: ExitTarget,
+    pub reason: String,
+}
+
 /// What a strategy proposes at bar `t`. The host adds stop, target, size and ID (DESIGN §6).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proposal {
@@ -54,8 +96,10 @@ pub struct Proposal {
     pub anchor_b: f64,
     /// Confidence in hundredths (0.70 → 70), if the strategy gives one.
     pub confidence: Option<u32>,
-    /// A tighter stop than the profile's, if the strategy wants one.
+    /// The strategy's stop price, if it gives one (bounded by the profile: DESIGN §6 rule 8).
     pub stop: Option<f64>,
+    /// Target, size and exit plan, if the strategy gives them.
+    pub plan: PlanRequest,
     /// Pattern name for `PATTERN_TYPE`; default is the strategy's name.
     pub pattern: Option<String>,
     /// Extra named values for the signal file, in the order given.
@@ -107,6 +151,8 @@ impl fmt::Display for StrategyError {
 pub trait Strategy {
     /// Appends the proposals for bar `t` (the newest bar of the shared series) to `out`.
     fn on_bar(&mut self, t: usize, out: &mut Vec<Proposal>) -> Result<(), StrategyError>;
+    /// Moves the exits the last `on_bar` asked for into `out` (scripts only).
+    fn take_exits(&mut self, _out: &mut Vec<ExitRequest>) {}
     /// Whether the strategy wants every bar (it keeps state), not only eligible ones.
     fn call_on_every_bar(&self) -> bool {
         false

@@ -135,6 +135,7 @@ pub fn long_v(s: &BarSeries, t: usize, p: &VParams) -> Option<Proposal> {
             anchor_b: s.low(lu),
             confidence: Some(conf),
             stop: None,
+            plan: Default::default(),
             pattern: Some("v_reversal".into()),
             extra: vec![("drop".into(), super::ExtraValue::Float(drop))],
         });
@@ -178,6 +179,7 @@ pub fn short_v(s: &BarSeries, t: usize, p: &VParams) -> Option<Proposal> {
             anchor_b: s.high(hu),
             confidence: Some(conf),
             stop: None,
+            plan: Default::default(),
             pattern: Some("v_reversal_short".into()),
             extra: vec![("rise".into(), super::ExtraValue::Float(rise))],
         });

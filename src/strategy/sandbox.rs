@@ -256,6 +256,7 @@ pub fn build_engine(
     super::scan_fns::register(&mut engine);
     super::series_fns::register(&mut engine, &series, indicators, clock);
     super::trace::register(&mut engine);
+    super::position::register(&mut engine);
     engine
 }
 

@@ -9,7 +9,10 @@
 //!     // t: index of this bar; p.drop_threshold: the profile's value or the default
 //!     // return (), one proposal map, or an array of them:
 //!     #{ side: "BUY", entry: close(t), anchor_a: 6107.25, anchor_b: 6091.5,
-//!        confidence: 0.8, pattern: "v_reversal", extra: #{ drop: 15.75 } }
+//!        confidence: 0.8, pattern: "v_reversal", extra: #{ drop: 15.75 },
+//!        // optional trade plan, bounded by the profile (DESIGN §6 rule 8):
+//!        stop: 6090.0, target_r: 2.0, risk: 400.0, breakeven_at_r: 1.0, trail_points: 3.0 }
+//!     // or, for an open trade (`position()`): #{ exit: "all", reason: "lost vwap" }
 //! }
 //! const CALL_ON_EVERY_BAR = true;   // optional: also call outside the windows
 //! ```
@@ -23,7 +26,10 @@ use super::errors::{place, runtime_error, RunawayLocator};
 use super::params::Params;
 pub use super::sandbox::build_engine;
 pub use super::sandbox::{CallClock, ScriptLimits, CLOCK_EVERY_OPS};
-use super::{ExtraValue, Proposal, Strategy, StrategyError, StrategyVersion};
+use super::{
+    ExitRequest, ExitTarget, ExtraValue, PlanRequest, Proposal, Strategy, StrategyError,
+    StrategyVersion,
+};
 use crate::market::bar::BarSeries;
 use crate::market::price::Side;
 use crate::strategy::indicators::Indicators;
@@ -36,6 +42,29 @@ use std::rc::Rc;
 /// Largest script file accepted. A strategy is a page or two; a 1 MB script took seconds to
 /// compile.
 pub const MAX_SCRIPT_BYTES: usize = 256 * 1024;
+
+/// Every key a proposal map may hold.
+pub const PROPOSAL_KEYS: [&str; 15] = [
+    "side",
+    "entry",
+    "anchor_a",
+    "anchor_b",
+    "confidence",
+    "stop",
+    "target",
+    "target_r",
+    "risk",
+    "contracts",
+    "breakeven_at_r",
+    "trail_points",
+    "pattern",
+    "extra",
+    "exit",
+];
+
+/// Most contracts a script may ask for in one proposal (the profile's `max_contracts` bounds it
+/// further); a larger number is a script error, not a refusal.
+pub const MAX_SCRIPT_CONTRACTS: i64 = 10_000;
 
 /// A script compiled and checked, ready to be bound to profiles.
 #[derive(Debug)]
@@ -279,6 +308,7 @@ impl ScriptHost {
             limits: self.limits.clone(),
             clock: self.clock.clone(),
             locator: self.locator.clone(),
+            exits: RefCell::new(Vec::new()),
         })
     }
 }
@@ -302,6 +332,8 @@ pub struct ScriptStrategy {
     clock: CallClock,
     locator: Rc<RunawayLocator>,
     scans: Vec<Scan>,
+    /// Exits the last call asked for, until the engine takes them.
+    exits: RefCell<Vec<ExitRequest>>,
 }
 
 impl ScriptStrategy {
@@ -335,31 +367,62 @@ impl ScriptStrategy {
                 "on_bar returned a {type_name}; return (), a proposal map or an array of them"
             )));
         };
+        if map.contains_key("exit") {
+            return self.exit_from(map);
+        }
         let mut side = None;
         let mut entry = None;
         let (mut a, mut b) = (None, None);
         let mut confidence = None;
         let mut stop = None;
+        let mut plan = PlanRequest::default();
         let mut pattern = None;
         let mut extra = Vec::new();
         let num = |k: &str, v: &Dynamic| -> Result<f64, StrategyError> {
-            v.as_float()
+            let x = v
+                .as_float()
                 .or_else(|_| v.as_int().map(|i| i as f64))
                 .map_err(|_| {
                     self.err(format!(
                         "proposal `{k}` must be a number, found {}",
                         v.type_name()
                     ))
-                })
+                })?;
+            if x.is_finite() {
+                Ok(x)
+            } else {
+                Err(self.err(format!("proposal `{k}` is not a finite number")))
+            }
+        };
+        // A plan value that is a distance or an amount: above zero.
+        let positive = |k: &str, v: &Dynamic| -> Result<f64, StrategyError> {
+            let x = num(k, v)?;
+            if x > 0.0 {
+                Ok(x)
+            } else {
+                Err(self.err(format!("proposal `{k}` must be above 0, found {x}")))
+            }
         };
         for (k, v) in map {
             match k.as_str() {
                 "side" => {
-                    side = Some(match v.clone().into_string().unwrap_or_default().to_ascii_uppercase().as_str() {
-                        "BUY" => Side::Buy,
-                        "SELL" => Side::Sell,
-                        _ => return Err(self.err(format!("proposal `side` must be \"BUY\" or \"SELL\", found {v}"))),
-                    })
+                    side = Some(
+                        match v
+                            .clone()
+                            .into_string()
+                            .unwrap_or_default()
+                            .to_ascii_uppercase()
+                            .as_str()
+                        {
+                            "BUY" => Side::Buy,
+                            "SELL" => Side::Sell,
+                            _ => {
+                                return Err(self.err(format!(
+                                    "proposal `side` must be \"BUY\" or \"SELL\", found {v}"
+                                )))
+                            }
+                        },
+                    )
                 }
                 "entry" => entry = Some(num("entry", &v)?),
                 "anchor_a" => a = Some(num("anchor_a", &v)?),
@@ -367,14 +430,37 @@ impl ScriptStrategy {
                 "confidence" => {
                     let c = num("confidence", &v)?;
                     if !(0.0..=1.0).contains(&c) {
-                        return Err(self.err(format!("proposal `confidence` must be between 0 and 1, found {c}")));
+                        return Err(self.err(format!(
+                            "proposal `confidence` must be between 0 and 1, found {c}"
+                        )));
                     }
                     confidence = Some((c * 100.0).round() as u32)
                 }
                 "stop" => stop = Some(num("stop", &v)?),
+                "target" => plan.target = Some(num("target", &v)?),
+                "target_r" => plan.target_r = Some(positive("target_r", &v)?),
+                "risk" => plan.risk = Some(positive("risk", &v)?),
+                "contracts" => {
+                    let n = v.as_int().map_err(|_| {
+                        self.err(format!(
+                            "proposal `contracts` must be a whole number, found {}",
+                            v.type_name()
+                        ))
+                    })?;
+                    if !(1..=MAX_SCRIPT_CONTRACTS).contains(&n) {
+                        return Err(self.err(format!(
+                            "proposal `contracts` must be 1 to {MAX_SCRIPT_CONTRACTS}, found {n}"
+                        )));
+                    }
+                    plan.contracts = Some(n as u32)
+                }
+                "breakeven_at_r" => plan.breakeven_at_r = Some(positive("breakeven_at_r", &v)?),
+                "trail_points" => plan.trail_points = Some(positive("trail_points", &v)?),
                 "pattern" => pattern = Some(v.to_string()),
                 "extra" => {
-                    let m = v.try_cast::<Map>().ok_or_else(|| self.err("proposal `extra` must be a map".into()))?;
+                    let m = v
+                        .try_cast::<Map>()
+                        .ok_or_else(|| self.err("proposal `extra` must be a map".into()))?;
                     // Keys and values are checked by the host (`proposal_check`) for every
                     // strategy alike before anything is written.
                     for (ek, ev) in m {
@@ -392,10 +478,16 @@ impl ScriptStrategy {
                 }
                 other => {
                     return Err(self.err(format!(
-                        "unknown proposal key `{other}` (known: side, entry, anchor_a, anchor_b, confidence, stop, pattern, extra)"
+                        "unknown proposal key `{other}` (known: {})",
+                        PROPOSAL_KEYS.join(", ")
                     )))
                 }
             }
+        }
+        if plan.contracts.is_some() && plan.risk.is_some() {
+            return Err(self.err(
+                "proposal gives both `contracts` and `risk`: give one (the size, or the dollars at risk that size it)".into(),
+            ));
         }
         let side =
             side.ok_or_else(|| self.err("proposal has no `side` (\"BUY\" or \"SELL\")".into()))?;
@@ -406,14 +498,8 @@ impl ScriptStrategy {
             Some(e) => e,
             None => self.engine_close(t),
         };
-        for (name, v) in [
-            ("entry", entry),
-            ("anchor_a", anchor_a),
-            ("anchor_b", anchor_b),
-        ] {
-            if !v.is_finite() {
-                return Err(self.err(format!("proposal `{name}` is not a finite number")));
-            }
+        if !entry.is_finite() {
+            return Err(self.err("proposal `entry` is not a finite number".into()));
         }
         out.push(Proposal {
             side,
@@ -422,9 +508,47 @@ impl ScriptStrategy {
             anchor_b,
             confidence,
             stop,
+            plan,
             pattern,
             extra,
         });
+        Ok(())
+    }
+
+    /// `#{ exit: "all" | ID, reason: "..." }`: closes this profile's open trade(s) at the next
+    /// bar's open.
+    fn exit_from(&self, map: Map) -> Result<(), StrategyError> {
+        let mut target = None;
+        let mut reason = None;
+        for (k, v) in map {
+            match k.as_str() {
+                "exit" => {
+                    let s = v.clone().into_string().map_err(|_| {
+                        self.err(format!(
+                            "`exit` must be \"all\" or a signal ID (text), found {}",
+                            v.type_name()
+                        ))
+                    })?;
+                    target = Some(if s == "all" {
+                        ExitTarget::All
+                    } else {
+                        ExitTarget::Id(s)
+                    });
+                }
+                "reason" => reason = Some(v.to_string()),
+                other => {
+                    return Err(self.err(format!(
+                        "unknown exit key `{other}` (an exit is `#{{ exit: \"all\", reason: \"...\" }}`)"
+                    )))
+                }
+            }
+        }
+        if let Some(target) = target {
+            self.exits.borrow_mut().push(ExitRequest {
+                target,
+                reason: reason.unwrap_or_else(|| "script exit".into()),
+            });
+        }
         Ok(())
     }
 
@@ -524,6 +648,9 @@ impl Strategy for ScriptStrategy {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+    fn take_exits(&mut self, out: &mut Vec<ExitRequest>) {
+        out.append(self.exits.get_mut());
     }
     fn call_on_every_bar(&self) -> bool {
         self.script.call_on_every_bar

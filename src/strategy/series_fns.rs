@@ -156,6 +156,13 @@ pub(super) fn register(
         let sh = sh.clone();
         engine.register_fn(name, move || sh.get(Spec::Day(v)));
     }
+    {
+        let sh = sh.clone();
+        engine.register_fn("vwap", move |anchor: &str| -> R<Series> {
+            let p = sh.position("vwap", anchor)?;
+            Ok(sh.get(Spec::AnchoredVwap(p)))
+        });
+    }
     for (name, high) in [("range_high", true), ("range_low", false)] {
         let sh = sh.clone();
         engine.register_fn(name, move |start: &str, end: &str| -> R<Series> {

@@ -33,7 +33,7 @@ pub fn trades_csv(bt: &Backtest) -> String {
             utc(t.entry_time),
             et(t.entry_time),
             price(t.entry_price),
-            format_price(t.stop, d),
+            format_price(t.initial_stop, d),
             format_price(t.target, d),
             utc(t.exit_time),
             et(t.exit_time),

@@ -59,6 +59,8 @@ pub fn terminal(s: &Summary) -> String {
 
 /// Writes summary.json, trades.csv, daily.csv and report.html into `dir`. `bars` are the bars
 /// the backtest ran on (the price chart draws the ones around each trade).
+use crate::market::safe_write::write_file;
+
 pub fn write_dir(
     dir: &Path,
     bt: &Backtest,
@@ -67,13 +69,16 @@ pub fn write_dir(
     title: &str,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(
-        dir.join("summary.json"),
+    // One file at a time, each created under a temporary name and renamed into place; a link
+    // at any of these names is refused (`market::safe_write`).
+    let write = |name: &str, text: String| write_file(dir, name, text.as_bytes(), false);
+    write(
+        "summary.json",
         serde_json::to_string_pretty(s).map_err(std::io::Error::other)? + "\n",
     )?;
-    std::fs::write(dir.join("trades.csv"), trades_csv(bt))?;
-    std::fs::write(dir.join("daily.csv"), daily_csv(bt))?;
-    std::fs::write(dir.join("report.html"), page::html(bt, bars, s, title))?;
+    write("trades.csv", trades_csv(bt))?;
+    write("daily.csv", daily_csv(bt))?;
+    write("report.html", page::html(bt, bars, s, title))?;
     Ok(())
 }
 

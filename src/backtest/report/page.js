@@ -35,8 +35,9 @@
   }
   function tradeText(i) {
     var t = D.trades[i];
+    var moves = (t[12] || []).map(function (m) { return " → " + m[1] + " (" + m[2] + ")"; }).join("");
     return "#" + (i + 1) + " " + t[9] + "<br>" + (t[1] > 0 ? "BUY" : "SELL") +
-      " entry " + (t[4] || "—") + " · stop " + t[6] + " · target " + t[7] +
+      " entry " + (t[4] || "—") + " · stop " + t[6] + moves + " · target " + t[7] +
       "<br>exit " + (t[5] || "—") + " (" + t[10] + ") · net " + money(t[8]);
   }
   function traces(k) {
@@ -48,7 +49,14 @@
       e.x.push(iso(t[2])); e.y.push(+t[4]); e.text.push(txt); e.customdata.push(i);
       if (t[3] !== null) {
         ex.x.push(iso(t[3])); ex.y.push(+t[5]); ex.text.push(txt); ex.customdata.push(i);
-        st.x.push(iso(t[2]), iso(t[3]), null); st.y.push(+t[6], +t[6], null);
+        // The stop as it was in force: a step at each move (breakeven, trail).
+        var level = +t[6];
+        st.x.push(iso(t[2])); st.y.push(level);
+        (t[12] || []).forEach(function (m) {
+          if (m[0] > t[3]) return;
+          st.x.push(iso(m[0]), iso(m[0])); st.y.push(level, +m[1]); level = +m[1];
+        });
+        st.x.push(iso(t[3]), null); st.y.push(level, null);
         tg.x.push(iso(t[2]), iso(t[3]), null); tg.y.push(+t[7], +t[7], null);
       }
     });
@@ -63,6 +71,7 @@
     D.trades.forEach(function (t) {
       if (t[0] !== segment || t[2] === null || t[3] === null || t[3] < x0 || t[2] > x1) return;
       lo = Math.min(lo, +t[6], +t[7]); hi = Math.max(hi, +t[6], +t[7]);
+      (t[12] || []).forEach(function (m) { lo = Math.min(lo, +m[1]); hi = Math.max(hi, +m[1]); });
     });
     if (!isFinite(lo)) return null;
     var pad = Math.max((hi - lo) * 0.06, tick * 2);

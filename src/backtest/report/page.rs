@@ -76,6 +76,12 @@ pub fn html(bt: &Backtest, bars: &[Bar], s: &Summary, title: &str) -> String {
         sig = count(s.signals),
         tr = count(s.overall.trades),
     );
+    // Every refusal is a decision of the host (rule names, e.g. `stop_too_wide`), never silent.
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\" id=\"refusals\">{}</p>",
+        esc(&bt.refusals_line())
+    );
     if !s.warnings.is_empty() {
         h.push_str("<div class=\"cautions\" id=\"cautions\"><h2>Cautions</h2><ul>");
         for w in &s.warnings {
@@ -117,7 +123,7 @@ pub fn html(bt: &Backtest, bars: &[Bar], s: &Summary, title: &str) -> String {
     );
     let _ = write!(
         h,
-        "<h2>Trades on price</h2>\n<p class=\"note\">Daily candles of the whole run; ▼ marks the days with trades (green: net positive). Click one to see its trades below.</p>\n<div id=\"fig-overview\"></div>\n<div class=\"controls\"><button id=\"prev-trade\" type=\"button\">◀ previous trade</button><button id=\"next-trade\" type=\"button\">next trade ▶</button><span id=\"detail-label\"></span></div>\n<div id=\"fig-detail\"></div>\n<p class=\"note\">One-minute bars around the trades ({before} bars before each signal to {after} after each exit), ET. ▲/▼ entry (at the open of the entry bar), ✕ exit, dashed red stop and green target from entry to exit; the blue line joins the selected trade's entry and exit. Click a row to show that trade.</p>\n<div id=\"trades-box\">{list}</div>\n",
+        "<h2>Trades on price</h2>\n<p class=\"note\">Daily candles of the whole run; ▼ marks the days with trades (green: net positive). Click one to see its trades below.</p>\n<div id=\"fig-overview\"></div>\n<div class=\"controls\"><button id=\"prev-trade\" type=\"button\">◀ previous trade</button><button id=\"next-trade\" type=\"button\">next trade ▶</button><span id=\"detail-label\"></span></div>\n<div id=\"fig-detail\"></div>\n<p class=\"note\">One-minute bars around the trades ({before} bars before each signal to {after} after each exit), ET. ▲/▼ entry (at the open of the entry bar), ✕ exit, dashed red stop (stepping where breakeven or trailing moved it) and green target from entry to exit, the exit reason in each trade's label; the blue line joins the selected trade's entry and exit. Click a row to show that trade.</p>\n<div id=\"trades-box\">{list}</div>\n",
         before = price::BARS_BEFORE,
         after = price::BARS_AFTER,
         list = tables::trade_list(bt),

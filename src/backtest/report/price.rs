@@ -37,8 +37,10 @@ pub struct PriceData {
     pub decimals: usize,
     /// `[first bar ET minute, first open in ticks, [5 ints per bar…]]`
     pub segments: Vec<(i64, i64, Vec<i64>)>,
-    /// `[segment, side (1 BUY, -1 SELL), entry x, exit x, entry, exit, stop, target, net P&L,
-    /// signal id, exit reason, signal x]`; x are ET minutes of the bars the marks sit on.
+    /// `[segment, side (1 BUY, -1 SELL), entry x, exit x, entry, exit, initial stop, target, net
+    /// P&L, signal id, exit reason, signal x, [[x, stop, rule] of each stop move]]`; x are ET
+    /// minutes of the bars the marks sit on (a moved stop is in force from the bar after the
+    /// close that moved it).
     pub trades: Vec<TradeMark>,
     /// Trading day → first trade of that day (by signal), for clicks on the overview.
     pub days: BTreeMap<String, usize>,
@@ -58,6 +60,7 @@ pub struct TradeMark(
     String,
     &'static str,
     i64,
+    Vec<(i64, String, &'static str)>,
 );
 
 fn ticks(p: f64, tick: f64) -> i64 {
@@ -136,12 +139,22 @@ pub fn price_data(bt: &Backtest, bars: &[Bar]) -> PriceData {
                 t.exit_time.map(|e| et_minute(&clock, e)),
                 price(t.entry_price),
                 price(t.exit_price),
-                format_price(t.stop, d),
+                format_price(t.initial_stop, d),
                 format_price(t.target, d),
                 t.pnl.unwrap_or(0.0) + 0.0,
                 t.signal_id.clone(),
                 t.exit_reason.map(|r| r.as_str()).unwrap_or(""),
                 et_minute(&clock, t.signal_time),
+                t.stop_moves
+                    .iter()
+                    .map(|m| {
+                        (
+                            et_minute(&clock, m.time + bt.fill.bar_seconds),
+                            format_price(m.stop, d),
+                            m.rule.as_str(),
+                        )
+                    })
+                    .collect(),
             )
         })
         .collect();

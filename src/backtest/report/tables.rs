@@ -238,7 +238,7 @@ pub fn trade_list(bt: &Backtest) -> String {
             esc(&t.window),
             et(t.entry_time),
             price(t.entry_price),
-            format_price(t.stop, d),
+            format_price(t.initial_stop, d),
             format_price(t.target, d),
             et(t.exit_time),
             price(t.exit_price),

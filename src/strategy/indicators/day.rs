@@ -11,6 +11,10 @@
 //! - `vwap`: the sum of `(high + low + close) / 3 * volume` over the trading day's bars so far,
 //!   divided by their volume (Pine Script's `ta.vwap` with a daily anchor). NaN while the day's
 //!   volume is 0.
+//! - `vwap("HH:MM")`: the VWAP anchored at an ET time, the same sum over the bars of the trading
+//!   day that **cover** minutes after the anchor (closing after it: `vwap("09:30")` starts with
+//!   the bar closing 09:31), to the end of the trading day (18:00). NaN before the anchor and
+//!   while that volume is 0. `vwap("09:30")` is the regular-hours VWAP.
 //! - `range_high/low(start, end)`: the high/low of today's bars that **cover** the minutes
 //!   between `start` and `end` ET (bars stamped with their close: a bar closing at `c` covers
 //!   `c - 1 min .. c`, so 09:30–09:45 is the bars closing 09:31 to 09:45 inclusive; note this
@@ -100,6 +104,44 @@ impl Day {
             DayValue::PrevDayClose => self.prev.2,
             DayValue::Vwap if self.volume > 0.0 => self.pv / self.volume,
             DayValue::Vwap => f64::NAN,
+        }
+    }
+}
+
+/// The VWAP of each trading day from an anchor position on (see the module's definitions).
+#[derive(Clone, Debug)]
+pub struct AnchoredVwap {
+    /// Position in the trading day (see [`position`]): bars closing after it count.
+    anchor: u32,
+    day: Option<i32>,
+    pv: f64,
+    volume: f64,
+}
+
+impl AnchoredVwap {
+    pub fn new(anchor: u32) -> Self {
+        AnchoredVwap {
+            anchor,
+            day: None,
+            pv: 0.0,
+            volume: 0.0,
+        }
+    }
+
+    pub fn next(&mut self, at: DayPlace, bar: &crate::market::bar::Bar) -> f64 {
+        if self.day != Some(at.day) {
+            self.day = Some(at.day);
+            (self.pv, self.volume) = (0.0, 0.0);
+        }
+        if at.minute <= self.anchor {
+            return f64::NAN;
+        }
+        self.pv += (bar.high + bar.low + bar.close) / 3.0 * bar.volume;
+        self.volume += bar.volume;
+        if self.volume > 0.0 {
+            self.pv / self.volume
+        } else {
+            f64::NAN
         }
     }
 }

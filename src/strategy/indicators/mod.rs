@@ -59,6 +59,8 @@ pub enum Spec {
     RangeHigh(u32, u32),
     RangeLow(u32, u32),
     BarAt(u32),
+    /// VWAP anchored at a position of the trading day (`vwap("09:30")`).
+    AnchoredVwap(u32),
 }
 
 impl Spec {
@@ -76,7 +78,11 @@ impl Spec {
     fn needs_clock(&self) -> bool {
         matches!(
             self,
-            Spec::Day(_) | Spec::RangeHigh(..) | Spec::RangeLow(..) | Spec::BarAt(_)
+            Spec::Day(_)
+                | Spec::RangeHigh(..)
+                | Spec::RangeLow(..)
+                | Spec::BarAt(_)
+                | Spec::AnchoredVwap(_)
         )
     }
 
@@ -93,6 +99,7 @@ impl Spec {
             Spec::RangeHigh(a, b) => Calc::Range(Range::new(a, b, true)),
             Spec::RangeLow(a, b) => Calc::Range(Range::new(a, b, false)),
             Spec::BarAt(m) => Calc::BarAt(BarAt::new(m)),
+            Spec::AnchoredVwap(m) => Calc::AnchoredVwap(day::AnchoredVwap::new(m)),
         }
     }
 }
@@ -108,6 +115,7 @@ enum Calc {
     Day(Day),
     Range(Range),
     BarAt(BarAt),
+    AnchoredVwap(day::AnchoredVwap),
 }
 
 #[derive(Debug)]
@@ -409,6 +417,7 @@ impl Indicators {
             Calc::Day(c) => c.next(place, &series.bar(i)),
             Calc::Range(c) => c.next(place, &series.bar(i)),
             Calc::BarAt(c) => c.next(place, i),
+            Calc::AnchoredVwap(c) => c.next(place, &series.bar(i)),
         };
         e.values[slot] = v;
     }

@@ -13,13 +13,21 @@ pub struct EmaPullback {
     min_trend_bars: i64,
     tolerance: f64,
     atr_len: u32,
+    trail_points: f64,
 }
 
 impl EmaPullback {
     pub(super) fn new(cx: Ctx, p: &toml::Table) -> Result<Self, String> {
         known(
             p,
-            &["fast", "slow", "min_trend_bars", "tolerance", "atr_len"],
+            &[
+                "fast",
+                "slow",
+                "min_trend_bars",
+                "tolerance",
+                "atr_len",
+                "trail_points",
+            ],
         )?;
         Ok(EmaPullback {
             fast: param(p, "fast", 9, whole)? as u32,
@@ -27,6 +35,7 @@ impl EmaPullback {
             min_trend_bars: param(p, "min_trend_bars", 10, whole)?,
             tolerance: param(p, "tolerance", 0.25, number)?,
             atr_len: param(p, "atr_len", 14, whole)? as u32,
+            trail_points: param(p, "trail_points", 3.0, number)?,
             cx,
         })
     }
@@ -87,14 +96,9 @@ impl Strategy for EmaPullback {
                     .cx
                     .get(Spec::Highest(highs, self.min_trend_bars as u32));
                 let anchors = (self.cx.at(top, t), b.low(t));
-                out.push(proposal(
-                    Side::Buy,
-                    b.close(t),
-                    anchors,
-                    c,
-                    "ema_pullback",
-                    vec![],
-                ));
+                let mut p = proposal(Side::Buy, b.close(t), anchors, c, "ema_pullback", vec![]);
+                p.plan.trail_points = Some(self.trail_points);
+                out.push(p);
                 return Ok(());
             }
         }
@@ -112,14 +116,9 @@ impl Strategy for EmaPullback {
                 let lows = self.cx.get(Spec::Field(Field::Low));
                 let bottom = self.cx.get(Spec::Lowest(lows, self.min_trend_bars as u32));
                 let anchors = (self.cx.at(bottom, t), b.high(t));
-                out.push(proposal(
-                    Side::Sell,
-                    b.close(t),
-                    anchors,
-                    c,
-                    "ema_pullback",
-                    vec![],
-                ));
+                let mut p = proposal(Side::Sell, b.close(t), anchors, c, "ema_pullback", vec![]);
+                p.plan.trail_points = Some(self.trail_points);
+                out.push(p);
             }
         }
         Ok(())

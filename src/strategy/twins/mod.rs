@@ -120,6 +120,7 @@ fn proposal(
         anchor_b: anchors.1,
         confidence: Some(confidence as u32),
         stop: None,
+        plan: Default::default(),
         pattern: Some(pattern.into()),
         extra,
     }

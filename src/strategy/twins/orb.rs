@@ -13,6 +13,9 @@ pub struct Orb {
     min_range: f64,
     max_range: f64,
     volume_len: u32,
+    risk: f64,
+    target_r: f64,
+    breakeven_at_r: f64,
 }
 
 impl Orb {
@@ -25,6 +28,9 @@ impl Orb {
                 "min_range",
                 "max_range",
                 "volume_len",
+                "risk",
+                "target_r",
+                "breakeven_at_r",
             ],
         )?;
         let text = |v: &toml::Value| v.as_str().map(String::from);
@@ -38,6 +44,9 @@ impl Orb {
             min_range: param(p, "min_range", 2.0, number)?,
             max_range: param(p, "max_range", 20.0, number)?,
             volume_len: param(p, "volume_len", 20, whole)? as u32,
+            risk: param(p, "risk", 600.0, number)?,
+            target_r: param(p, "target_r", 2.0, number)?,
+            breakeven_at_r: param(p, "breakeven_at_r", 1.0, number)?,
             cx,
         })
     }
@@ -82,11 +91,18 @@ impl Strategy for Orb {
             c += 10;
         }
         let extra = vec![("range".to_string(), ExtraValue::Float(size))];
-        if first_up {
-            out.push(proposal(Side::Buy, close, (hi, lo), c, "orb", extra));
+        let mut p = if first_up {
+            proposal(Side::Buy, close, (hi, lo), c, "orb", extra)
         } else {
-            out.push(proposal(Side::Sell, close, (lo, hi), c, "orb", extra));
-        }
+            proposal(Side::Sell, close, (lo, hi), c, "orb", extra)
+        };
+        // The plan: stop at the other side of the range, target at target_r R, risk-sized,
+        // breakeven at breakeven_at_r R.
+        p.stop = Some(if first_up { lo } else { hi });
+        p.plan.target_r = Some(self.target_r);
+        p.plan.risk = Some(self.risk);
+        p.plan.breakeven_at_r = Some(self.breakeven_at_r);
+        out.push(p);
         Ok(())
     }
 
