@@ -160,7 +160,7 @@ pub(super) fn register(
         let sh = sh.clone();
         engine.register_fn("vwap", move |anchor: &str| -> R<Series> {
             let p = sh.position("vwap", anchor)?;
-            Ok(sh.get(Spec::AnchoredVwap(p)))
+            sh.get(Spec::AnchoredVwap(p))
         });
     }
     for (name, high) in [("range_high", true), ("range_low", false)] {
