@@ -50,10 +50,11 @@ pub struct EngineSection {
     pub history_bars: usize,
     /// Bar length in seconds. Default 60.
     pub bar_seconds: i64,
-    /// Script operations per call before it is stopped. Default 200000.
+    /// Script operations per call before it is stopped, host functions charged their work
+    /// (`docs/script-limits.md`). Default 200000.
     pub script_max_operations: u64,
-    /// Wall-clock milliseconds a script call may take before it is stopped (a few native
-    /// helpers on big arrays can stay under the operation limit and still take seconds).
+    /// Wall-clock milliseconds a script call may take in a live run (`vrev run`) before it is
+    /// stopped. Offline runs never look at the clock, so that their output is reproducible.
     /// Default 50.
     pub script_max_call_ms: u64,
     /// fsync each signal file, its folder and the ledger line: survives power loss too, at 0.5–4

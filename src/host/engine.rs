@@ -187,6 +187,7 @@ impl Engine {
             opts.forced_profile.clone(),
             opts.only_side,
             series.clone(),
+            opts.wall_clock,
         )?;
         if opts.call_every_bar {
             sessions.call_every_slot_on_every_bar();

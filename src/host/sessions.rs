@@ -122,10 +122,14 @@ impl Sessions {
         forced_profile: Option<String>,
         only_side: Option<Side>,
         series: Rc<RefCell<BarSeries>>,
+        wall_clock: bool,
     ) -> Result<Sessions, EngineError> {
+        // Offline runs bound a call by operations only, so that the machine's load plays no
+        // part in their output; live runs by wall time too (docs/script-limits.md).
         let limits = ScriptLimits {
             max_operations: cfg.engine.script_max_operations,
             max_call_time: std::time::Duration::from_millis(cfg.engine.script_max_call_ms),
+            wall_clock,
             ..ScriptLimits::default()
         };
         let day_start = cfg.engine.trading_day_start_minute();

@@ -43,9 +43,21 @@ pub fn runtime_error(file: &str, err: &EvalAltResult, limits: &ScriptLimits) -> 
                 limits.max_operations
             )
         }
+        EvalAltResult::ErrorTerminated(token, _) if token.is_int() => {
+            let charged = token.as_int().unwrap_or(0);
+            let host = if charged > 0 {
+                format!(", {charged} of them charged to host functions (engine.script_max_operations; docs/script-limits.md)")
+            } else {
+                String::new()
+            };
+            format!(
+                "script stopped after {} operations (runaway loop?){host}: this bar gets no signal",
+                limits.max_operations
+            )
+        }
         EvalAltResult::ErrorTerminated(..) => {
             format!(
-                "script stopped after {} ms, its time per call (engine.script_max_call_ms): this bar gets no signal",
+                "script stopped after {} ms, its time per call in a live run (engine.script_max_call_ms): this bar gets no signal",
                 limits.max_call_time.as_millis()
             )
         }
@@ -94,6 +106,7 @@ impl RunawayLocator {
         ast: &AST,
         args: impl rhai::FuncArgs,
         state: &mut Dynamic,
+        stopped_by_time: bool,
     ) -> Position {
         let mut slot = self.engine.borrow_mut();
         let (engine, last) = slot.get_or_insert_with(|| {
@@ -115,7 +128,8 @@ impl RunawayLocator {
                         seen.set(pos);
                     }
                     // Each step is slow here (a native call like `contains` steps through every
-                    // comparison): read the clock on every step, not every 256 operations.
+                    // comparison): read the clock on every step (live runs; offline the
+                    // operation budget stops the re-run where it stopped the call).
                     if clock.expired() {
                         return Err("time budget spent".into());
                     }
@@ -126,9 +140,15 @@ impl RunawayLocator {
         });
         last.set(Position::NONE);
         let options = CallFnOptions::new().bind_this_ptr(state);
-        // The second run has the same time budget as the first: a slow script is never run
-        // for longer than twice its budget in all.
-        let _ = self.clock.time(|| {
+        // A call stopped by operations stops again at the same step (the count is the same).
+        // A live call stopped by its time gets half its time again: the step reached then is in
+        // the same loop, and the call and its re-run stay within 1.5× the budget in all.
+        let budget = if stopped_by_time {
+            self.clock.budget() / 2
+        } else {
+            self.clock.budget()
+        };
+        let _ = self.clock.time_for(budget, || {
             engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, "on_bar", args)
         });
         last.get()

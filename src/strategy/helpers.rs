@@ -3,6 +3,7 @@
 //! `count_closes_below`, ...), and `min`/`max`. Bars are read in place from the shared series;
 //! reading a bar after the current one, or one no longer kept, is an error.
 
+use super::sandbox::{CallClock, BAR_READS_PER_OP};
 use crate::market::bar::BarSeries;
 use rhai::{Dynamic, Engine, EvalAltResult};
 use std::cell::RefCell;
@@ -25,8 +26,28 @@ pub(super) fn bar_missing(i: i64, s: &BarSeries) -> Box<EvalAltResult> {
     msg.into()
 }
 
-/// Registers the bar fields and range helpers, bound to `series`.
-pub(super) fn register(engine: &mut Engine, series: &Rc<RefCell<BarSeries>>) {
+/// Charges the bars a range helper reads over `from..=to` (clamped to the bars in memory).
+fn charge(clock: &CallClock, s: &BarSeries, from: i64, to: i64) {
+    if let Some((lo, hi)) = s.clamp(from, to) {
+        clock.charge_work((hi - lo + 1) as u64, BAR_READS_PER_OP);
+    }
+}
+
+/// The bars, with the call charged for reading `from..=to`.
+fn read<'a>(
+    s: &'a Rc<RefCell<BarSeries>>,
+    c: &CallClock,
+    from: i64,
+    to: i64,
+) -> std::cell::Ref<'a, BarSeries> {
+    let s = s.borrow();
+    charge(c, &s, from, to);
+    s
+}
+
+/// Registers the bar fields and range helpers, bound to `series`; range helpers charge the bars
+/// they read to `clock`.
+pub(super) fn register(engine: &mut Engine, series: &Rc<RefCell<BarSeries>>, clock: &CallClock) {
     macro_rules! field {
         ($name:literal, $get:ident) => {{
             let s = series.clone();
@@ -66,84 +87,54 @@ pub(super) fn register(engine: &mut Engine, series: &Rc<RefCell<BarSeries>>) {
             },
         );
     }
-    {
-        let s = series.clone();
-        engine.register_fn("lowest_low", move |from: i64, to: i64| {
-            idx(s.borrow().lowest_low(from, to))
-        });
-    }
-    {
-        let s = series.clone();
-        engine.register_fn("highest_high", move |from: i64, to: i64| {
-            idx(s.borrow().highest_high(from, to))
-        });
-    }
-    {
-        let s = series.clone();
-        engine.register_fn("first_high_above", move |from: i64, to: i64, level: f64| {
-            idx(s.borrow().first_high_above(from, to, level))
-        });
-    }
-    {
-        let s = series.clone();
-        engine.register_fn("first_low_below", move |from: i64, to: i64, level: f64| {
-            idx(s.borrow().first_low_below(from, to, level))
-        });
-    }
-    {
-        let s = series.clone();
-        engine.register_fn(
-            "first_pullback_to",
-            move |from: i64, to: i64, level: f64, tol: f64| {
-                idx(s.borrow().first_pullback_to(from, to, level, tol))
-            },
-        );
-    }
-    {
-        let s = series.clone();
-        engine.register_fn(
-            "first_rally_to",
-            move |from: i64, to: i64, level: f64, tol: f64| {
-                idx(s.borrow().first_rally_to(from, to, level, tol))
-            },
-        );
-    }
-    {
-        let s = series.clone();
-        engine.register_fn(
-            "highs_near",
-            move |from: i64, to: i64, price: f64, tol: f64| {
-                let mut out = rhai::Array::new();
-                s.borrow().each_high_near(from, to, price, tol, |i| {
-                    out.push(Dynamic::from_int(i as i64))
-                });
-                out
-            },
-        );
-    }
-    {
-        let s = series.clone();
-        engine.register_fn(
-            "lows_near",
-            move |from: i64, to: i64, price: f64, tol: f64| {
-                let mut out = rhai::Array::new();
-                s.borrow().each_low_near(from, to, price, tol, |i| {
-                    out.push(Dynamic::from_int(i as i64))
-                });
-                out
-            },
-        );
-    }
+    // The range helpers: each reads the bars of `from..=to` in memory and charges them.
+    type Find = fn(&BarSeries, i64, i64) -> Option<usize>;
     for (name, find) in [
-        (
-            "first_close_above",
-            BarSeries::first_close_above as fn(&BarSeries, i64, i64, f64) -> Option<usize>,
-        ),
+        ("lowest_low", BarSeries::lowest_low as Find),
+        ("highest_high", BarSeries::highest_high),
+    ] {
+        let (s, c) = (series.clone(), clock.clone());
+        engine.register_fn(name, move |from: i64, to: i64| {
+            idx(find(&read(&s, &c, from, to), from, to))
+        });
+    }
+    type FindLevel = fn(&BarSeries, i64, i64, f64) -> Option<usize>;
+    for (name, find) in [
+        ("first_high_above", BarSeries::first_high_above as FindLevel),
+        ("first_low_below", BarSeries::first_low_below),
+        ("first_close_above", BarSeries::first_close_above),
         ("first_close_below", BarSeries::first_close_below),
     ] {
-        let s = series.clone();
+        let (s, c) = (series.clone(), clock.clone());
         engine.register_fn(name, move |from: i64, to: i64, level: f64| {
-            idx(find(&s.borrow(), from, to, level))
+            idx(find(&read(&s, &c, from, to), from, to, level))
+        });
+    }
+    type FindNear = fn(&BarSeries, i64, i64, f64, f64) -> Option<usize>;
+    for (name, find) in [
+        (
+            "first_pullback_to",
+            BarSeries::first_pullback_to as FindNear,
+        ),
+        ("first_rally_to", BarSeries::first_rally_to),
+    ] {
+        let (s, c) = (series.clone(), clock.clone());
+        engine.register_fn(name, move |from: i64, to: i64, level: f64, tol: f64| {
+            idx(find(&read(&s, &c, from, to), from, to, level, tol))
+        });
+    }
+    for (name, high) in [("highs_near", true), ("lows_near", false)] {
+        let (s, c) = (series.clone(), clock.clone());
+        engine.register_fn(name, move |from: i64, to: i64, price: f64, tol: f64| {
+            let mut out = rhai::Array::new();
+            let push = |i: usize| out.push(Dynamic::from_int(i as i64));
+            let s = read(&s, &c, from, to);
+            if high {
+                s.each_high_near(from, to, price, tol, push);
+            } else {
+                s.each_low_near(from, to, price, tol, push);
+            }
+            out
         });
     }
     for (name, count) in [
@@ -153,9 +144,9 @@ pub(super) fn register(engine: &mut Engine, series: &Rc<RefCell<BarSeries>>) {
         ),
         ("count_closes_below", BarSeries::count_closes_below),
     ] {
-        let s = series.clone();
+        let (s, c) = (series.clone(), clock.clone());
         engine.register_fn(name, move |from: i64, to: i64, level: f64| {
-            count(&s.borrow(), from, to, level) as i64
+            count(&read(&s, &c, from, to), from, to, level) as i64
         });
     }
     engine.register_fn("min", |a: i64, b: i64| a.min(b));

@@ -1,8 +1,19 @@
 //! The sandbox every script runs in: one `rhai::Engine` with no file, network or process
-//! access, no `eval`/`import`/`sleep`, bounded operations, sizes, nesting and wall time per call.
+//! access, no `eval`/`import`/`sleep`, bounded operations, sizes and nesting per call, and wall
+//! time per call in live runs only.
 //! The vocabulary scripts see is registered by the modules that own it: [`super::helpers`] (bar
 //! fields and range helpers), [`super::indicators`] (series functions), [`super::scans`] (the
 //! scan builder) and [`super::params`] (profile parameters).
+//!
+//! # The budget of a call (`docs/script-limits.md`)
+//!
+//! A call may spend `engine.script_max_operations` operations: Rhai's own (one per expression
+//! step) plus what the host's functions are charged for their work ([`CallClock::charge`]; the
+//! cost table is in `docs/script-limits.md`). This count is the same on every machine, so
+//! offline runs (`backtest`, `test`, `check`, `explain`, `replay`) stop a call at the same step
+//! whatever the machine's load: their output is reproducible byte for byte. Live runs
+//! (`run`, [`ScriptLimits::wall_clock`]) are bounded by `engine.script_max_call_ms` of wall time
+//! as well; the clock is read every [`CLOCK_EVERY_OPS`] operations, charged ones included.
 
 use crate::market::bar::BarSeries;
 use crate::strategy::indicators::Indicators;
@@ -11,34 +22,110 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-/// The wall-clock deadline of the script call in progress, shared by an engine's progress hook
-/// and whoever starts a call. Rhai calls the hook on every operation; the clock is read every
-/// [`CLOCK_EVERY_OPS`] operations only.
+/// The budget of the script call in progress, shared by an engine's progress hook, the host
+/// functions that charge their work to it, and whoever starts a call.
 #[derive(Clone, Debug)]
 pub struct CallClock {
     deadline: Rc<Cell<Option<Instant>>>,
     budget: Duration,
+    wall: bool,
+    max_ops: u64,
+    /// Operations charged by host functions in this call.
+    charged: Rc<Cell<u64>>,
+    /// Count (Rhai's plus charged) at which the clock is read next (live only).
+    next_read: Rc<Cell<u64>>,
 }
 
-/// Operations between two reads of the clock (about 25–150 µs of script work).
-pub const CLOCK_EVERY_OPS: u64 = 256;
+/// Operations between two reads of the clock in live runs, charged ones included (a few µs of
+/// script work: Instant::now costs about 25 ns, well under 5 % of 16 operations).
+pub const CLOCK_EVERY_OPS: u64 = 16;
+
+/// Bars a range helper (or a scan's mark) reads per operation charged: `lowest_low(t - 640, t)`
+/// costs 11 operations (`docs/script-limits.md`).
+pub const BAR_READS_PER_OP: u64 = 64;
+
+/// Series values computed (one series at one bar, warm-up or catch-up) per operation charged:
+/// a new `ema(n)` over 25,000 bars of history costs 782 operations.
+pub const SERIES_STEPS_PER_OP: u64 = 32;
+
+/// Why a call was stopped, as the token of Rhai's `ErrorTerminated`.
+pub(super) const STOP_TIME: &str = "time";
 
 impl CallClock {
-    pub fn new(budget: Duration) -> Self {
+    pub fn new(limits: &ScriptLimits) -> Self {
         CallClock {
             deadline: Rc::new(Cell::new(None)),
-            budget,
+            budget: limits.max_call_time,
+            wall: limits.wall_clock,
+            max_ops: limits.max_operations,
+            charged: Rc::new(Cell::new(0)),
+            next_read: Rc::new(Cell::new(CLOCK_EVERY_OPS)),
         }
     }
 
     /// Runs `f` as one budgeted call.
     pub fn time<T>(&self, f: impl FnOnce() -> T) -> T {
-        let outer = self.deadline.replace(Some(Instant::now() + self.budget));
+        self.time_for(self.budget, f)
+    }
+
+    /// Runs `f` as one call with `budget` of wall time (live only) and the whole operation
+    /// budget.
+    pub fn time_for<T>(&self, budget: Duration, f: impl FnOnce() -> T) -> T {
+        let deadline = self.wall.then(|| Instant::now() + budget);
+        let outer = (
+            self.deadline.replace(deadline),
+            self.charged.replace(0),
+            self.next_read.replace(CLOCK_EVERY_OPS),
+        );
         let r = f();
-        self.deadline.set(outer);
+        self.deadline.set(outer.0);
+        self.charged.set(outer.1);
+        self.next_read.set(outer.2);
         r
     }
 
+    /// Charges `ops` operations of host work to the call in progress.
+    pub fn charge(&self, ops: u64) {
+        self.charged.set(self.charged.get().saturating_add(ops));
+    }
+
+    /// Charges `units` of work done at `per_op` units per operation (rounded up: any work costs
+    /// at least one operation).
+    pub fn charge_work(&self, units: u64, per_op: u64) {
+        if units > 0 {
+            self.charge(units.div_ceil(per_op));
+        }
+    }
+
+    /// Operations charged by host functions so far in this call.
+    pub fn charged(&self) -> u64 {
+        self.charged.get()
+    }
+
+    /// The progress hook: `Some(token)` stops the call. The token is the operations charged to
+    /// host functions (an integer) when the operation budget is spent, [`STOP_TIME`] when the
+    /// wall-clock budget is (live only).
+    fn check(&self, ops: u64) -> Option<Dynamic> {
+        let charged = self.charged.get();
+        let total = ops.saturating_add(charged);
+        if total > self.max_ops {
+            return Some(Dynamic::from_int(charged.min(i64::MAX as u64) as i64));
+        }
+        if self.wall && total >= self.next_read.get() {
+            self.next_read.set(total + CLOCK_EVERY_OPS);
+            if self.expired() {
+                return Some(Dynamic::from(STOP_TIME));
+            }
+        }
+        None
+    }
+
+    /// The wall-clock budget of a call (live runs).
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// The wall-clock budget of the call in progress is spent (never offline).
     pub(super) fn expired(&self) -> bool {
         self.deadline.get().is_some_and(|d| Instant::now() > d)
     }
@@ -48,8 +135,9 @@ impl CallClock {
 /// defaults differ.
 #[derive(Clone, Debug)]
 pub struct ScriptLimits {
-    /// Operations per `on_bar` call before the script is stopped as runaway. Default 200,000
-    /// (the shipped V-reversal uses well under 2,000 per bar).
+    /// Operations per call before the script is stopped as runaway, Rhai's plus those charged
+    /// to host functions (`docs/script-limits.md`). Default 200,000 (the shipped V-reversal uses
+    /// well under 2,000 per bar).
     pub max_operations: u64,
     /// Function call nesting. Default 32.
     pub max_call_levels: usize,
@@ -61,9 +149,13 @@ pub struct ScriptLimits {
     pub max_array_size: usize,
     /// Largest map a script may build. Default 1,000 entries.
     pub max_map_size: usize,
-    /// Wall-clock time per call (`engine.script_max_call_ms`). Default 50 ms. Operations alone
-    /// do not bound time: one native call (`contains` on a big array, a sort) is one operation.
+    /// Wall-clock time per call (`engine.script_max_call_ms`), applied only with
+    /// [`ScriptLimits::wall_clock`]. Default 50 ms.
     pub max_call_time: Duration,
+    /// Live runs: stop a call after [`ScriptLimits::max_call_time`] of wall time too. Offline
+    /// runs leave it false so that the machine's load plays no part in their output. Default
+    /// false.
+    pub wall_clock: bool,
 }
 
 impl Default for ScriptLimits {
@@ -76,12 +168,13 @@ impl Default for ScriptLimits {
             max_array_size: 10_000,
             max_map_size: 1_000,
             max_call_time: Duration::from_millis(50),
+            wall_clock: false,
         }
     }
 }
 
 /// Builds the sandboxed engine with the bar helpers bound to `series`; calls are stopped when
-/// `clock`'s deadline passes.
+/// `clock`'s budget is spent.
 pub fn build_engine(
     series: Rc<RefCell<BarSeries>>,
     indicators: &Rc<RefCell<Indicators>>,
@@ -91,9 +184,46 @@ pub fn build_engine(
     let mut engine = Engine::new();
     {
         let clock = clock.clone();
-        engine.on_progress(move |ops| {
-            (ops.is_multiple_of(CLOCK_EVERY_OPS) && clock.expired()).then_some(Dynamic::UNIT)
-        });
+        engine.on_progress(move |ops| clock.check(ops));
+    }
+    // `contains` (and `x in array`) compares every element natively within one Rhai operation:
+    // charged one operation per element compared, so that it costs what a loop would.
+    {
+        let clock = clock.clone();
+        engine.register_fn(
+            "contains",
+            move |ctx: rhai::NativeCallContext,
+                  array: &mut rhai::Array,
+                  value: Dynamic|
+                  -> Result<bool, Box<EvalAltResult>> {
+                let mut compared = 0u64;
+                let mut found = false;
+                for item in array.iter() {
+                    compared += 1;
+                    if let Some(eq) = quick_eq(item, &value) {
+                        if eq {
+                            found = true;
+                            break;
+                        }
+                        continue;
+                    }
+                    let same_type = item.type_id() == value.type_id();
+                    match ctx.call_native_fn::<bool>("==", (item.clone(), value.clone())) {
+                        Ok(true) => {
+                            found = true;
+                            break;
+                        }
+                        Ok(false) => {}
+                        Err(e)
+                            if !same_type
+                                && matches!(*e, EvalAltResult::ErrorFunctionNotFound(..)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                clock.charge(compared);
+                Ok(found)
+            },
+        );
     }
     // Nothing may block the bar loop: Rhai's `sleep` is replaced by an error with the line.
     engine.register_fn("sleep", |_: f64| -> Result<(), Box<EvalAltResult>> {
@@ -104,7 +234,8 @@ pub fn build_engine(
     });
     engine
         .set_strict_variables(true)
-        .set_max_operations(limits.max_operations)
+        // The operation budget is the progress hook's (it adds what host functions charge).
+        .set_max_operations(0)
         .set_max_call_levels(limits.max_call_levels)
         .set_max_expr_depths(limits.max_expr_depths.0, limits.max_expr_depths.1)
         .set_max_string_size(limits.max_string_size)
@@ -121,13 +252,194 @@ pub fn build_engine(
     );
 
     super::params::register(&mut engine);
-    super::helpers::register(&mut engine, &series);
+    super::helpers::register(&mut engine, &series, clock);
     super::scan_fns::register(&mut engine);
-    super::series_fns::register(&mut engine, &series, indicators);
+    super::series_fns::register(&mut engine, &series, indicators, clock);
     super::trace::register(&mut engine);
     super::position::register(&mut engine);
     engine
 }
 
+/// `a == b` for numbers, booleans, characters, strings and `()` without a function lookup
+/// (Rhai's rules: an integer equals the float of the same value); `None` for other types.
+fn quick_eq(a: &Dynamic, b: &Dynamic) -> Option<bool> {
+    if a.is_unit() && b.is_unit() {
+        return Some(true);
+    }
+    let num = |d: &Dynamic| d.as_int().map(|i| i as f64).or_else(|_| d.as_float());
+    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+        return Some(x == y);
+    }
+    if let (Ok(x), Ok(y)) = (num(a), num(b)) {
+        return Some(x == y);
+    }
+    if let (Ok(x), Ok(y)) = (a.as_bool(), b.as_bool()) {
+        return Some(x == y);
+    }
+    if let (Ok(x), Ok(y)) = (a.as_char(), b.as_char()) {
+        return Some(x == y);
+    }
+    if let (Ok(x), Ok(y)) = (a.as_immutable_string_ref(), b.as_immutable_string_ref()) {
+        return Some(*x == *y);
+    }
+    None
+}
+
 const NO_SLEEP: &str =
     "`sleep` is not available to strategies: a script must never hold up the bar loop";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::bar::Bar;
+    use crate::strategy::script::{merge_params, ScriptHost};
+    use crate::strategy::{Strategy, StrategyError};
+    use std::path::Path;
+
+    /// `n` one-minute bars, a gentle wave.
+    fn bars(n: usize) -> Rc<RefCell<BarSeries>> {
+        let series = Rc::new(RefCell::new(BarSeries::with_capacity(n)));
+        for i in 0..n {
+            let c = 5000.0 + (i as f64 / 50.0).sin() * 20.0;
+            series.borrow_mut().push(&Bar {
+                close_time: 1_739_455_200 + 60 * (i as i64 + 1),
+                open: c,
+                high: c + 1.0,
+                low: c - 1.0,
+                close: c,
+                volume: 10.0,
+            });
+        }
+        series
+    }
+
+    /// Calls `src`'s on_bar on the newest of `n` bars; the result and the time it took.
+    fn call(src: &str, n: usize, limits: ScriptLimits) -> (Result<(), StrategyError>, Duration) {
+        let h = ScriptHost::new(bars(n), limits);
+        let c = Rc::new(h.compile_source(Path::new("s.rhai"), src).unwrap());
+        let params = merge_params(&c, &toml::Table::new()).unwrap();
+        let mut s = h.bind(c, params).unwrap();
+        let start = Instant::now();
+        let r = s.on_bar(n - 1, &mut vec![]);
+        (r, start.elapsed())
+    }
+
+    #[test]
+    fn a_script_reading_64_series_over_25000_bars_passes_its_first_call() {
+        let src = "fn on_bar(t, p) { let s = 0.0; for n in 2..34 { s += ema(n)[t] + sma(n)[t]; } }";
+        let (r, _) = call(src, 25_000, ScriptLimits::default());
+        r.unwrap();
+    }
+
+    #[test]
+    fn host_work_is_charged_to_the_call_that_asks_for_it() {
+        // (what, script): each is cheap in Rhai operations and dear in host work.
+        let cases = [
+            (
+                "600 series warmed over 25,000 bars",
+                "fn on_bar(t, p) { for n in 2..602 { ema(n)[t]; } }",
+            ),
+            (
+                "`contains` on a 9,000-element array",
+                "fn on_bar(t, p) { let a = []; a.pad(9000, 1); for n in 0..100 { if 2 in a {} } }",
+            ),
+            (
+                "`contains` on an array of strings",
+                "fn on_bar(t, p) { let a = []; a.pad(9000, \"x\"); for n in 0..100 { if a.contains(\"y\") {} } }",
+            ),
+            (
+                "range helpers over the whole history",
+                "fn on_bar(t, p) { for n in 0..1000 { lowest_low(0, t); } }",
+            ),
+        ];
+        for (what, src) in cases {
+            let (r, _) = call(src, 25_000, ScriptLimits::default());
+            let e = r.expect_err(what).to_string();
+            assert!(
+                e.contains("s.rhai:1:")
+                    && e.contains("stopped after 200000 operations")
+                    && e.contains("charged to host functions"),
+                "{what}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_offline_call_ignores_the_clock() {
+        // Far more than 1 ms of work, well under the operation budget.
+        let src = "fn on_bar(t, p) { let k = 0; while k < 20000 { k += 1; } }";
+        let limits = ScriptLimits {
+            max_call_time: Duration::from_millis(1),
+            ..ScriptLimits::default()
+        };
+        let (r, took) = call(src, 100, limits);
+        r.unwrap();
+        assert!(took > Duration::from_millis(1), "the call took {took:?}");
+    }
+
+    #[test]
+    fn a_live_call_stops_within_twice_its_time_budget() {
+        let budget = Duration::from_millis(40);
+        let limits = ScriptLimits {
+            max_operations: 1_000_000_000_000,
+            max_call_time: budget,
+            wall_clock: true,
+            ..ScriptLimits::default()
+        };
+        // (what, script): expensive host functions that Rhai counts as one operation each.
+        let cases = [
+            (
+                "a new series on every step",
+                "fn on_bar(t, p) { let n = 2; loop { ema(n)[t]; n += 1; } }",
+            ),
+            (
+                "`contains` on a big array",
+                "fn on_bar(t, p) { let a = []; a.pad(9000, 1); loop { if 2 in a {} } }",
+            ),
+            (
+                "range helpers",
+                "fn on_bar(t, p) { loop { lowest_low(0, t); highest_high(0, t); } }",
+            ),
+        ];
+        for (what, src) in cases {
+            // Best of three: a busy machine can only make a single run slower.
+            let mut best = Duration::MAX;
+            for _ in 0..3 {
+                let (r, took) = call(src, 25_000, limits.clone());
+                let e = r.expect_err(what).to_string();
+                assert!(e.contains("stopped after 40 ms"), "{what}: {e}");
+                best = best.min(took);
+            }
+            assert!(best < 2 * budget, "{what}: stopped after {best:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod contains_tests {
+    use super::quick_eq;
+    use rhai::Dynamic;
+
+    #[test]
+    fn contains_compares_as_rhai_does() {
+        let engine = rhai::Engine::new();
+        let cases = [
+            "[1, 2, 3].contains(2)",
+            "[1, 2, 3].contains(2.0)",
+            "[1.5, 2].contains(1.5)",
+            "[\"a\", \"b\"].contains(\"b\")",
+            "['x', 'y'].contains('y')",
+            "[true].contains(false)",
+            "[(), 1].contains(())",
+            "[1, \"1\"].contains(\"2\")",
+        ];
+        for src in cases {
+            let want: bool = engine.eval(src).unwrap();
+            let (array, value) = src.split_once(".contains(").unwrap();
+            let a: rhai::Array = engine.eval(array).unwrap();
+            let v: Dynamic = engine.eval(value.strip_suffix(")").unwrap()).unwrap();
+            let got = a.iter().any(|x| quick_eq(x, &v).unwrap_or(false));
+            assert_eq!(got, want, "{src}");
+        }
+    }
+}

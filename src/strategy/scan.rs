@@ -167,6 +167,31 @@ impl Scan {
 
     /// Runs the scan at bar `t` (the newest bar of `s`); the oldest passing origin wins.
     pub fn find(&self, s: &BarSeries, t: usize) -> Option<Found> {
+        let mut reads = u64::MAX;
+        self.find_within(s, t, &mut reads).unwrap_or(None)
+    }
+
+    /// [`Scan::find`] reading at most `*reads` bars (an origin's level, each bar a mark
+    /// searches — clamped to the bars in memory — and each requirement count one): `*reads`
+    /// is lowered by what it read; `Err(read)` when the budget ran out before the scan ended.
+    /// The count depends on the bars only, never on the machine: scans are charged by it
+    /// (`docs/script-limits.md`).
+    pub fn find_within(
+        &self,
+        s: &BarSeries,
+        t: usize,
+        reads: &mut u64,
+    ) -> Result<Option<Found>, u64> {
+        let budget = *reads;
+        let mut spend = |n: u64| -> Result<(), u64> {
+            match reads.checked_sub(n) {
+                Some(left) => {
+                    *reads = left;
+                    Ok(())
+                }
+                None => Err(budget),
+            }
+        };
         let t = t as i64;
         let first = (t - self.max_back).max(s.first_available() as i64);
         let mut marks = [0usize; MAX_MARKS];
@@ -174,12 +199,17 @@ impl Scan {
             let iu = i as usize;
             marks[0] = iu;
             let level = self.level.at(s, iu);
+            spend(1)?;
             let mut n = 1;
             for step in &self.steps {
+                spend(1)?;
                 match *step {
                     Step::Mark { from, lo, hi, find } => {
                         let base = marks[from] as i64;
                         let (a, b) = (base + lo, (base + hi).min(t));
+                        if let Some((lo, hi)) = s.clamp(a, b) {
+                            spend((hi - lo) as u64)?;
+                        }
                         let hit = find.search(s, a, b, level);
                         match hit {
                             Some(k) => marks[n] = k,
@@ -209,9 +239,9 @@ impl Scan {
                     }
                 }
             }
-            return Some(Found { marks });
+            return Ok(Some(Found { marks }));
         }
-        None
+        Ok(None)
     }
 }
 

@@ -92,9 +92,15 @@ pub struct ScriptHost {
     limits: ScriptLimits,
     clock: CallClock,
     locator: Rc<RunawayLocator>,
+    indicators: Rc<RefCell<Indicators>>,
 }
 
 impl ScriptHost {
+    /// Series alive in this host's registry (`docs/indicators.md`: at most 1,024).
+    pub fn series_alive(&self) -> usize {
+        self.indicators.borrow().alive()
+    }
+
     /// A host whose trading days start at 18:00 ET (the CME roll).
     pub fn new(series: Rc<RefCell<BarSeries>>, limits: ScriptLimits) -> Self {
         Self::with_day_start(series, limits, 18 * 60)
@@ -107,7 +113,7 @@ impl ScriptHost {
         limits: ScriptLimits,
         day_start_minute: u32,
     ) -> Self {
-        let clock = CallClock::new(limits.max_call_time);
+        let clock = CallClock::new(&limits);
         let capacity = series.borrow().capacity();
         let indicators = Rc::new(RefCell::new(Indicators::new(capacity, day_start_minute)));
         let locator = Rc::new(RunawayLocator::new(
@@ -122,6 +128,7 @@ impl ScriptHost {
             limits,
             clock,
             locator,
+            indicators,
         }
     }
 
@@ -589,7 +596,13 @@ impl ScriptStrategy {
                 let mut err = runtime_error(&self.file, &e, &self.limits);
                 // Limit errors (operations, string/array size) come without a place: find it.
                 if err.line.is_none() {
-                    let pos = self.locator.locate(&self.script.ast, args, &mut self.state);
+                    let stopped_by_time = matches!(e.unwrap_inner(), rhai::EvalAltResult::ErrorTerminated(token, _) if token.is_string());
+                    let pos = self.locator.locate(
+                        &self.script.ast,
+                        args,
+                        &mut self.state,
+                        stopped_by_time,
+                    );
                     (err.line, err.column) = (pos.line(), pos.position());
                 }
                 Err(err)
@@ -605,10 +618,27 @@ impl Strategy for ScriptStrategy {
             return self.invoke(t, args, out);
         }
         // The scans run natively; on_bar sees only what they found, once per scan that matched.
+        // Together they may read the bars of one call's budget (docs/script-limits.md).
         let mut first_error = None;
+        let budget = self
+            .limits
+            .max_operations
+            .saturating_mul(super::sandbox::BAR_READS_PER_OP);
+        let mut reads = budget;
         for n in 0..self.scans.len() {
-            let Some(found) = self.scans[n].find(&self.series.borrow(), t) else {
-                continue;
+            let found = self.scans[n].find_within(&self.series.borrow(), t, &mut reads);
+            let found = match found {
+                Ok(Some(found)) => found,
+                Ok(None) => continue,
+                Err(_) => {
+                    let e = self.err(format!(
+                        "scan `{}` stopped: this bar's scans read more than {budget} bars, the budget of one call (engine.script_max_operations × {}; docs/script-limits.md); narrow `origins(max_back, min_back)` or the marks' offsets: this bar gets no signal",
+                        self.scans[n].name,
+                        super::sandbox::BAR_READS_PER_OP
+                    ));
+                    first_error.get_or_insert(e);
+                    break;
+                }
             };
             let scan = &self.scans[n];
             let m = super::scan_fns::Marks::new(scan, &found);

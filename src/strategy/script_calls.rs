@@ -43,12 +43,7 @@ pub fn helper_engine() -> Engine {
         8,
         18 * 60,
     )));
-    build_engine(
-        series,
-        &indicators,
-        &limits,
-        &CallClock::new(limits.max_call_time),
-    )
+    build_engine(series, &indicators, &limits, &CallClock::new(&limits))
 }
 
 /// `engine` with the optimizer off, so that the AST it compiles keeps every expression where

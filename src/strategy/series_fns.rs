@@ -10,6 +10,7 @@
 //!
 //! Asking for a series again is a hash lookup; its values are computed once per bar by the host.
 
+use super::sandbox::{CallClock, SERIES_STEPS_PER_OP};
 use crate::market::bar::BarSeries;
 use crate::strategy::indicators::day::{position, DayValue};
 use crate::strategy::indicators::{Field, Indicators, Level, SeriesId, Spec, MAX_LENGTH};
@@ -23,26 +24,37 @@ pub struct Series(SeriesId);
 
 type R<T> = Result<T, Box<EvalAltResult>>;
 
-/// The registry and the bars it reads, as the closures share them.
+/// The registry and the bars it reads, as the closures share them, and the budget of the call
+/// in progress, charged for the series values each function computes.
 #[derive(Clone)]
 struct Shared {
     bars: Rc<RefCell<BarSeries>>,
     ind: Rc<RefCell<Indicators>>,
+    clock: CallClock,
 }
 
 impl Shared {
-    fn get(&self, spec: Spec) -> Series {
-        Series(self.ind.borrow_mut().get(spec, &self.bars.borrow()))
+    /// Runs `f` on the registry and charges the call for the work it did (warm-ups, catch-up,
+    /// crossing searches).
+    fn with<T>(&self, f: impl FnOnce(&mut Indicators, &BarSeries) -> T) -> T {
+        let mut ind = self.ind.borrow_mut();
+        let before = ind.work();
+        let r = f(&mut ind, &self.bars.borrow());
+        self.clock
+            .charge_work(ind.work() - before, SERIES_STEPS_PER_OP);
+        r
     }
 
-    fn field(&self, f: Field) -> SeriesId {
-        self.get(Spec::Field(f)).0
+    fn get(&self, spec: Spec) -> R<Series> {
+        Ok(Series(self.with(|ind, bars| ind.series(spec, bars))?))
+    }
+
+    fn field(&self, f: Field) -> R<SeriesId> {
+        Ok(self.get(Spec::Field(f))?.0)
     }
 
     fn value(&self, s: Series, i: i64) -> R<f64> {
-        self.ind
-            .borrow_mut()
-            .value(s.0, i, &self.bars.borrow())
+        self.with(|ind, bars| ind.value(s.0, i, bars))
             .map_err(Into::into)
     }
 
@@ -81,10 +93,12 @@ pub(super) fn register(
     engine: &mut Engine,
     bars: &Rc<RefCell<BarSeries>>,
     ind: &Rc<RefCell<Indicators>>,
+    clock: &CallClock,
 ) {
     let sh = Shared {
         bars: bars.clone(),
         ind: ind.clone(),
+        clock: clock.clone(),
     };
     engine.register_type_with_name::<Series>("Series");
     {
@@ -99,7 +113,7 @@ pub(super) fn register(
         ("volumes", Field::Volume),
     ] {
         let sh = sh.clone();
-        engine.register_fn(name, move || Series(sh.field(f)));
+        engine.register_fn(name, move || -> R<Series> { Ok(Series(sh.field(f)?)) });
     }
 
     // Series of a source (closes by default for averages and RSI; highs/lows for extremes).
@@ -116,18 +130,18 @@ pub(super) fn register(
             let sh = sh.clone();
             engine.register_fn(name, move |n: i64| -> R<Series> {
                 let n = length(name, n)?;
-                Ok(sh.get(make(sh.field(default), n)))
+                sh.get(make(sh.field(default)?, n))
             });
         }
         let sh = sh.clone();
         engine.register_fn(name, move |src: Series, n: i64| -> R<Series> {
-            Ok(sh.get(make(src.0, length(name, n)?)))
+            sh.get(make(src.0, length(name, n)?))
         });
     }
     {
         let sh = sh.clone();
         engine.register_fn("atr", move |n: i64| -> R<Series> {
-            Ok(sh.get(Spec::Atr(length("atr", n)?)))
+            sh.get(Spec::Atr(length("atr", n)?))
         });
     }
     for (name, v) in [
@@ -146,25 +160,25 @@ pub(super) fn register(
         let sh = sh.clone();
         engine.register_fn("vwap", move |anchor: &str| -> R<Series> {
             let p = sh.position("vwap", anchor)?;
-            Ok(sh.get(Spec::AnchoredVwap(p)))
+            sh.get(Spec::AnchoredVwap(p))
         });
     }
     for (name, high) in [("range_high", true), ("range_low", false)] {
         let sh = sh.clone();
         engine.register_fn(name, move |start: &str, end: &str| -> R<Series> {
             let (a, b) = sh.range(name, start, end)?;
-            Ok(sh.get(if high {
+            sh.get(if high {
                 Spec::RangeHigh(a, b)
             } else {
                 Spec::RangeLow(a, b)
-            }))
+            })
         });
     }
     {
         let sh = sh.clone();
         engine.register_fn("bar_at", move |t: i64, at: &str| -> R<i64> {
             let p = sh.position("bar_at", at)?;
-            let v = sh.value(sh.get(Spec::BarAt(p)), t)?;
+            let v = sh.value(sh.get(Spec::BarAt(p))?, t)?;
             Ok(if v.is_nan() { -1 } else { v as i64 })
         });
     }
@@ -180,15 +194,11 @@ fn register_crossings(engine: &mut Engine, sh: &Shared) {
     for (name, above) in [("crossover", true), ("crossunder", false)] {
         let since = format!("bars_since_{name}");
         let cross = move |sh: &Shared, a: Series, b: Level, t: i64| -> R<bool> {
-            let bars = sh.bars.borrow();
-            Ok(sh.ind.borrow_mut().crosses(a.0, b, above, t, &bars)?)
+            Ok(sh.with(|ind, bars| ind.crosses(a.0, b, above, t, bars))?)
         };
         let bars_since = move |sh: &Shared, a: Series, b: Level, t: i64| -> R<i64> {
-            let bars = sh.bars.borrow();
-            let k =
-                sh.ind
-                    .borrow_mut()
-                    .bars_since_cross(a.0, b, above, t, BARS_SINCE_LIMIT, &bars)?;
+            let k = sh
+                .with(|ind, bars| ind.bars_since_cross(a.0, b, above, t, BARS_SINCE_LIMIT, bars))?;
             Ok(k.unwrap_or(-1))
         };
         {
@@ -320,6 +330,160 @@ mod tests {
                 e.to_string().contains(want) && e.line == Some(1),
                 "{expr}: {e}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use crate::market::bar::{Bar, BarSeries};
+    use crate::strategy::indicators::MAX_SERIES;
+    use crate::strategy::script::{merge_params, ScriptHost, ScriptLimits, ScriptStrategy};
+    use crate::strategy::{Proposal, Strategy};
+    use std::cell::RefCell;
+    use std::path::Path;
+    use std::rc::Rc;
+
+    /// Weekday sessions 09:31–16:00 ET (390 bars) from Monday 2025-01-06, `days` of them
+    /// (across DST changes); highs move by day and minute.
+    fn session_bars(days: usize) -> Vec<Bar> {
+        use chrono::{Datelike, TimeZone};
+        let mut v = Vec::new();
+        let mut date = chrono::NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
+        for d in 0..days {
+            while date.weekday().number_from_monday() > 5 {
+                date = date.succ_opt().unwrap();
+            }
+            let open = chrono_tz::America::New_York
+                .from_local_datetime(&date.and_hms_opt(9, 30, 0).unwrap())
+                .unwrap()
+                .timestamp();
+            for m in 1..=390i64 {
+                let x = ((d * 7919 + m as usize * 104_729) % 1000) as f64 / 10.0;
+                v.push(Bar {
+                    close_time: open + 60 * m,
+                    open: 5000.0 + x,
+                    high: 5001.0 + x,
+                    low: 4999.0 + x,
+                    close: 5000.0 + x,
+                    volume: 1.0,
+                });
+            }
+            date = date.succ_opt().unwrap();
+        }
+        v
+    }
+
+    fn bind(src: &str, capacity: usize) -> (ScriptHost, ScriptStrategy, Rc<RefCell<BarSeries>>) {
+        let series = Rc::new(RefCell::new(BarSeries::with_capacity(capacity)));
+        let h = ScriptHost::with_day_start(series.clone(), ScriptLimits::default(), 18 * 60);
+        let c = Rc::new(h.compile_source(Path::new("s.rhai"), src).unwrap());
+        let params = merge_params(&c, &toml::Table::new()).unwrap();
+        let s = h.bind(c, params).unwrap();
+        (h, s, series)
+    }
+
+    #[test]
+    fn highest_since_0930_with_a_new_length_each_bar_is_right_for_2_years_with_flat_memory() {
+        // The trader's script: the highest high since the session's first bar, by asking for
+        // `highest(n)` with n growing on every bar.
+        let src = "fn on_bar(t, p) {
+            let first = bar_at(t, \"09:31\");
+            #{ side: \"BUY\", anchor_a: highest(t - first + 1)[t], anchor_b: 1.0 }
+        }";
+        let (h, mut s, series) = bind(src, 8_192);
+        let bars = session_bars(520);
+        let (mut since, mut peak_first_year, mut peak) = (f64::NAN, 0, 0);
+        for (t, b) in bars.iter().enumerate() {
+            series.borrow_mut().push(b);
+            since = if t % 390 == 0 {
+                b.high
+            } else {
+                since.max(b.high)
+            };
+            let mut out: Vec<Proposal> = vec![];
+            s.on_bar(t, &mut out)
+                .unwrap_or_else(|e| panic!("bar {t}: {e}"));
+            assert_eq!(out[0].anchor_a, since, "bar {t}");
+            peak = peak.max(h.series_alive());
+            if t == bars.len() / 2 {
+                peak_first_year = peak;
+            }
+        }
+        // 390 lengths, highs and bar_at: the same count in the second year as in the first.
+        assert!(peak <= 393, "{peak} series alive");
+        assert_eq!(peak, peak_first_year, "memory grew in the second year");
+    }
+
+    #[test]
+    fn a_series_unread_for_a_trading_day_is_dropped_and_rebuilt_when_asked_again() {
+        // Day 0 asks for 40 EMAs; then only ema(9); on day 5 ema(30) again.
+        let src = "fn on_bar(t, p) {
+            let d = (t / 390);
+            if d == 0 { for n in 2..42 { ema(n)[t]; } }
+            let v = if d == 5 { ema(30)[t] } else { ema(9)[t] };
+            #{ side: \"BUY\", anchor_a: if v.is_nan() { 0.0 } else { v }, anchor_b: 1.0 }
+        }";
+        let (h, mut s, series) = bind(src, 8_192);
+        let bars = session_bars(6);
+        let (_, mut fresh, fresh_series) = bind("fn on_bar(t, p) { let v = ema(30)[t]; #{ side: \"BUY\", anchor_a: if v.is_nan() { 0.0 } else { v }, anchor_b: 1.0 } }", 8_192);
+        let mut alive = vec![];
+        for (t, b) in bars.iter().enumerate() {
+            series.borrow_mut().push(b);
+            fresh_series.borrow_mut().push(b);
+            let mut out = vec![];
+            s.on_bar(t, &mut out).unwrap();
+            let mut want = vec![];
+            fresh.on_bar(t, &mut want).unwrap();
+            if t / 390 == 5 {
+                // Rebuilt from the oldest bar in memory: the same value as one never dropped.
+                assert_eq!(out[0].anchor_a, want[0].anchor_a, "bar {t}");
+            }
+            if t % 390 == 389 {
+                alive.push(h.series_alive());
+            }
+        }
+        // closes + 40 EMAs on days 0 and 1; from day 2 closes + ema(9); day 5 adds ema(30).
+        assert_eq!(
+            alive,
+            vec![41, 41, 2, 2, 2, 3],
+            "series alive at each day's end"
+        );
+    }
+
+    #[test]
+    fn one_series_more_than_the_ceiling_is_an_error_with_the_place_and_the_count() {
+        // Three new series a bar: 1,170 a day, more than the ceiling before a day is over.
+        let src = "fn on_bar(t, p) {\n    for k in 0..3 {\n        let v = ema(t * 3 + k + 1)[t];\n    }\n}";
+        let (h, mut s, series) = bind(src, 8_192);
+        let bars = session_bars(4);
+        let mut first_error = None;
+        for (t, b) in bars.iter().enumerate() {
+            series.borrow_mut().push(b);
+            if let Err(e) = s.on_bar(t, &mut vec![]) {
+                first_error.get_or_insert((t, e));
+            }
+            assert!(h.series_alive() <= MAX_SERIES);
+        }
+        let (t, e) = first_error.expect("the 1,024th series is refused");
+        assert_eq!(t, (MAX_SERIES - 1) / 3, "closes and 1,023 EMAs fit");
+        assert_eq!((e.line, e.column), (Some(3), Some(17)), "{e}");
+        assert!(e.message.contains("too many series: 1024 are alive"), "{e}");
+    }
+
+    #[test]
+    fn a_series_reaches_back_4096_bars() {
+        let src = "fn on_bar(t, p) { #{ side: \"BUY\", anchor_a: closes()[t - 4095] + 0.0 * closes()[t - 4096], anchor_b: 1.0 } }";
+        let (_, mut s, series) = bind(src, 8_192);
+        for (t, b) in session_bars(11).iter().enumerate() {
+            series.borrow_mut().push(b);
+            if t == 4_200 {
+                let e = s.on_bar(t, &mut vec![]).unwrap_err();
+                assert!(
+                    e.message.contains("a series keeps the last 4096 bars"),
+                    "{e}"
+                );
+            }
         }
     }
 }

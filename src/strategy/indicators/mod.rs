@@ -2,8 +2,12 @@
 //! session values, VWAP, opening ranges. A script asks for a series by what it is
 //! (`ema(21)`, `range_high("09:30", "09:45")`); the [`Indicators`] registry computes each
 //! distinct series once, incrementally, over **every** bar (also the bars on which no script was
-//! called), and keeps its values as long as the bar history keeps bars. Asking for a value is
-//! O(1).
+//! called), and keeps its last [`SERIES_KEEP`] values. Asking for a value is O(1).
+//!
+//! Memory has a ceiling: at most [`MAX_SERIES`] series are alive at once (one more is an error
+//! for the script), a series not read for a whole trading day is dropped (and computed again,
+//! from the oldest bar in memory, if a script asks for it again), and each keeps
+//! [`SERIES_KEEP`] values, not one per bar of history (`docs/indicators.md`).
 //!
 //! Warm-up: a series is computed from the oldest bar in memory when it is first asked for (in a
 //! backtest: from the start of the data; live: from the history the feed sent). Each module
@@ -32,9 +36,13 @@ pub enum Field {
     Volume,
 }
 
-/// A registered series (an index into its registry).
+/// A registered series: its slot in the registry and the generation of that slot (a slot freed
+/// by a dropped series is reused; an id of the old generation is refused, never misread).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SeriesId(pub u32);
+pub struct SeriesId {
+    slot: u32,
+    generation: u32,
+}
 
 /// What a series is. Two requests with equal specs share one series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -114,14 +122,25 @@ enum Calc {
 struct Entry {
     spec: Spec,
     calc: Calc,
-    /// Ring of values addressed like the bar series (index & mask).
+    /// Ring of the last values (bar index & keep mask); empty once the series is dropped.
     values: Vec<f64>,
     /// First bar this series has a value for.
     from: usize,
+    generation: u32,
+    alive: bool,
+    /// The trading day (count of days the registry has seen) a script last asked for it.
+    used_day: u64,
 }
 
 /// Longest look-back a series accepts (bars).
 pub const MAX_LENGTH: u32 = 100_000;
+
+/// Most series alive at once. One more is a script error with the count.
+pub const MAX_SERIES: usize = 1_024;
+
+/// Values a series keeps: `s[i]` reaches back this many bars from the newest (about three days
+/// of one-minute bars; `bars_since_*` looks back at most 2,000). 32 KiB a series.
+pub const SERIES_KEEP: usize = 4_096;
 
 /// The series of one bar history.
 #[derive(Debug)]
@@ -132,8 +151,17 @@ pub struct Indicators {
     ids: HashMap<Spec, SeriesId>,
     /// Last bar computed for every entry.
     done: Option<usize>,
+    /// Ring mask of the values a series keeps.
     mask: usize,
     needs_clock: bool,
+    /// Series alive (computed every bar).
+    alive: usize,
+    /// Trading days seen (the count the drop rule compares), and the newest bar's day.
+    day_count: u64,
+    day: Option<i32>,
+    /// Series values computed and bars examined so far, the work a script call is charged for
+    /// (`docs/script-limits.md`).
+    work: u64,
 }
 
 impl Indicators {
@@ -146,9 +174,19 @@ impl Indicators {
             entries: Vec::new(),
             ids: HashMap::new(),
             done: None,
-            mask: capacity.next_power_of_two() - 1,
+            mask: capacity.next_power_of_two().min(SERIES_KEEP) - 1,
             needs_clock: false,
+            alive: 0,
+            day_count: 0,
+            day: None,
+            work: 0,
         }
+    }
+
+    /// Series values computed (one series at one bar) and bars examined by crossing searches
+    /// since this registry was made: what script calls are charged for.
+    pub fn work(&self) -> u64 {
+        self.work
     }
 
     /// Minutes after ET midnight at which trading days start.
@@ -156,42 +194,116 @@ impl Indicators {
         self.day_start_minute
     }
 
-    /// The series for `spec`, registered and computed up to the newest bar on first use.
-    pub fn get(&mut self, spec: Spec, series: &BarSeries) -> SeriesId {
+    /// The series for `spec`, registered and computed up to the newest bar on first use (or on
+    /// first use after it was dropped); an error when [`MAX_SERIES`] are alive already.
+    pub fn series(&mut self, spec: Spec, series: &BarSeries) -> Result<SeriesId, String> {
         if let Some(&id) = self.ids.get(&spec) {
-            return id;
+            self.touch(id);
+            return Ok(id);
         }
-        let id = SeriesId(self.entries.len() as u32);
+        if let Some(src) = spec.source() {
+            self.check(src)?;
+        }
+        if self.alive >= MAX_SERIES {
+            return Err(format!(
+                "too many series: {} are alive and this would be one more (at most {MAX_SERIES}; a series unread for a whole trading day is dropped; a new length on every bar makes a new series each time: docs/indicators.md)",
+                self.alive
+            ));
+        }
         let from = match (spec.source(), self.done) {
-            (Some(s), Some(_)) => self.entries[s.0 as usize]
-                .from
-                .max(series.first_available()),
+            // A series of bar fields warms over every bar in memory; a series of a computed
+            // series over the values that series keeps.
+            (Some(s), Some(done)) => {
+                let src = &self.entries[s.slot as usize];
+                let from = src.from.max(series.first_available());
+                match src.spec {
+                    Spec::Field(_) => from,
+                    _ => from.max((done + 1).saturating_sub(self.mask + 1)),
+                }
+            }
             _ => series.first_available(),
         };
-        self.entries.push(Entry {
+        let entry = Entry {
             spec,
             calc: spec.calc(),
             values: vec![f64::NAN; self.mask + 1],
             from,
-        });
+            generation: 0,
+            alive: true,
+            used_day: self.day_count,
+        };
+        // A slot freed by a dropped series is reused under a new generation.
+        let id = match self.entries.iter().position(|e| !e.alive) {
+            Some(k) => {
+                let generation = self.entries[k].generation.wrapping_add(1);
+                self.entries[k] = Entry {
+                    generation,
+                    ..entry
+                };
+                SeriesId {
+                    slot: k as u32,
+                    generation,
+                }
+            }
+            None => {
+                self.entries.push(entry);
+                SeriesId {
+                    slot: self.entries.len() as u32 - 1,
+                    generation: 0,
+                }
+            }
+        };
+        self.alive += 1;
         self.ids.insert(spec, id);
         self.needs_clock |= spec.needs_clock();
         if let Some(done) = self.done {
             // Warm the new series over the bars the others have already done.
-            let k = id.0 as usize;
+            let k = id.slot as usize;
             for i in from..=done {
                 let place = self.place(series, i);
                 self.step(k, i, series, place);
             }
         }
-        id
+        Ok(id)
+    }
+
+    /// [`Indicators::series`] for tests, where the count cannot run out.
+    #[cfg(test)]
+    pub fn get(&mut self, spec: Spec, series: &BarSeries) -> SeriesId {
+        self.series(spec, series).unwrap()
+    }
+
+    /// Series alive now.
+    pub fn alive(&self) -> usize {
+        self.alive
+    }
+
+    /// `id` still names its series (not one dropped since).
+    fn check(&self, id: SeriesId) -> Result<(), String> {
+        match self.entries.get(id.slot as usize) {
+            Some(e) if e.alive && e.generation == id.generation => Ok(()),
+            _ => Err("this series was dropped after a whole trading day unread: ask for it again on the call that reads it (`ema(21)[t]`) rather than keeping it in `this` (docs/indicators.md)".into()),
+        }
+    }
+
+    /// Marks `id` and its sources as read today.
+    fn touch(&mut self, id: SeriesId) {
+        let mut k = id.slot as usize;
+        loop {
+            self.entries[k].used_day = self.day_count;
+            match self.entries[k].spec.source() {
+                Some(s) => k = s.slot as usize,
+                None => break,
+            }
+        }
     }
 
     /// The value of series `id` at bar `i`: NaN while it warms up; an error for a bar that does
-    /// not exist yet or is no longer in memory.
+    /// not exist yet or is no longer kept.
     pub fn value(&mut self, id: SeriesId, i: i64, series: &BarSeries) -> Result<f64, String> {
+        self.check(id)?;
         self.catch_up(series);
-        let e = &self.entries[id.0 as usize];
+        self.touch(id);
         let newest = series.len() as i64 - 1;
         if i > newest {
             return Err(format!(
@@ -201,13 +313,37 @@ impl Indicators {
         if i < 0 {
             return Err(format!("bar {i} does not exist (bars count from 0)"));
         }
-        let oldest = e.from.max(series.first_available());
+        let oldest = self.oldest(id, series);
         if (i as usize) < oldest {
             return Err(format!(
-                "bar {i} is no longer in memory (the oldest kept is {oldest})"
+                "bar {i} is no longer in memory for this series (the oldest kept is {oldest}: a series keeps the last {} bars, docs/indicators.md)",
+                self.mask + 1
             ));
         }
-        Ok(e.values[i as usize & self.mask])
+        Ok(self.at(id, i as usize))
+    }
+
+    /// Drops the series no script asked for during the whole previous trading day, when the
+    /// newest bar opens a new one.
+    fn roll_day(&mut self, series: &BarSeries, newest: usize) {
+        let day = self.clock.stamp(series.close_time(newest)).trading_day;
+        let day = chrono::Datelike::num_days_from_ce(&day);
+        if self.day == Some(day) {
+            return;
+        }
+        if self.day.is_some() {
+            self.day_count += 1;
+        }
+        self.day = Some(day);
+        for e in &mut self.entries {
+            if e.alive && e.used_day + 1 < self.day_count {
+                self.ids.remove(&e.spec);
+                e.alive = false;
+                e.values = Vec::new();
+                e.calc = e.spec.calc();
+                self.alive -= 1;
+            }
+        }
     }
 
     /// Computes every series for the bars added since the last call. When more bars arrived
@@ -232,10 +368,13 @@ impl Indicators {
         for i in start..=newest {
             let place = self.place(series, i);
             for k in 0..self.entries.len() {
-                self.step(k, i, series, place);
+                if self.entries[k].alive {
+                    self.step(k, i, series, place);
+                }
             }
         }
         self.done = Some(newest);
+        self.roll_day(series, newest);
     }
 
     fn place(&self, series: &BarSeries, i: usize) -> DayPlace {
@@ -250,20 +389,26 @@ impl Indicators {
     }
 
     fn step(&mut self, k: usize, i: usize, series: &BarSeries, place: DayPlace) {
+        self.work += 1;
         let slot = i & self.mask;
+        let field = |f: Field| match f {
+            Field::Open => series.open(i),
+            Field::High => series.high(i),
+            Field::Low => series.low(i),
+            Field::Close => series.close(i),
+            Field::Volume => series.volume(i),
+        };
+        // A bar field is read from the bar (a warm-up reaches further back than values kept).
         let src = match self.entries[k].spec.source() {
-            Some(s) => self.entries[s.0 as usize].values[slot],
+            Some(s) => match self.entries[s.slot as usize].spec {
+                Spec::Field(f) => field(f),
+                _ => self.entries[s.slot as usize].values[slot],
+            },
             None => f64::NAN,
         };
         let e = &mut self.entries[k];
         let v = match &mut e.calc {
-            Calc::Field(f) => match f {
-                Field::Open => series.open(i),
-                Field::High => series.high(i),
-                Field::Low => series.low(i),
-                Field::Close => series.close(i),
-                Field::Volume => series.volume(i),
-            },
+            Calc::Field(f) => field(*f),
             Calc::Sma(c) => c.next(src),
             Calc::Ema(c) => c.next(src),
             Calc::Rsi(c) => c.next(src),
@@ -286,15 +431,17 @@ pub enum Level {
 }
 
 impl Indicators {
-    /// The oldest bar series `id` has a value for.
+    /// The oldest bar series `id` has a value for (and keeps).
     fn oldest(&self, id: SeriesId, series: &BarSeries) -> usize {
-        self.entries[id.0 as usize]
+        let kept = series.len().saturating_sub(self.mask + 1);
+        self.entries[id.slot as usize]
             .from
             .max(series.first_available())
+            .max(kept)
     }
 
     fn at(&self, id: SeriesId, i: usize) -> f64 {
-        self.entries[id.0 as usize].values[i & self.mask]
+        self.entries[id.slot as usize].values[i & self.mask]
     }
 
     fn level_at(&self, b: Level, i: usize) -> f64 {
@@ -364,9 +511,10 @@ impl Indicators {
     ) -> Result<Option<i64>, String> {
         self.crosses(a, b, above, t, series)?;
         let t = t as usize;
-        Ok((0..=max_back.min(t))
-            .find(|&k| self.crosses_unchecked(a, b, above, t - k, series))
-            .map(|k| k as i64))
+        let found =
+            (0..=max_back.min(t)).find(|&k| self.crosses_unchecked(a, b, above, t - k, series));
+        self.work += found.unwrap_or(max_back.min(t)) as u64 + 1;
+        Ok(found.map(|k| k as i64))
     }
 }
 
