@@ -812,6 +812,16 @@ impl<'a, S: Sink> Client<'a, S> {
                 protocol::PROTOCOL
             );
         }
+        if let Some(want) = self.opts.instrument.as_deref() {
+            if !h.instrument.is_empty() && !protocol::same_instrument(&h.instrument, want) {
+                let detail = format!(
+                    "the publisher announces `{}`, the config trades `{want}` ([instrument] symbol): its bars will be refused as `wrong instrument`",
+                    h.instrument.chars().take(40).collect::<String>()
+                );
+                tracing::warn!("feed: {detail}");
+                self.say(&format!("WARNING: {detail}"));
+            }
+        }
         if h.bar_period_seconds != 0 && h.bar_period_seconds != self.opts.bar_seconds {
             tracing::warn!(
                 "feed: publisher sends {}-second bars, the config expects {} s (engine.bar_seconds)",
