@@ -1193,10 +1193,11 @@ fn playback_history_burst_from_the_old_publisher_writes_no_signal_and_live_bars_
                 }
             }
             let _ = ws.flush().await;
-            // The chart is loaded; Playback runs: a bar every 200 ms (300× real time).
+            // The chart is loaded; Playback runs: a bar every 200 ms (300× real time), each sent
+            // twice back to back (a repeat is no burst: it is refused as a duplicate).
             tokio::time::sleep(Duration::from_millis(1500)).await;
             for b in &bars[live_from..] {
-                if !send(&mut ws, f(b)).await {
+                if !send(&mut ws, f(b)).await || !send(&mut ws, f(b)).await {
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -1222,6 +1223,11 @@ fn playback_history_burst_from_the_old_publisher_writes_no_signal_and_live_bars_
         "{burst} of {live_from} burst bars\n{out}"
     );
     assert!(count(&out, "history_burst") > 0, "{out}");
+    assert_eq!(
+        count(&out, "duplicate"),
+        (live_to - live_from) as u64,
+        "{out}"
+    );
     assert!(err.contains("history burst ended (a pause)"), "{err}");
     let journal = p.journal();
     assert!(journal

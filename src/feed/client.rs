@@ -321,8 +321,9 @@ struct Conn {
     prev_live: Option<i64>,
     prev_tick: Option<i64>,
     got_frames: bool,
-    /// When the previous live `bar` frame of the instrument arrived (legacy burst rule).
-    prev_live_frame: Option<Instant>,
+    /// When the previous live `bar` frame of the instrument arrived, and its timestamp (wall
+    /// seconds as written), for the legacy burst rule.
+    prev_live_frame: Option<(Instant, i64)>,
     /// A live bar after a pause, held up to the burst gap ([`ClientOptions::hold_burst_start`]).
     pending: Option<(WireBar, Instant)>,
     /// Bars of the burst in progress (0 = none).
@@ -1012,17 +1013,25 @@ impl<'a, S: Sink> Client<'a, S> {
     }
 
     /// A live `bar` frame outside a history batch. From the legacy publisher, the burst rule
-    /// (`docs/live.md`): a frame less than the burst gap after the previous live frame is chart
-    /// history sent as live bars, and so is the previous one.
+    /// (`docs/live.md`): a frame less than the burst gap after the previous live frame, with a
+    /// later timestamp (data time racing ahead of wall time), is chart history sent as live
+    /// bars, and so is the previous one. A repeated or earlier timestamp never makes a burst (a
+    /// publisher that sends a bar twice).
     fn live_frame(&mut self, bar: WireBar, conn: &mut Conn, arrived: Instant, text: &str) -> Flow {
         let gap = match (self.opts.burst_gap, &conn.protocol) {
             (Some(g), Some(Protocol::Legacy)) => g,
             _ => return self.bar(bar, Kind::Live, conn, arrived, text),
         };
+        let time = bar.time.wall;
         let quick = conn
             .prev_live_frame
-            .is_some_and(|p| arrived.saturating_duration_since(p) < gap);
-        conn.prev_live_frame = Some(arrived);
+            .is_some_and(|(at, t)| arrived.saturating_duration_since(at) < gap && time > t);
+        if conn.prev_live_frame.is_none_or(|(_, t)| time > t) {
+            conn.prev_live_frame = Some((arrived, time));
+        } else {
+            // A repeat or a step back: refused further on; the burst clock stays where it was.
+            return self.bar(bar, Kind::Live, conn, arrived, text);
+        }
         if quick {
             if let Some((first, at)) = conn.pending.take() {
                 // The held bar was the first of the burst.
