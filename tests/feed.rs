@@ -1138,6 +1138,47 @@ fn old_publisher_chart_load_history_as_live_bars_writes_no_stale_signals() {
     }
 }
 
+/// Issue 20, vrev's own publisher: a chart's history comes as `historical_bar` frames, and in
+/// Playback (past data) none of them is traded: a history bar's signal is judged by the wall
+/// clock even with `--playback`, and it expired long ago.
+#[test]
+fn playback_history_batch_from_vrevs_own_publisher_is_never_traded() {
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
+        days: 1,
+        seed: 4,
+        ..Default::default()
+    });
+    let n = bars.len();
+    let expected = replay_signals(&bars);
+    assert!(expected.len() >= 3);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = Arc::new(bars);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mut opts = vrev::feed::server::ServeOptions::new(false, n, None);
+            opts.quiet = true;
+            vrev::feed::server::serve(TcpListener::from_std(listener).unwrap(), served, opts).await
+        });
+    });
+    let p = Project::new();
+    let url = format!("ws://127.0.0.1:{port}");
+    let mut run = Proc::start(
+        p.dir.path(),
+        &["run", "--url", &url, "--status-every", "0.1", "--playback"],
+    );
+    run.wait_bars(n, Duration::from_secs(30));
+    let (out, _) = run.interrupt();
+    assert_eq!(count(&out, "history"), n as u64, "{out}");
+    assert!(p.signal_files().is_empty(), "{:?}", p.signal_files());
+    assert!(count(&out, "expired") >= expected.len() as u64, "{out}");
+}
+
 /// Issue 20: with `--playback`, vrev already connected while NinjaTrader loads the Playback
 /// chart, the older publisher sends the chart's history as live `bar` frames in a burst (no
 /// `historical_start`), and they became signal files. The burst warms the strategies up and
