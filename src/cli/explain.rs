@@ -16,6 +16,7 @@ use crate::host::rules::Considered;
 use crate::market::bar::{Bar, BarSeries};
 use crate::market::price::Side;
 use crate::market::time::{format_utc, MarketClock};
+use crate::strategy::call_path::{CallPath, Ending};
 use crate::strategy::scan::{Candidate, Level, Outcome, Scan, Step};
 use crate::strategy::script::{merge_params, ScriptHost, ScriptLimits};
 use crate::strategy::trace::{start_capture, take_capture, TraceLine};
@@ -76,6 +77,63 @@ fn no_bar_at(bars: &[Bar], at: i64, clock: &MarketClock, at_text: &str) -> anyho
         et_minute(clock, at),
         near.join(" and ")
     )
+}
+
+/// The `if`s one call of `on_bar` evaluated, with their results and compared values, and what
+/// ended it (`docs/explain.md`).
+fn print_path(file: &str, lines: &[&str], path: &CallPath, n: usize, of: usize) {
+    let text = |line: usize| {
+        let t = lines.get(line.wrapping_sub(1)).map_or("", |l| l.trim());
+        let mut t: String = t.chars().take(90).collect();
+        if t.len()
+            < lines
+                .get(line.wrapping_sub(1))
+                .map_or(0, |l| l.trim().len())
+        {
+            t.push('…');
+        }
+        t
+    };
+    crate::outln!(
+        "path of on_bar{} ({file}):",
+        if of > 1 {
+            format!(" call {} of {of}", n + 1)
+        } else {
+            String::new()
+        }
+    );
+    for c in &path.conditions {
+        let compared = if c.compared.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", c.compared.join(", "))
+        };
+        crate::outln!(
+            "  {file}:{}:{}  {}  → {}{compared}",
+            c.line,
+            c.column,
+            text(c.line),
+            c.value
+        );
+    }
+    if path.conditions_dropped > 0 {
+        crate::outln!(
+            "  … {} more `if`s evaluated (not shown)",
+            path.conditions_dropped
+        );
+    }
+    match path.ending {
+        Ending::Return { line, column } => crate::outln!(
+            "  ended by the `return` at {file}:{line}:{column}: {}",
+            text(line)
+        ),
+        Ending::End { last_line } => crate::outln!(
+            "  ended at the end of on_bar{}",
+            last_line
+                .map(|l| format!(" (its last statement run: {file}:{l}: {})", text(l)))
+                .unwrap_or_default()
+        ),
+    }
 }
 
 /// The scans a profile's script declares, built with the profile's params (empty for a script
@@ -349,8 +407,10 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
     let (events_before, calls_before) = (engine.events.len(), engine.stats.strategy_calls);
     let considered_before = engine.considered.as_ref().map_or(0, Vec::len);
     start_capture();
+    crate::strategy::call_path::start_capture();
     tracing::subscriber::with_default(quiet, || engine.on_bar(&bars[k]));
     let traces = take_capture();
+    let paths = crate::strategy::call_path::take_capture();
     let bar = bars[k];
     let stamp = clock.stamp(at);
 
@@ -472,6 +532,15 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
                 (Some(l), Some(c)) => crate::outln!("  {file}:{l}:{c}: {text}"),
                 _ => crate::outln!("  {file}: {text}"),
             }
+        }
+    }
+    if let Some(p) = &profile {
+        let strategy = &cfg.profile[p].strategy;
+        let source = crate::market::input_file::read_to_string(&cfg.resolve(Path::new(strategy)))
+            .unwrap_or_default();
+        let lines: Vec<&str> = source.lines().collect();
+        for (n, path) in paths.iter().enumerate() {
+            print_path(strategy, &lines, path, n, paths.len());
         }
     }
     for e in &new_events {
