@@ -712,3 +712,144 @@ fn doctor_passes_a_sound_setup_and_names_each_problem_with_what_to_do() {
     let (code, out) = doctor_fresh(&u, &[]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// The `vrev` commands (and `cd`s) of the ```sh code blocks of a Markdown page, in order.
+fn sh_commands(page: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_sh = false;
+    for line in page.lines() {
+        let t = line.trim();
+        if t.starts_with("```") {
+            in_sh = !in_sh && t == "```sh";
+            continue;
+        }
+        if in_sh && !t.is_empty() && !t.starts_with('#') {
+            assert!(
+                t.starts_with("vrev ") || t.starts_with("cd "),
+                "docs/migrating.md: `{t}` in a sh block is neither a vrev command nor a cd"
+            );
+            out.push(t.to_string());
+        }
+    }
+    out
+}
+
+/// The old Python client's CSV: New York wall time marked `+00:00`.
+fn python_client_csv(bars: &[vrev::market::bar::Bar]) -> String {
+    let clock = vrev::market::time::MarketClock::exchange();
+    let mut text = String::from("timestamp,open,high,low,close,volume\n");
+    for b in bars {
+        text.push_str(&format!(
+            "{}+00:00,{},{},{},{},{}\n",
+            clock.stamp(b.close_time).format(),
+            b.open,
+            b.high,
+            b.low,
+            b.close,
+            b.volume
+        ));
+    }
+    text
+}
+
+#[test]
+fn the_migration_page_commands_work_as_written_in_order() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/migrating.md"))
+            .unwrap();
+    let commands = sh_commands(&page);
+    for needed in [
+        "vrev init trading",
+        "vrev check",
+        "vrev nt8 install",
+        "vrev doctor",
+        "vrev backtest es_bars.csv --ignore-offset",
+    ] {
+        assert!(
+            commands.iter().any(|c| c == needed),
+            "docs/migrating.md no longer runs `{needed}`: {commands:?}"
+        );
+    }
+    let u = User::new();
+    std::fs::create_dir_all(u.path("work")).unwrap();
+    // What the old system left: a recorded CSV, and its traders and publisher in NinjaTrader.
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
+        days: 2,
+        ..Default::default()
+    });
+    let csv = python_client_csv(&bars);
+    std::fs::create_dir_all(u.custom().join("Strategies")).unwrap();
+    std::fs::create_dir_all(u.custom().join("Indicators")).unwrap();
+    let old_trader = u.custom().join("Strategies/VReversalAutoTrader.cs");
+    let old_publisher = u.custom().join("Indicators/BarPublisher.cs");
+    std::fs::write(&old_trader, "string mask = \"vreversal_*.txt\";\n").unwrap();
+    std::fs::write(&old_publisher, "int port = 6789; // WebSocket server\n").unwrap();
+
+    let mut cwd = PathBuf::from("work");
+    let mut publisher = None;
+    for c in &commands {
+        if let Some(dir) = c.strip_prefix("cd ") {
+            cwd = cwd.join(dir);
+            continue;
+        }
+        let args: Vec<&str> = c.split_whitespace().skip(1).collect();
+        if args.first() == Some(&"backtest") {
+            // "with a file the old client recorded copied there"; without the flag it is
+            // refused, with both fixes named.
+            std::fs::write(u.path(cwd.join("es_bars.csv").to_str().unwrap()), &csv).unwrap();
+            let o = u.vrev(cwd.to_str().unwrap(), &["backtest", "es_bars.csv"]);
+            assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+            assert!(
+                all(&o).contains("--ignore-offset") && all(&o).contains("--exact-offset"),
+                "{}",
+                all(&o)
+            );
+        }
+        if args == ["doctor"] {
+            // Step 1 by hand: the old system's files go. Step 2: vrev's feed url is the port of
+            // the publisher (here a `vrev serve` of bars up to this minute).
+            std::fs::remove_file(&old_trader).unwrap();
+            std::fs::remove_file(&old_publisher).unwrap();
+            let s = serve(&u, 0, &[]);
+            let cfg = u.path(cwd.join("config.toml").to_str().unwrap());
+            let text = std::fs::read_to_string(&cfg).unwrap();
+            assert!(text.contains("url = \"ws://127.0.0.1:6789\""), "{text}");
+            std::fs::write(
+                &cfg,
+                text.replace(
+                    "url = \"ws://127.0.0.1:6789\"",
+                    &format!("url = \"{}\"", url(s.port)),
+                ),
+            )
+            .unwrap();
+            publisher = Some(s);
+        }
+        let o = u.vrev(cwd.to_str().unwrap(), &args);
+        let out = all(&o);
+        assert!(
+            o.status.success(),
+            "`{c}` failed in {}:\n{out}",
+            cwd.display()
+        );
+        match args.as_slice() {
+            ["backtest", ..] => assert!(out.contains("fill assumptions"), "{out}"),
+            ["nt8", "install"] => {
+                assert!(
+                    out.contains("installed  Strategies/VrevAutoTrader.cs"),
+                    "{out}"
+                );
+                assert!(
+                    out.contains(&format!("warning    {}", old_trader.display())),
+                    "{out}"
+                );
+                assert!(
+                    out.contains(&format!("warning    {}", old_publisher.display())),
+                    "{out}"
+                );
+            }
+            ["doctor"] => assert!(out.contains("doctor: no problem found"), "{out}"),
+            _ => {}
+        }
+    }
+    assert!(publisher.is_some(), "the page ran no `vrev doctor`");
+}
