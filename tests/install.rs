@@ -504,6 +504,20 @@ fn doctor_passes_a_sound_setup_and_names_each_problem_with_what_to_do() {
     ] {
         assert!(out.contains(line), "{line}\n{out}");
     }
+    // [nt8] account: the auto-trader's state folder, once it has run.
+    let nt8_state = u.documents().join("vrev/nt8");
+    assert!(
+        out.contains(&format!(
+            "note    NinjaTrader: {} does not exist yet",
+            nt8_state.display()
+        )),
+        "{out}"
+    );
+    std::fs::create_dir_all(&nt8_state).unwrap();
+    std::fs::write(nt8_state.join("trades_Sim101.csv"), "signal_id\n").unwrap();
+    let (code, out) = doctor_fresh(&u, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("(account Sim101: trade log present)"), "{out}");
 
     // Another instrument on the feed.
     let nq = serve(&u, 0, &["--symbol", "NQ 03-25"]);

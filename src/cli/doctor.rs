@@ -540,6 +540,33 @@ fn ninjatrader(r: &mut Report, cfg: Option<&Config>, flag: Option<&Path>) {
     if in_way.is_empty() {
         r.ok("NinjaTrader: no old-system file and no second copy of vrev's under bin/Custom");
     }
+    if let Some(n) = cfg.and_then(|c| c.nt8.as_ref()) {
+        // The auto-trader's side of `[nt8]`: its state folder, and the account's trade log the
+        // desk and `vrev reconcile` read.
+        let side = crate::config::Nt8 {
+            documents_dir: docs.clone(),
+            account: n.account.clone(),
+        };
+        let folder = side.state_folder();
+        if folder.is_dir() {
+            r.ok(format!(
+                "NinjaTrader: VrevAutoTrader's state folder {} (account {}: {})",
+                folder.display(),
+                n.account,
+                if side.trade_log().is_file() {
+                    "trade log present"
+                } else {
+                    "no trade logged yet"
+                }
+            ));
+        } else {
+            r.note(format!(
+                "NinjaTrader: {} does not exist yet: VrevAutoTrader creates it when first enabled; its trade log for account {} ([nt8] account) goes there",
+                folder.display(),
+                n.account
+            ));
+        }
+    }
     if let Some(cfg) = cfg {
         let signals = cfg.resolve(&cfg.engine.signals_dir);
         let default = crate::cli::init::auto_trader_signals(&docs);
