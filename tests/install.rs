@@ -616,20 +616,25 @@ fn doctor_passes_a_sound_setup_and_names_each_problem_with_what_to_do() {
     // A signals folder held by another engine: its `.vrev-lock` names the holder.
     let signals = u.documents().join("vrev/signals");
     let sig_lock = signals.join(".vrev-lock");
-    std::fs::write(&sig_lock, "pid 777, state folder D:\\other\\state").unwrap();
+    // The lock file's text as an engine writes it (`host/state_lock.rs`: one `key: value` a line).
+    std::fs::write(
+        &sig_lock,
+        "pid: 777\nhost: pc2\ncommand: vrev run\nmode: run\nstate folder: D:\\other\\state\nstarted: 2026-12-07 08:00:00 UTC\n",
+    )
+    .unwrap();
     let held = std::fs::File::open(&sig_lock).unwrap();
     held.try_lock().unwrap();
     let (code, out) = doctor_fresh(&u, &[]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("in use by another vrev engine (pid 777, state folder D:\\other\\state)"),
+        out.contains("in use by another vrev engine (pid 777 on pc2, `vrev run`, run started 2026-12-07 08:00:00 UTC, state folder D:\\other\\state)"),
         "{out}"
     );
     drop(held);
     let (code, out) = doctor_fresh(&u, &[]);
     assert_eq!(code, Some(0), "{out}");
     assert!(
-        out.contains("no engine on it (the last one: pid 777"),
+        out.contains("no engine on it (the last one: pid 777 on pc2"),
         "{out}"
     );
     std::fs::remove_file(&sig_lock).unwrap();

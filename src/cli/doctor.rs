@@ -98,9 +98,6 @@ fn writable(dir: &Path) -> Result<bool, String> {
     Ok(!existed)
 }
 
-/// Name of the signals folder's lock file (the engine holds it with an OS lock while it runs).
-pub const SIGNALS_LOCK: &str = ".vrev-lock";
-
 fn folders(r: &mut Report, cfg: &Config) {
     let signals = cfg.resolve(&cfg.engine.signals_dir);
     match writable(&signals) {
@@ -109,7 +106,7 @@ fn folders(r: &mut Report, cfg: &Config) {
             signals.display()
         )),
         Ok(created) => {
-            let lock = signals.join(SIGNALS_LOCK);
+            let lock = signals.join(crate::host::state_lock::SIGNALS_LOCK_FILE);
             match held_by(&lock) {
                 Some(Held::Now(holder)) => r.problem(format!(
                     "signals folder {}: in use by another vrev engine ({holder}): one engine per signals folder, or the auto-trader takes the signals of both. Stop it first, or give this one its own engine.signals_dir",
@@ -167,12 +164,7 @@ enum Held {
 fn held_by(file: &Path) -> Option<Held> {
     let f = std::fs::File::open(file).ok()?;
     let text = std::fs::read_to_string(file).unwrap_or_default();
-    let holder = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let holder = if holder.is_empty() {
-        "holder unknown".to_string()
-    } else {
-        holder
-    };
+    let holder = crate::host::state_lock::describe_holder(&text);
     match f.try_lock() {
         Err(std::fs::TryLockError::WouldBlock) => Some(Held::Now(holder)),
         _ => Some(Held::Before(holder)),

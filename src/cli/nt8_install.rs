@@ -86,6 +86,11 @@ pub const SHIPPED_HASHES: &[(&str, &str, &str)] = &[
         "6dcaaa866b0c83f721fc70cf4e3d64c2ba9d67de3e68c4442d3a11fb4d38ecc2",
         "5872bd0 of 2026-12-07",
     ),
+    (
+        "VrevAutoTrader.cs",
+        "514e8e07ccec4c4c4a44e92531c8bed948573590929bcf62a819634374c6fb1d",
+        "a84460b of 2026-12-07",
+    ),
 ];
 
 /// SHA-256 (hex) of a file's text with a leading UTF-8 byte-order mark dropped and CRLF read as
