@@ -215,11 +215,13 @@ same() {
   fi
   fail "$1: Windows differs from Linux (${2#"$WORK"/} vs ${3#"$WORK"/})"
 }
-# same_dir WHAT LINUX_DIR WINDOWS_DIR: the same file names with byte-identical contents.
+# same_dir WHAT LINUX_DIR WINDOWS_DIR: the same file names with byte-identical contents. A signals
+# folder's `.vrev-lock` describes its run (pid, host, command, absolute paths): like the state
+# lock's holder, it is not compared.
 same_dir() {
   [ -d "$2" ] || fail "$1: Linux wrote no ${2#"$WORK"/}"
   [ -d "$3" ] || fail "$1: Windows wrote no ${3#"$WORK"/}"
-  diff -r "$2" "$3" > "$WORK/diff.txt" && return 0
+  diff -r -x .vrev-lock "$2" "$3" > "$WORK/diff.txt" && return 0
   head -n 40 "$WORK/diff.txt"
   fail "$1: Windows differs from Linux (${2#"$WORK"/} vs ${3#"$WORK"/})"
 }
@@ -231,7 +233,7 @@ project() {
   cp -r "$ROOT/strategies" "$1/"
   if [ -f "$WORK/bars.txt" ]; then cp "$WORK/bars.txt" "$1/"; fi
 }
-count() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
+count() { if [ -d "$1" ]; then find "$1" -type f ! -name .vrev-lock | wc -l; else echo 0; fi; }
 # wait_for WHAT PID PATIENCE COMMAND...: polls COMMAND until it succeeds; fails when PID ends
 # first or after PATIENCE seconds (only reached when something is broken).
 wait_for() {
