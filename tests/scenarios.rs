@@ -381,6 +381,10 @@ fn missing_paths_and_config_are_clear_errors() {
     let out = vrev(&d.path(), &["test", "good.toml"]);
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
-    assert!(e.starts_with("error: config.toml: cannot read"), "{e}");
+    assert!(
+        e.starts_with("error: config.toml: config not found (looked for "),
+        "{e}"
+    );
+    assert!(e.contains("vrev init"), "{e}");
     assert!(e.contains("pass --config"), "{e}");
 }

@@ -22,6 +22,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Check(a) => check(a),
         Command::Explain(a) => crate::cli::explain::run(&a),
         Command::Synth(a) => synth(a),
+        Command::Init(a) => crate::cli::init::run(&a),
+        Command::Nt8(a) => match a.command {
+            crate::cli::args::Nt8Command::Install(a) => crate::cli::nt8_install::run(&a),
+        },
+        Command::Doctor(a) => crate::cli::doctor::run(&a),
         Command::Halt(a) => crate::cli::desk::switch::halt(a),
         Command::Resume(a) => crate::cli::desk::switch::resume(a),
         Command::Reconcile(a) => crate::cli::desk::reconcile::run(a),

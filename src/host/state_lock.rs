@@ -149,7 +149,7 @@ fn holder_text(mode: &str, state_dir: &Path, signals_dir: Option<&Path>) -> Stri
 
 /// One line for a refusal message: `pid 41 on host-a, `vrev run`, run started 2026-…Z, state
 /// folder /x/state`. A text in another layout (an older vrev's) is shown as it is.
-fn describe_holder(text: &str) -> String {
+pub fn describe_holder(text: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         return "holder unknown".into();
