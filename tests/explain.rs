@@ -269,7 +269,10 @@ fn a_call_without_a_proposal_names_its_return_and_the_ifs_on_the_way() {
     let (out, o) = explain(&p, &["--at", "2025-02-13 13:59", "--profile", "probe"]);
     assert!(out.status.success(), "{o}{}", stderr(&out));
     assert!(o.contains("path of on_bar (strategies/probe.rhai):"), "{o}");
-    let cond = line_with(&o, "strategies/probe.rhai:4:5  if range > 0.0 && close(t) > 0.0 {");
+    let cond = line_with(
+        &o,
+        "strategies/probe.rhai:4:5  if range > 0.0 && close(t) > 0.0 {",
+    );
     assert!(cond.contains("→ true"), "{cond}");
     assert!(cond.contains(" > 0.0, "), "the compared values: {cond}");
     assert!(

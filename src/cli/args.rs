@@ -317,6 +317,10 @@ pub struct TestArgs {
     /// them is printed anyway).
     #[arg(long)]
     pub allow_script_errors: bool,
+    /// Explain one bar of one scenario FILE instead of running it: the bar closing at HH:MM ET
+    /// ("YYYY-MM-DD HH:MM" when the scenario has several days), as `vrev explain` does.
+    #[arg(long, value_name = "HH:MM")]
+    pub explain: Option<String>,
 }
 
 #[derive(Debug, Args)]

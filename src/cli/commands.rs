@@ -1,6 +1,8 @@
 //! What each command does. `main.rs` parses arguments ([`crate::cli::args`]) and calls [`run`].
 
-use crate::cli::args::{BacktestArgs, BarFileArgs, CheckArgs, Cli, Command, ReplayArgs, SynthArgs};
+use crate::cli::args::{
+    BacktestArgs, BarFileArgs, CheckArgs, Cli, Command, ReplayArgs, SynthArgs, TestArgs,
+};
 use crate::cli::inputs::{keep_trading_days, load_bars, load_config, only_side, reload_gate};
 use crate::config::Config;
 use crate::host::engine::{Engine, EngineOptions, Outputs};
@@ -30,6 +32,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Halt(a) => crate::cli::desk::switch::halt(a),
         Command::Resume(a) => crate::cli::desk::switch::resume(a),
         Command::Reconcile(a) => crate::cli::desk::reconcile::run(a),
+        Command::Test(TestArgs {
+            paths,
+            config,
+            explain: Some(at),
+            ..
+        }) => match &paths[..] {
+            [file] if file.is_file() => crate::cli::explain::run_scenario(file, &config, &at),
+            _ => anyhow::bail!(
+                "--explain {at:?}: give one scenario FILE (vrev test tests/scenarios/x.toml --explain \"{at}\")"
+            ),
+        },
         Command::Test(a) => crate::scenario::run_command(crate::scenario::RunOptions {
             paths: a.paths,
             filter: a.filter,

@@ -382,21 +382,82 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
     let cfg = load_config(&a.engine)?;
     let clock = MarketClock::exchange();
     let at = parse_at(&a.at, &clock)?;
-    let opts = EngineOptions {
-        forced_profile: a.engine.profile.clone(),
-        only_side: only_side(&a.engine),
-        keep_events: true,
-        keep_rule_verdicts: true,
-        mode: "explain".into(),
-        ..EngineOptions::default()
-    };
+    let opts = engine_options(a.engine.profile.clone(), only_side(&a.engine), Vec::new());
     // Config and scripts first: a typo is reported before a large bar file is read.
-    let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
+    let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
     let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
     let bars = &file.bars;
     let Some(k) = bars.iter().position(|b| b.close_time == at) else {
         return Err(no_bar_at(bars, at, &clock, &a.at));
     };
+    explain_bar(&cfg, engine, bars, k, a.engine.profile.clone())
+}
+
+fn engine_options(
+    forced_profile: Option<String>,
+    only_side: Option<Side>,
+    emitted_before: Vec<String>,
+) -> EngineOptions {
+    EngineOptions {
+        forced_profile,
+        only_side,
+        keep_events: true,
+        keep_rule_verdicts: true,
+        mode: "explain".into(),
+        emitted_before,
+        ..EngineOptions::default()
+    }
+}
+
+/// `vrev test FILE --explain "HH:MM"`: one bar of one scenario, explained as `vrev explain`
+/// explains a bar of a file, on the scenario's bars and config.
+pub fn run_scenario(file: &Path, config: &Path, at_text: &str) -> Result<()> {
+    let base = crate::config::Config::load(config)?;
+    let (cfg, sc) = crate::scenario::load_one(file, &base).map_err(|e| anyhow!("{e}"))?;
+    let spec = crate::scenario::format::TimeSpec::parse(at_text).ok_or_else(|| {
+        anyhow!("--explain {at_text:?}: expected a bar's close in ET as \"HH:MM\" (or \"YYYY-MM-DD HH:MM\")")
+    })?;
+    let clock = MarketClock::exchange();
+    let bars: Vec<Bar> = sc.bars.iter().map(|b| b.bar).collect();
+    let matching: Vec<usize> = (0..bars.len())
+        .filter(|&i| spec.matches(&clock.stamp(bars[i].close_time).format()))
+        .collect();
+    let k = match matching[..] {
+        [k] => k,
+        [] => {
+            return Err(anyhow!(
+                "--explain {at_text}: no bar of the scenario `{}` closes then ({} bars, {} .. {} ET)",
+                sc.name,
+                bars.len(),
+                bars.first().map(|b| et_minute(&clock, b.close_time)).unwrap_or_default(),
+                bars.last().map(|b| et_minute(&clock, b.close_time)).unwrap_or_default()
+            ))
+        }
+        _ => {
+            return Err(anyhow!(
+                "--explain {at_text}: {} bars of the scenario close at that time on different days: give the date too (\"YYYY-MM-DD HH:MM\")",
+                matching.len()
+            ))
+        }
+    };
+    crate::outln!("scenario: {} ({})", sc.name, file.display());
+    let forced = sc.profile.as_ref().map(|p| p.value.clone());
+    let opts = engine_options(forced.clone(), sc.only_side, sc.restart_with.clone());
+    let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
+    explain_bar(&cfg, engine, &bars, k, forced)
+}
+
+/// Replays `bars[..k]` quietly, then explains bar `k` (see the module's description).
+/// `forced_profile`: the one profile the engine runs in every window (`--profile`).
+fn explain_bar(
+    cfg: &Config,
+    mut engine: Engine,
+    bars: &[Bar],
+    k: usize,
+    forced_profile: Option<String>,
+) -> Result<()> {
+    let clock = MarketClock::exchange();
+    let at = bars[k].close_time;
     // The replay's own warnings (script errors on earlier bars) are not what was asked.
     let quiet = tracing::subscriber::NoSubscriber::default();
     tracing::subscriber::with_default(quiet, || {
@@ -445,14 +506,14 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
     let calls = engine.stats.strategy_calls - calls_before;
     let profile = match &window {
         Some((name, w, profile)) => {
-            let p = a.engine.profile.clone().unwrap_or_else(|| profile.clone());
+            let p = forced_profile.clone().unwrap_or_else(|| profile.clone());
             crate::outln!(
                 "window: {name} ({:02}:{:02}–{:02}:{:02} ET), profile `{p}`{}, strategy {}",
                 w.start_minute / 60,
                 w.start_minute % 60,
                 w.end_minute / 60,
                 w.end_minute % 60,
-                if a.engine.profile.is_some() {
+                if forced_profile.is_some() {
                     " (--profile)"
                 } else {
                     ""
