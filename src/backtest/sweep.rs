@@ -98,8 +98,9 @@ impl Cell {
 /// The default bound on a grid's cells (`--max-cells` raises it).
 pub const MAX_CELLS: usize = 100_000;
 
-/// Bars one worker thread runs per second through a script engine, roughly (the shipped
-/// scripts in a release build on one core): the time of the size check's estimate.
+/// Bars one worker thread runs per second through a script engine, roughly: the time of the
+/// size check's estimate. The shipped scripts run 540,000–850,000 bars/s end to end in a release
+/// build (README, Benchmarks); 400,000 keeps the estimate on the long side.
 pub const BARS_PER_SECOND_PER_THREAD: f64 = 400_000.0;
 
 /// Memory a finished cell holds besides its daily P&L (summary, statistics, overrides): about
