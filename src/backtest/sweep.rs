@@ -419,9 +419,7 @@ fn table_rows(axes: &[Axis], cells: &[Cell], by: SortBy) -> Vec<Vec<String>> {
                 };
                 r.extend([
                     o.trades.to_string(),
-                    o.win_rate
-                        .map(|w| format!("{:.1}%", w * 100.0))
-                        .unwrap_or_else(|| "—".into()),
+                    opt(o.win_rate, pct),
                     f(o.profit_factor, 2),
                     money(o.net_pnl),
                     opt(o.average_pnl_per_day, money),
