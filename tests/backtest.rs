@@ -948,3 +948,78 @@ fn ctrl_c_stops_a_sweep_within_a_second_and_leaves_no_half_written_report() {
     );
     assert!(!p.path("r").exists() || std::fs::read_dir(p.path("r")).unwrap().next().is_none());
 }
+
+/// Issue 19: a summary's date range ended at a refused future bar ("… 3000-01-01").
+#[test]
+fn a_refused_future_bar_is_not_part_of_the_runs_date_range() {
+    let p = synthetic_project(2);
+    let mut text = std::fs::read_to_string(p.path("bars.txt")).unwrap();
+    text.push_str("30000101 093100;5000;5001;4999;5000;10\n");
+    std::fs::write(p.path("bars.txt"), text).unwrap();
+
+    let o = p.vrev(&["replay", "bars.txt"]);
+    let out = stdout(&o);
+    assert!(!out.contains("3000"), "{out}");
+    assert!(out.contains("over 2 trading days"), "{out}");
+    assert!(out.contains("1 implausible"), "{out}");
+
+    let o = p.vrev(&["backtest", "bars.txt", "--report", "rep"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let used = out.lines().find(|l| l.contains("bars used")).unwrap();
+    assert!(
+        !used.contains("3000") && used.contains("17:00:00 ET"),
+        "{used}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.path("rep/summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            &summary["bars"],
+            &summary["trading_days"],
+            &summary["last_day"]
+        ),
+        (
+            &serde_json::json!(2760),
+            &serde_json::json!(2),
+            &serde_json::json!("2025-02-11")
+        )
+    );
+}
+
+/// The run identity of a sweep and a walk-forward names the bars the engine accepted, as the
+/// single report does (a refused future bar is not part of `bars used`).
+#[test]
+fn a_sweep_and_walk_forward_identity_leaves_out_a_refused_future_bar() {
+    let p = synthetic_project(3);
+    let mut text = std::fs::read_to_string(p.path("bars.txt")).unwrap();
+    text.push_str("30000101 093100;5000;5001;4999;5000;10\n");
+    std::fs::write(p.path("bars.txt"), text).unwrap();
+    let sweep = ["--sweep", "profile.production.stop_pct=0.1,0.2"];
+    for (extra, file) in [
+        (&[][..], "sw/sweep.csv"),
+        (
+            &["--walk-forward", "train=1D,test=1D"][..],
+            "sw/walk_forward.csv",
+        ),
+    ] {
+        let out = p.vrev(
+            &[
+                &["backtest", "bars.txt", "--report", "sw"][..],
+                &sweep,
+                extra,
+            ]
+            .concat(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let csv = String::from_utf8(read(&p, file)).unwrap();
+        let used = csv
+            .lines()
+            .find(|l| l.starts_with("# bars used: "))
+            .unwrap_or_else(|| panic!("{csv}"));
+        assert!(!used.contains("3000"), "{used}");
+        assert!(used.contains("17:00:00 ET"), "{used}");
+        // Nor is it a fold of its own.
+        assert!(!stdout(&out).contains("3000"), "{}", stdout(&out));
+    }
+}

@@ -74,6 +74,8 @@ pub struct Cell {
     pub trade_pnls: Vec<f64>,
     /// Refused proposals by reason (rule names), as a plain backtest counts them.
     pub refusals: BTreeMap<String, u64>,
+    /// The bars the cell's engine accepted (`None` when the cell could not run).
+    pub bars_used: Option<super::identity::BarSpan>,
 }
 
 impl Cell {
@@ -209,6 +211,7 @@ fn run_cell(base: &Config, opts: &EngineOptions, bars: &[Bar], sets: &[String]) 
                 daily: bt.daily_pnl(|_| true),
                 trade_pnls: bt.trades.iter().map(|t| t.pnl.unwrap_or(0.0)).collect(),
                 refusals: bt.refusals,
+                bars_used: Some(bt.bars_used),
             }
         }
         Err(e) => Cell {
@@ -217,6 +220,7 @@ fn run_cell(base: &Config, opts: &EngineOptions, bars: &[Bar], sets: &[String]) 
             daily: Vec::new(),
             trade_pnls: Vec::new(),
             refusals: BTreeMap::new(),
+            bars_used: None,
         },
     })
 }

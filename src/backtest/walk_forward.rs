@@ -227,6 +227,8 @@ pub struct BlockRun {
     pub script_errors: u64,
     /// Refused proposals by reason.
     pub refusals: BTreeMap<String, u64>,
+    /// The bars the engine accepted.
+    pub bars_used: super::identity::BarSpan,
 }
 
 /// Runs `run_block(cell, block)` for every pair in `tasks` on `threads` threads; results keyed
@@ -320,6 +322,10 @@ pub struct WalkForward {
     pub overfitting: Overfitting,
     /// Trading days the grid ran on (what `overfitting` measures).
     pub grid_days: usize,
+    /// The bars the walk-forward ran on and the engine accepted (every block it ran, the first
+    /// cell's runs): the run identity's `bars used`.
+    #[serde(skip)]
+    pub bars_used: super::identity::BarSpan,
     /// The chosen cells' P&L per trading day on their training spans, pooled over the folds
     /// that chose (`None` when none did): what the optimisation promised, beside what the test
     /// spans delivered (`out_of_sample.average_pnl_per_day`).
@@ -354,6 +360,10 @@ pub fn walk_forward(
     bars: &[Bar],
     done: &(dyn Fn() + Sync),
 ) -> Result<WalkForward, String> {
+    // Blocks are cut from the bars a run over the whole data accepts: a refused bar (one stamped
+    // in the year 3000) never becomes a block, a fold or a test span of its own.
+    let accepted = crate::market::plausibility::accepted_offline(bars);
+    let bars = &accepted[..];
     let blocks = blocks(bars, spec);
     let folds = plan(blocks.len(), spec);
     if folds.is_empty() {
@@ -425,6 +435,7 @@ pub fn walk_forward(
                     script_errors: bt.script_errors,
                     daily: bt.daily_pnl(|_| true),
                     refusals: bt.refusals,
+                    bars_used: bt.bars_used,
                     bars: blocks[block].bars.len(),
                     facts,
                     trading_days: bt.trading_days,
@@ -619,6 +630,21 @@ pub fn walk_forward(
         out_of_sample,
         refusals: oos_refusals,
         grid_days: whole.first().map_or(0, |w| w.2),
+        bars_used: {
+            let spans: Vec<&super::identity::BarSpan> =
+                ran.iter().map(|&b| &block_run(0, b).bars_used).collect();
+            let (first, last) = (
+                spans.iter().find(|s| s.first_bar.is_some()),
+                spans.iter().rev().find(|s| s.last_bar.is_some()),
+            );
+            super::identity::BarSpan {
+                bars: spans.iter().map(|s| s.bars).sum(),
+                first_bar: first.and_then(|s| s.first_bar.clone()),
+                first_bar_et: first.and_then(|s| s.first_bar_et.clone()),
+                last_bar: last.and_then(|s| s.last_bar.clone()),
+                last_bar_et: last.and_then(|s| s.last_bar_et.clone()),
+            }
+        },
         overfitting,
         in_sample_pnl_per_day,
         days,

@@ -184,7 +184,7 @@ fn run_identity(
     cfg: &Config,
     lineup: &[crate::backtest::WindowLineup],
     data: &[crate::backtest::identity::DataFile],
-    bars: &[crate::market::bar::Bar],
+    bars_used: crate::backtest::identity::BarSpan,
 ) -> Result<crate::backtest::identity::RunIdentity> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let share =
@@ -228,7 +228,7 @@ fn run_identity(
                 d
             })
             .collect(),
-        bars_used: crate::backtest::identity::BarSpan::of(bars),
+        bars_used,
     })
 }
 
@@ -351,7 +351,6 @@ fn backtest(a: BacktestArgs) -> Result<()> {
 
     let monte_carlo = a.monte_carlo.map(|n| (n as usize, a.seed));
     if !axes.is_empty() {
-        let identity = run_identity(&a, &cfg, &lineup, &data, bars)?;
         let grid = sweep::cells(&axes);
         if let Some(spec) = &wf_spec {
             use crate::backtest::walk_forward;
@@ -364,7 +363,9 @@ fn backtest(a: BacktestArgs) -> Result<()> {
                 threads,
                 monte_carlo,
             };
-            let total = grid.len() * walk_forward::blocks(bars, spec).len();
+            let total = grid.len()
+                * walk_forward::blocks(&crate::market::plausibility::accepted_offline(bars), spec)
+                    .len();
             let unit = "walk-forward runs (cell x block)";
             let pb = progress(total as u64);
             pb.set_message("walk-forward runs (cell x block)");
@@ -379,7 +380,13 @@ fn backtest(a: BacktestArgs) -> Result<()> {
                 return Err(interrupted(done, total, unit));
             }
             let mut wf = wf.map_err(|e| anyhow!(e))?;
-            wf.run = Some(identity);
+            wf.run = Some(run_identity(
+                &a,
+                &cfg,
+                &lineup,
+                &data,
+                wf.bars_used.clone(),
+            )?);
             if a.json {
                 crate::outln!("{}", serde_json::to_string(&wf)?);
             } else {
@@ -419,6 +426,12 @@ fn backtest(a: BacktestArgs) -> Result<()> {
             }
             return Err(interrupted(cells.len(), grid.len(), unit));
         }
+        // The bars the engine accepted (the same for every cell; a refused bar is not in it).
+        let bars_used = cells
+            .iter()
+            .find_map(|c| c.bars_used.clone())
+            .unwrap_or_else(|| crate::backtest::identity::BarSpan::of(bars));
+        let identity = run_identity(&a, &cfg, &lineup, &data, bars_used)?;
         let overfitting = sweep::overfitting(&cells, a.sort);
         let best = overfitting.best.map(|b| &cells[b]);
         let mc = monte_carlo.zip(best).and_then(|((n, seed), b)| {
@@ -520,7 +533,13 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         return Err(interrupted(done.get(), bars.len(), "bars"));
     };
     let mut summary = bt.summary();
-    summary.run = Some(run_identity(&a, &cfg, &bt.lineup, &data, bars)?);
+    summary.run = Some(run_identity(
+        &a,
+        &cfg,
+        &bt.lineup,
+        &data,
+        bt.bars_used.clone(),
+    )?);
     let pnls: Vec<f64> = bt.trades.iter().map(|t| t.pnl.unwrap_or(0.0)).collect();
     let mc =
         monte_carlo.and_then(|(n, seed)| crate::backtest::monte_carlo::simulate(&pnls, n, seed));
@@ -578,18 +597,13 @@ fn backtest(a: BacktestArgs) -> Result<()> {
 }
 
 fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) {
-    let clock = engine.clock();
-    let days: std::collections::BTreeSet<_> = file
-        .bars
-        .iter()
-        .map(|b| clock.stamp(b.close_time).trading_day)
-        .collect();
     let s = &engine.stats;
-    match (days.first(), days.last()) {
-        (Some(f), Some(l)) => crate::outln!(
+    // The accepted bars' span: a refused bar (e.g. one in the future) is not part of it.
+    match (s.first_bar, engine.last_trading_day()) {
+        (Some((_, f)), Some(l)) => crate::outln!(
             "bars: {} over {} trading days ({f} .. {l})",
             s.bars,
-            days.len()
+            s.trading_days
         ),
         _ => crate::outln!("bars: 0"),
     }

@@ -136,12 +136,13 @@ impl ScriptHost {
     /// returns a map, top-level code runs).
     pub fn compile_file(&self, path: &Path) -> Result<CompiledScript, StrategyError> {
         let display = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| StrategyError {
-            file: display.clone(),
-            line: None,
-            column: None,
-            message: format!("cannot read: {e}"),
-        })?;
+        let source =
+            crate::market::input_file::read_to_string(path).map_err(|e| StrategyError {
+                file: display.clone(),
+                line: None,
+                column: None,
+                message: format!("cannot read: {e}"),
+            })?;
         self.compile_source(path, &source)
     }
 
