@@ -365,6 +365,14 @@ pub struct BacktestArgs {
     /// Seed of --monte-carlo: the same seed gives the same figures.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// The most cells a --sweep grid may have; a larger grid is refused, with its estimate
+    /// (cells x bars, rough time and memory), before it runs. Raise it when you mean it.
+    #[arg(long, value_name = "N", default_value_t = crate::backtest::sweep::MAX_CELLS)]
+    pub max_cells: usize,
+    /// The most resamples --monte-carlo may draw; more are refused, with their memory, before
+    /// the run. Raise it when you mean it.
+    #[arg(long, value_name = "N", default_value_t = crate::backtest::monte_carlo::MAX_SAMPLES)]
+    pub max_resamples: u64,
     /// Exit 0 even when script errors left bars without a signal (the loud summary of them is
     /// printed anyway, and each error is journaled).
     #[arg(long)]
