@@ -55,6 +55,19 @@ pub struct Backtest {
     pub script_failures: crate::strategy::script_failures::ScriptFailures,
     /// Refused proposals by reason (rule names such as `open_positions`, `stop_too_wide`).
     pub refusals: BTreeMap<String, u64>,
+    /// What the scripts read, when the run recorded it for a report
+    /// ([`EngineOptions::record_series`], [`report_options`]).
+    pub series: Option<crate::strategy::indicators::record::SeriesRecord>,
+}
+
+/// `opts` for a backtest whose report draws the series the scripts read: their values are
+/// recorded on the bars the trade chart shows (`report::price::BARS_BEFORE` before each signal
+/// to `BARS_AFTER` after each exit) and at each trading day's last bar.
+pub fn report_options(opts: EngineOptions) -> EngineOptions {
+    EngineOptions {
+        record_series: Some((report::price::BARS_BEFORE, report::price::BARS_AFTER)),
+        ..opts
+    }
 }
 
 impl Backtest {
@@ -93,6 +106,7 @@ pub fn run(
         }
     }
     engine.finish(true);
+    let series = engine.take_series_record();
     progress(bars.len());
     days.dedup();
     let lineup: Vec<WindowLineup> = engine
@@ -136,6 +150,7 @@ pub fn run(
         script_errors: engine.stats.script_errors,
         script_failures: engine.script_failures.clone(),
         refusals: engine.stats.rejected_by.clone(),
+        series,
     })
 }
 

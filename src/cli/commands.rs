@@ -342,6 +342,11 @@ fn backtest(a: BacktestArgs) -> Result<()> {
 
     let pb = progress(bars.len() as u64);
     pb.set_message("bars");
+    // A report draws the series the scripts read: recorded only when one is asked for.
+    let opts = match &a.report {
+        Some(_) => crate::backtest::report_options(opts),
+        None => opts,
+    };
     let bt = run(&cfg, opts, bars, |n| pb.set_position(n as u64)).map_err(|e| anyhow!("{e}"))?;
     pb.finish_and_clear();
     let mut summary = bt.summary();
@@ -424,7 +429,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         .with_context(|| format!("{}: cannot write monte_carlo.json", dir.display()))?;
     }
     if let Some(dir) = &a.report {
-        report::write_dir(dir, &bt, bars, &summary, &title)
+        report::write_dir(dir, &bt, bars, &summary, mc.as_ref(), &title)
             .with_context(|| format!("{}: cannot write the report", dir.display()))?;
         if !a.json {
             crate::outln!("report: {}", dir.join("report.html").display());
