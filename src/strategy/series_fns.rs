@@ -103,7 +103,7 @@ macro_rules! reg {
 pub fn names() -> BTreeSet<String> {
     let bars = Rc::new(RefCell::new(BarSeries::with_capacity(64)));
     let ind = Rc::new(RefCell::new(Indicators::new(64, 18 * 60)));
-    let clock = CallClock::new(&super::script::ScriptLimits::default());
+    let clock = CallClock::new(&super::sandbox::ScriptLimits::default());
     register(&mut Engine::new_raw(), &bars, &ind, &clock)
 }
 
