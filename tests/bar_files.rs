@@ -52,6 +52,7 @@ fn replay(p: &Project, file: &str, extra: &[&str]) -> (Vec<(String, String)>, St
     assert!(o.status.success(), "{file}: {}", stderr(&o));
     let mut files: Vec<(String, String)> = std::fs::read_dir(p.path(&sig))
         .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != SIGNALS_LOCK)
         .map(|e| {
             let e = e.unwrap();
             let text = std::fs::read_to_string(e.path()).unwrap();
@@ -352,6 +353,7 @@ fn the_older_python_clients_csv_is_refused_with_the_fix_then_read_both_ways() {
     let jx: Vec<String> = std::fs::read_dir(p.path("sig-x"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != SIGNALS_LOCK)
         .collect();
     let names: Vec<&String> = want.iter().map(|(n, _)| n).collect();
     assert!(
@@ -376,4 +378,38 @@ fn a_file_of_ticks_only_says_so() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Issue 19: `vrev replay /dev/zero` spun forever without a word; a FIFO blocked in `open`.
+#[cfg(unix)]
+#[test]
+fn replay_of_dev_zero_or_a_fifo_is_refused_at_once() {
+    let p = Project::new();
+    let fifo = p.path("bars.fifo");
+    let have_fifo = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut inputs = vec![("/dev/zero".to_string(), "a device")];
+    if have_fifo {
+        inputs.push((fifo.display().to_string(), "a FIFO"));
+    }
+    for (input, kind) in inputs {
+        for cmd in ["replay", "backtest"] {
+            let started = std::time::Instant::now();
+            let o = p.vrev(&[cmd, &input]);
+            assert!(!o.status.success(), "{cmd} {input}");
+            let err = stderr(&o);
+            assert!(
+                err.contains(&input) && err.contains(kind) && err.contains("regular files"),
+                "{cmd} {input}: {err}"
+            );
+            assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        }
+    }
+    // A config or a script that is not a regular file: the same rule.
+    let o = p.vrev(&["check", "--config", "/dev/zero"]);
+    assert!(!o.status.success());
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(said.contains("/dev/zero: cannot read: a device"), "{said}");
 }

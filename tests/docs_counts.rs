@@ -106,6 +106,13 @@ fn the_docs_state_how_many_series_functions_scripts_have() {
             names.len()
         );
     }
+    // names() sees every function only if each is registered through `reg!`.
+    let source = read("src/strategy/series_fns.rs");
+    assert_eq!(
+        source.matches("register_fn(").count(),
+        1,
+        "src/strategy/series_fns.rs registers a function without `reg!`: names() misses it"
+    );
     // And each of them is in the tables of docs/indicators.md.
     let doc = read("docs/indicators.md");
     for name in &names {

@@ -123,14 +123,16 @@ fn interrupt(child: std::process::Child) -> Output {
 fn signal_files(dir: &Path) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
         .map(|d| {
-            d.map(|e| {
-                let e = e.unwrap();
-                (
-                    e.file_name().into_string().unwrap(),
-                    std::fs::read_to_string(e.path()).unwrap(),
-                )
-            })
-            .collect()
+            // `.vrev-lock` is the signals folder's lock (it names its holder), not a signal.
+            d.filter(|e| e.as_ref().unwrap().file_name() != ".vrev-lock")
+                .map(|e| {
+                    let e = e.unwrap();
+                    (
+                        e.file_name().into_string().unwrap(),
+                        std::fs::read_to_string(e.path()).unwrap(),
+                    )
+                })
+                .collect()
         })
         .unwrap_or_default();
     v.sort();

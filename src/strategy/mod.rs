@@ -4,6 +4,7 @@
 //! exist: Rhai scripts ([`script`], what traders write) and the native reference implementations
 //! of DESIGN §9 ([`native`], used to prove the shipped scripts right and as the speed yardstick).
 
+mod call_budget;
 mod errors;
 mod helpers;
 pub mod indicators;

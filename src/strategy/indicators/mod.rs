@@ -62,6 +62,9 @@ pub enum Spec {
     BarAt(u32),
     /// VWAP anchored at a position of the trading day (`vwap("09:30")`).
     AnchoredVwap(u32),
+    /// Highest high / lowest low since a position of the trading day (`highest_since("09:30")`).
+    HighestSince(u32),
+    LowestSince(u32),
 }
 
 impl Spec {
@@ -84,6 +87,8 @@ impl Spec {
                 | Spec::RangeLow(..)
                 | Spec::BarAt(_)
                 | Spec::AnchoredVwap(_)
+                | Spec::HighestSince(_)
+                | Spec::LowestSince(_)
         )
     }
 
@@ -101,6 +106,8 @@ impl Spec {
             Spec::RangeLow(a, b) => Calc::Range(Range::new(a, b, false)),
             Spec::BarAt(m) => Calc::BarAt(BarAt::new(m)),
             Spec::AnchoredVwap(m) => Calc::AnchoredVwap(day::AnchoredVwap::new(m)),
+            Spec::HighestSince(m) => Calc::Since(day::Since::new(m, true)),
+            Spec::LowestSince(m) => Calc::Since(day::Since::new(m, false)),
         }
     }
 }
@@ -117,6 +124,7 @@ enum Calc {
     Range(Range),
     BarAt(BarAt),
     AnchoredVwap(day::AnchoredVwap),
+    Since(day::Since),
 }
 
 #[derive(Debug)]
@@ -332,6 +340,8 @@ impl Indicators {
             }
             Spec::BarAt(m) => format!("bar_at(t, \"{}\")", self.hhmm(m)),
             Spec::AnchoredVwap(m) => format!("vwap(\"{}\")", self.hhmm(m)),
+            Spec::HighestSince(m) => format!("highest_since(\"{}\")", self.hhmm(m)),
+            Spec::LowestSince(m) => format!("lowest_since(\"{}\")", self.hhmm(m)),
         }
     }
 
@@ -342,9 +352,12 @@ impl Indicators {
             Spec::Field(Field::Volume) => Kind::Volume,
             Spec::Field(_) => Kind::Field,
             Spec::BarAt(_) => Kind::Index,
-            Spec::Day(_) | Spec::RangeHigh(..) | Spec::RangeLow(..) | Spec::AnchoredVwap(_) => {
-                Kind::Price
-            }
+            Spec::Day(_)
+            | Spec::RangeHigh(..)
+            | Spec::RangeLow(..)
+            | Spec::AnchoredVwap(_)
+            | Spec::HighestSince(_)
+            | Spec::LowestSince(_) => Kind::Price,
             Spec::Atr(_) => Kind::Points,
             Spec::Rsi(..) => Kind::Oscillator,
             Spec::Sma(s, _) | Spec::Ema(s, _) | Spec::Highest(s, _) | Spec::Lowest(s, _) => {
@@ -610,6 +623,7 @@ impl Indicators {
             Calc::Range(c) => c.next(place, &series.bar(i)),
             Calc::BarAt(c) => c.next(place, i),
             Calc::AnchoredVwap(c) => c.next(place, &series.bar(i)),
+            Calc::Since(c) => c.next(place, &series.bar(i)),
         };
         e.values[slot] = v;
     }
