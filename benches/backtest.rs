@@ -100,9 +100,12 @@ fn main() {
     });
     let with_report = best_of(3, || {
         time(|| {
-            let bt = run(&cfg, EngineOptions::default(), &bars, |_| {}).expect("run");
+            // What --report runs: the series the scripts read are recorded for the overlays.
+            let opts = vrev::backtest::report_options(EngineOptions::default());
+            let bt = run(&cfg, opts, &bars, |_| {}).expect("run");
             let s = bt.summary();
-            report::write_dir(&dir.path().join("r2"), &bt, &bars, &s, "bench").expect("report");
+            report::write_dir(&dir.path().join("r2"), &bt, &bars, &s, None, "bench")
+                .expect("report");
         })
     });
     println!(
@@ -116,7 +119,8 @@ fn main() {
     let report_only = best_of(3, || {
         time(|| {
             let s = bt.summary();
-            report::write_dir(&dir.path().join("r3"), &bt, &bars, &s, "bench").expect("report");
+            report::write_dir(&dir.path().join("r3"), &bt, &bars, &s, None, "bench")
+                .expect("report");
         })
     });
     let html = std::fs::metadata(dir.path().join("r3/report.html"))

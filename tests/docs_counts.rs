@@ -93,3 +93,64 @@ fn the_readme_does_not_say_walk_forward_skips_the_script_error_check() {
         "README.md still says --walk-forward does not check script errors; it does"
     );
 }
+
+#[test]
+fn the_docs_state_how_many_series_functions_scripts_have() {
+    let names = vrev::strategy::series_fns::names();
+    for page in ["README.md", "docs/indicators.md"] {
+        let stated = number_before(&read(page), " series functions", page);
+        assert_eq!(
+            stated,
+            names.len(),
+            "{page} says \"{stated} series functions\"; src/strategy/series_fns.rs registers {}: {names:?}",
+            names.len()
+        );
+    }
+    // names() sees every function only if each is registered through `reg!`.
+    let source = read("src/strategy/series_fns.rs");
+    assert_eq!(
+        source.matches("register_fn(").count(),
+        1,
+        "src/strategy/series_fns.rs registers a function without `reg!`: names() misses it"
+    );
+    // And each of them is in the tables of docs/indicators.md.
+    let doc = read("docs/indicators.md");
+    for name in &names {
+        assert!(
+            doc.contains(&format!("`{name}(")),
+            "docs/indicators.md shows no `{name}(...)`, a function src/strategy/series_fns.rs registers"
+        );
+    }
+}
+
+/// Files directly in `dir` whose name ends with `ext`.
+fn count_files(dir: &Path, ext: &str) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter(|e| {
+            let p = e.as_ref().unwrap().path();
+            p.is_file() && p.extension().is_some_and(|x| x == ext)
+        })
+        .count()
+}
+
+#[test]
+fn the_readme_states_how_many_test_suites_cargo_test_runs() {
+    // `cargo test` runs one binary per file in tests/, the library's and the binary's unit
+    // tests, and the doc-tests (Cargo.toml sets no `autotests`, `test = false` or [[test]]).
+    let files = count_files(&root().join("tests"), "rs");
+    let suites = files + 3;
+    let readme = read("README.md");
+    for (suffix, want) in [(" test suites", suites), (" files in `tests/`", files)] {
+        let stated = number_before(&readme, suffix, "README.md");
+        assert_eq!(
+            stated, want,
+            "README.md says \"{stated}{suffix}\"; the tree gives {want} ({files} files in tests/)"
+        );
+    }
+    let cargo = read("Cargo.toml");
+    assert!(
+        !cargo.contains("autotests") && !cargo.contains("[[test]]"),
+        "Cargo.toml changes which tests cargo builds: count them again"
+    );
+}

@@ -59,6 +59,19 @@ pub struct Backtest {
     /// The bars the engine accepted: their count and first and last close (a refused bar, e.g.
     /// one in the future, is not part of the run's span).
     pub bars_used: identity::BarSpan,
+    /// What the scripts read, when the run recorded it for a report
+    /// ([`EngineOptions::record_series`], [`report_options`]).
+    pub series: Option<crate::strategy::indicators::record::SeriesRecord>,
+}
+
+/// `opts` for a backtest whose report draws the series the scripts read: their values are
+/// recorded on the bars the trade chart shows (`report::price::BARS_BEFORE` before each signal
+/// to `BARS_AFTER` after each exit) and at each trading day's last bar.
+pub fn report_options(opts: EngineOptions) -> EngineOptions {
+    EngineOptions {
+        record_series: Some((report::price::BARS_BEFORE, report::price::BARS_AFTER)),
+        ..opts
+    }
 }
 
 impl Backtest {
@@ -129,6 +142,7 @@ fn run_inner(
         }
     }
     engine.finish(true);
+    let series = engine.take_series_record();
     progress(bars.len());
     days.dedup();
     let lineup: Vec<WindowLineup> = engine
@@ -177,6 +191,7 @@ fn run_inner(
             engine.stats.first_bar.map(|(t, _)| t),
             engine.last_bar_time(),
         ),
+        series,
     }))
 }
 

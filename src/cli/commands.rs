@@ -540,6 +540,11 @@ fn backtest(a: BacktestArgs) -> Result<()> {
 
     let pb = progress(bars.len() as u64);
     pb.set_message("bars");
+    // A report draws the series the scripts read: recorded only when one is asked for.
+    let opts = match &a.report {
+        Some(_) => crate::backtest::report_options(opts),
+        None => opts,
+    };
     let done = std::cell::Cell::new(0usize);
     let bt = run_until_stopped(&cfg, opts, bars, |n| {
         done.set(n);
@@ -595,7 +600,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
         }
     }
     if let Some(dir) = &a.report {
-        report::write_dir(dir, &bt, bars, &summary, &title)
+        report::write_dir(dir, &bt, bars, &summary, mc.as_ref(), &title)
             .with_context(|| format!("{}: cannot write the report", dir.display()))
             .map_err(|e| write_failed(e, bars.len(), bars.len(), "bars"))?;
         if let Some(mc) = &mc {

@@ -551,7 +551,7 @@ fn explain_bar(
 
     // Scans: each candidate origin and the step it failed.
     if let (Some(p), true) = (&profile, calls > 0) {
-        let scans = scans_of(&cfg, p).unwrap_or_else(|e| {
+        let scans = scans_of(cfg, p).unwrap_or_else(|e| {
             // The bar was still run by the engine; only the candidate list is missing.
             crate::outln!("scan: the candidates cannot be listed ({e})");
             Vec::new()
@@ -691,7 +691,7 @@ fn explain_bar(
                 None => crate::outln!("shadow trade {side} {}: still open", c.signal_id),
             }
         } else {
-            match would_be_trade(c, &cfg, &bars[k + 1..], &clock) {
+            match would_be_trade(c, cfg, &bars[k + 1..], &clock) {
                 Some(t) => crate::outln!(
                     "had {side} {} been admitted: {}; {}",
                     c.signal_id,

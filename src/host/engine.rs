@@ -77,6 +77,11 @@ pub struct EngineOptions {
     /// Keep every proposal put to the rules with each rule's verdict ([`Engine::considered`];
     /// `vrev explain`). Default false.
     pub keep_rule_verdicts: bool,
+    /// Record what the scripts read for a backtest report's indicator overlays
+    /// ([`Engine::take_series_record`]): each series' reads by profile, its values at each
+    /// trading day's last bar and on the bars `record_series.0` before a signal to
+    /// `record_series.1` after an exit. Default `None` (not recorded: no cost).
+    pub record_series: Option<(usize, usize)>,
 }
 
 impl Default for EngineOptions {
@@ -96,6 +101,7 @@ impl Default for EngineOptions {
             playback: false,
             call_every_bar: false,
             keep_rule_verdicts: false,
+            record_series: None,
         }
     }
 }
@@ -187,6 +193,8 @@ pub struct Engine {
     /// `state/HALT` ([`Outputs::Files`]): the kill switch, and whether it was on when last looked at.
     kill_switch: Option<PathBuf>,
     kill_switch_on: bool,
+    /// [`EngineOptions::record_series`].
+    record_series: Option<(usize, usize)>,
 }
 
 impl Engine {
@@ -203,6 +211,9 @@ impl Engine {
         )?;
         if opts.call_every_bar {
             sessions.call_every_slot_on_every_bar();
+        }
+        if opts.record_series.is_some() {
+            sessions.record_series();
         }
         let mut ledger_set_aside = None;
         let (ledger, recovery, journal, signals_dir, lock, kill_switch) = match opts.outputs {
@@ -319,6 +330,7 @@ impl Engine {
             _lock: lock,
             kill_switch,
             kill_switch_on: false,
+            record_series: opts.record_series,
         };
         let start = Event::RunStart {
             mode: opts.mode.clone(),
@@ -736,6 +748,7 @@ impl Engine {
     /// A bar that passed every check: book, clock, strategy, rules, sinks.
     fn accept_bar(&mut self, bar: &Bar, arrived: Instant) {
         self.stats.bars += 1;
+        let (signals_before, closed_before) = (self.signals.len(), self.trades.len());
         let t = self.series.borrow_mut().push(bar);
         let stamp = self.clock.stamp(bar.close_time);
         if self.last_trading_day() != Some(stamp.trading_day) {
@@ -764,6 +777,16 @@ impl Engine {
             let slot = self.sessions.every_bar[n];
             if active.map(|w| self.sessions.windows[w].slot) != Some(slot) {
                 self.run_slot(slot, None, t, bar, &stamp, arrived);
+            }
+        }
+        // A bar with a signal, an exit or a trade open: the series' values around it are
+        // recorded for the report.
+        if let Some((before, after)) = self.record_series {
+            if self.signals.len() > signals_before
+                || self.trades.len() > closed_before
+                || self.book.open_count() > 0
+            {
+                self.sessions.record_series_around(before, after);
             }
         }
     }
@@ -820,6 +843,9 @@ impl Engine {
                 open_points: tr.open_points(bar.close),
             });
         crate::strategy::position::set(position);
+        if self.record_series.is_some() {
+            self.sessions.set_series_reader(slot);
+        }
         let result = self.sessions.slots[slot].strategy.on_bar(t, &mut proposals);
         crate::strategy::position::set(None);
         if let Err(e) = result {
@@ -1256,6 +1282,15 @@ impl Engine {
 
     /// End of data: closes entered shadow trades at the last close (backtests) and journals the
     /// run's totals.
+    /// What the scripts read ([`EngineOptions::record_series`]), once the run is over; `None`
+    /// when not recorded.
+    pub fn take_series_record(
+        &mut self,
+    ) -> Option<crate::strategy::indicators::record::SeriesRecord> {
+        self.record_series?;
+        self.sessions.finish_series_record()
+    }
+
     pub fn finish(&mut self, close_open_trades: bool) {
         let mut refused = Vec::new();
         self.plausibility.finish(&mut refused);

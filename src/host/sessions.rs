@@ -151,6 +151,28 @@ impl Sessions {
         Ok(s)
     }
 
+    /// The script host's registry records what the scripts read (a backtest report).
+    pub fn record_series(&self) {
+        self.host.record_series();
+    }
+
+    /// The series reads that follow are slot `slot`'s profile's.
+    pub fn set_series_reader(&self, slot: usize) {
+        self.host.set_series_reader(&self.slots[slot].profile_name);
+    }
+
+    /// See [`ScriptHost::record_series_around`].
+    pub fn record_series_around(&self, before: usize, after: usize) {
+        self.host.record_series_around(before, after);
+    }
+
+    /// See [`ScriptHost::finish_series_record`].
+    pub fn finish_series_record(
+        &self,
+    ) -> Option<crate::strategy::indicators::record::SeriesRecord> {
+        self.host.finish_series_record()
+    }
+
     /// Index of the window containing `stamp`, if any.
     pub fn active(&self, stamp: &EtStamp) -> Option<usize> {
         self.windows.iter().position(|w| w.window.contains(stamp))

@@ -102,6 +102,34 @@ impl ScriptHost {
         self.indicators.borrow().alive()
     }
 
+    /// Records what the scripts read from now on (a backtest report's indicator overlays:
+    /// [`crate::strategy::indicators::record`]).
+    pub fn record_series(&self) {
+        self.indicators.borrow_mut().record();
+    }
+
+    /// The series reads that follow are `profile`'s (while recording).
+    pub fn set_series_reader(&self, profile: &str) {
+        self.indicators.borrow_mut().set_reader(profile);
+    }
+
+    /// While recording: the series' values on the bars from `before` bars before the newest to
+    /// `after` bars after it are recorded.
+    pub fn record_series_around(&self, before: usize, after: usize) {
+        self.indicators
+            .borrow_mut()
+            .record_around(&self.series.borrow(), before, after);
+    }
+
+    /// What the scripts read, at the end of a run (`None` when not recording).
+    pub fn finish_series_record(
+        &self,
+    ) -> Option<crate::strategy::indicators::record::SeriesRecord> {
+        self.indicators
+            .borrow_mut()
+            .finish_record(&self.series.borrow())
+    }
+
     /// A host whose trading days start at 18:00 ET (the CME roll).
     pub fn new(series: Rc<RefCell<BarSeries>>, limits: ScriptLimits) -> Self {
         Self::with_day_start(series, limits, 18 * 60)

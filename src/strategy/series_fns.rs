@@ -16,6 +16,7 @@ use crate::strategy::indicators::day::{position, DayValue};
 use crate::strategy::indicators::{Field, Indicators, Level, SeriesId, Spec, MAX_LENGTH};
 use rhai::{Engine, EvalAltResult};
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 /// A series a script holds (`ema(21)`); `s[i]` reads its value at bar `i`.
@@ -88,13 +89,33 @@ fn length(what: &str, n: i64) -> R<u32> {
     }
 }
 
-/// Registers `Series`, its constructors, indexing and the crossing functions.
+/// Registers a function and notes its name.
+macro_rules! reg {
+    ($engine:expr, $names:expr, $name:expr, $f:expr) => {{
+        let n: &str = &$name;
+        $names.insert(n.to_string());
+        $engine.register_fn(n, $f);
+    }};
+}
+
+/// The names of the series functions scripts can call, as [`register`] registers them
+/// (`tests/docs_counts.rs` holds the docs' count to it).
+pub fn names() -> BTreeSet<String> {
+    let bars = Rc::new(RefCell::new(BarSeries::with_capacity(64)));
+    let ind = Rc::new(RefCell::new(Indicators::new(64, 18 * 60)));
+    let clock = CallClock::new(&super::call_budget::ScriptLimits::default());
+    register(&mut Engine::new_raw(), &bars, &ind, &clock)
+}
+
+/// Registers `Series`, its constructors, indexing and the crossing functions; returns the
+/// functions' names.
 pub(super) fn register(
     engine: &mut Engine,
     bars: &Rc<RefCell<BarSeries>>,
     ind: &Rc<RefCell<Indicators>>,
     clock: &CallClock,
-) {
+) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
     let sh = Shared {
         bars: bars.clone(),
         ind: ind.clone(),
@@ -113,7 +134,9 @@ pub(super) fn register(
         ("volumes", Field::Volume),
     ] {
         let sh = sh.clone();
-        engine.register_fn(name, move || -> R<Series> { Ok(Series(sh.field(f)?)) });
+        reg!(engine, names, name, move || -> R<Series> {
+            Ok(Series(sh.field(f)?))
+        });
     }
 
     // Series of a source (closes by default for averages and RSI; highs/lows for extremes).
@@ -128,19 +151,21 @@ pub(super) fn register(
     for (name, make, default) in of_source {
         {
             let sh = sh.clone();
-            engine.register_fn(name, move |n: i64| -> R<Series> {
+            reg!(engine, names, name, move |n: i64| -> R<Series> {
                 let n = length(name, n)?;
                 sh.get(make(sh.field(default)?, n))
             });
         }
         let sh = sh.clone();
-        engine.register_fn(name, move |src: Series, n: i64| -> R<Series> {
+        reg!(engine, names, name, move |src: Series,
+                                        n: i64|
+              -> R<Series> {
             sh.get(make(src.0, length(name, n)?))
         });
     }
     {
         let sh = sh.clone();
-        engine.register_fn("atr", move |n: i64| -> R<Series> {
+        reg!(engine, names, "atr", move |n: i64| -> R<Series> {
             sh.get(Spec::Atr(length("atr", n)?))
         });
     }
@@ -154,18 +179,18 @@ pub(super) fn register(
         ("prev_day_close", DayValue::PrevDayClose),
     ] {
         let sh = sh.clone();
-        engine.register_fn(name, move || sh.get(Spec::Day(v)));
+        reg!(engine, names, name, move || sh.get(Spec::Day(v)));
     }
     {
         let sh = sh.clone();
-        engine.register_fn("vwap", move |anchor: &str| -> R<Series> {
+        reg!(engine, names, "vwap", move |anchor: &str| -> R<Series> {
             let p = sh.position("vwap", anchor)?;
             sh.get(Spec::AnchoredVwap(p))
         });
     }
     for (name, high) in [("highest_since", true), ("lowest_since", false)] {
         let sh = sh.clone();
-        engine.register_fn(name, move |anchor: &str| -> R<Series> {
+        reg!(engine, names, name, move |anchor: &str| -> R<Series> {
             let p = sh.position(name, anchor)?;
             sh.get(if high {
                 Spec::HighestSince(p)
@@ -176,7 +201,9 @@ pub(super) fn register(
     }
     for (name, high) in [("range_high", true), ("range_low", false)] {
         let sh = sh.clone();
-        engine.register_fn(name, move |start: &str, end: &str| -> R<Series> {
+        reg!(engine, names, name, move |start: &str,
+                                        end: &str|
+              -> R<Series> {
             let (a, b) = sh.range(name, start, end)?;
             sh.get(if high {
                 Spec::RangeHigh(a, b)
@@ -187,7 +214,7 @@ pub(super) fn register(
     }
     {
         let sh = sh.clone();
-        engine.register_fn("bar_at", move |t: i64, at: &str| -> R<i64> {
+        reg!(engine, names, "bar_at", move |t: i64, at: &str| -> R<i64> {
             let p = sh.position("bar_at", at)?;
             let v = sh.value(sh.get(Spec::BarAt(p))?, t)?;
             Ok(if v.is_nan() { -1 } else { v as i64 })
@@ -195,13 +222,14 @@ pub(super) fn register(
     }
 
     // Crossings: the second series may be a number (a fixed level).
-    register_crossings(engine, &sh);
+    register_crossings(engine, &mut names, &sh);
+    names
 }
 
 /// How far back `bars_since_*` looks: about a trading day and a half of minutes.
 pub const BARS_SINCE_LIMIT: usize = 2_000;
 
-fn register_crossings(engine: &mut Engine, sh: &Shared) {
+fn register_crossings(engine: &mut Engine, names: &mut BTreeSet<String>, sh: &Shared) {
     for (name, above) in [("crossover", true), ("crossunder", false)] {
         let since = format!("bars_since_{name}");
         let cross = move |sh: &Shared, a: Series, b: Level, t: i64| -> R<bool> {
@@ -214,39 +242,50 @@ fn register_crossings(engine: &mut Engine, sh: &Shared) {
         };
         {
             let sh = sh.clone();
-            engine.register_fn(name, move |a: Series, b: Series, t: i64| {
+            reg!(engine, names, name, move |a: Series, b: Series, t: i64| {
                 cross(&sh, a, Level::Series(b.0), t)
             });
         }
         {
             let sh = sh.clone();
-            engine.register_fn(name, move |a: Series, level: f64, t: i64| {
+            reg!(engine, names, name, move |a: Series, level: f64, t: i64| {
                 cross(&sh, a, Level::Value(level), t)
             });
         }
         {
             let sh = sh.clone();
-            engine.register_fn(name, move |a: Series, level: i64, t: i64| {
+            reg!(engine, names, name, move |a: Series, level: i64, t: i64| {
                 cross(&sh, a, Level::Value(level as f64), t)
             });
         }
         {
             let sh = sh.clone();
-            engine.register_fn(&since, move |a: Series, b: Series, t: i64| {
-                bars_since(&sh, a, Level::Series(b.0), t)
-            });
+            reg!(
+                engine,
+                names,
+                &since,
+                move |a: Series, b: Series, t: i64| { bars_since(&sh, a, Level::Series(b.0), t) }
+            );
         }
         {
             let sh = sh.clone();
-            engine.register_fn(&since, move |a: Series, level: f64, t: i64| {
-                bars_since(&sh, a, Level::Value(level), t)
-            });
+            reg!(
+                engine,
+                names,
+                &since,
+                move |a: Series, level: f64, t: i64| { bars_since(&sh, a, Level::Value(level), t) }
+            );
         }
         {
             let sh = sh.clone();
-            engine.register_fn(&since, move |a: Series, level: i64, t: i64| {
-                bars_since(&sh, a, Level::Value(level as f64), t)
-            });
+            reg!(
+                engine,
+                names,
+                &since,
+                move |a: Series, level: i64, t: i64| {
+                    bars_since(&sh, a, Level::Value(level as f64), t)
+                }
+            );
         }
     }
 }

@@ -132,6 +132,14 @@ pub fn monthly_heatmap(bt: &Backtest) -> Plot {
     for (day, pnl) in bt.trading_days.iter().zip(bt.daily_pnl(|_| true)) {
         *cells.entry((day.year(), day.month0())).or_default() += pnl;
     }
+    // Trades per month, by the exit's trading day like the P&L.
+    let mut trades: BTreeMap<(i32, u32), usize> = BTreeMap::new();
+    for t in &bt.trades {
+        if let Some(d) = t.exit_trading_day {
+            *trades.entry((d.year(), d.month0())).or_default() += 1;
+        }
+    }
+    let traded = |k: &(i32, u32)| trades.get(k).copied().unwrap_or(0);
     // Latest year first in the list = at the bottom of the chart: the first year reads on top.
     let years: Vec<i32> = {
         let mut y: Vec<i32> = cells.keys().map(|(y, _)| *y).collect();
@@ -143,7 +151,13 @@ pub fn monthly_heatmap(bt: &Backtest) -> Plot {
         .iter()
         .map(|y| {
             (0..12)
-                .map(|m| cells.get(&(*y, m)).map(|v| v + 0.0))
+                .map(|m| {
+                    // A month without trades has no colour: it is not a break-even month.
+                    cells
+                        .get(&(*y, m))
+                        .filter(|_| traded(&(*y, m)) > 0)
+                        .map(|v| v + 0.0)
+                })
                 .collect()
         })
         .collect();
@@ -172,7 +186,7 @@ pub fn monthly_heatmap(bt: &Backtest) -> Plot {
         let row = years.iter().position(|x| x == y).unwrap_or(0);
         layout.add_annotation(
             Annotation::new()
-                .text(money(v.round()).trim_end_matches(".00")) // whole dollars: cells stay short
+                .text(month_cell(traded(&(*y, *m)), *v))
                 .x(*m as f64)
                 .y(row as f64)
                 .show_arrow(false)
@@ -201,6 +215,16 @@ pub fn monthly_heatmap(bt: &Backtest) -> Plot {
     );
     plot.set_layout(layout);
     plot
+}
+
+/// The text of a month's cell: its net P&L in whole dollars (cells stay short), or "—" when no
+/// trade exited that month (not "$0": nothing was traded, nothing was won or lost).
+pub fn month_cell(trades: usize, pnl: f64) -> String {
+    if trades == 0 {
+        "—".into()
+    } else {
+        money(pnl.round()).trim_end_matches(".00").to_string()
+    }
 }
 
 /// How the net P&L of single trades is distributed.
@@ -260,4 +284,24 @@ pub fn rolling_sharpe_chart(bt: &Backtest) -> Plot {
             ),
     );
     plot
+}
+
+#[cfg(test)]
+mod tests {
+    use super::month_cell;
+
+    #[test]
+    fn a_month_without_trades_shows_a_dash_not_zero_dollars() {
+        // (trades, net P&L, cell)
+        let cases = [
+            (0, 0.0, "—"),
+            (1, 0.0, "$0"),
+            (3, -1234.4, "-$1,234"),
+            (2, 99.5, "$100"),
+            (0, 12.0, "—"),
+        ];
+        for (trades, pnl, want) in cases {
+            assert_eq!(month_cell(trades, pnl), want, "{trades} trades, {pnl}");
+        }
+    }
 }

@@ -3,10 +3,12 @@
 //! comes first and the fill assumptions last in every form.
 //!
 //! `format` (how numbers read), `csv` (trades.csv, daily.csv), `tables` (statistics, weekday,
-//! hour, trade list), `charts` (charts by date), `price` (trades on price), `page` (report.html).
+//! hour, trade list), `charts` (charts by date), `price` (trades on price), `overlay` (the series
+//! the scripts read, on the price charts), `page` (report.html).
 
 pub mod charts;
 pub mod csv;
+pub mod overlay;
 pub mod page;
 pub mod price;
 pub mod tables;
@@ -66,6 +68,7 @@ pub fn write_dir(
     bt: &Backtest,
     bars: &[Bar],
     s: &Summary,
+    mc: Option<&crate::backtest::monte_carlo::MonteCarlo>,
     title: &str,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -80,7 +83,7 @@ pub fn write_dir(
     )?;
     write("trades.csv", trades_csv(bt))?;
     write("daily.csv", daily_csv(bt))?;
-    write("report.html", page::html(bt, bars, s, title))?;
+    write("report.html", page::html(bt, bars, s, mc, title))?;
     batch.commit().map(drop)
 }
 
@@ -105,14 +108,14 @@ mod tests {
         );
         s.warnings.clear();
         assert!(!super::terminal(&s).contains("cautions:"));
-        assert!(!super::page::html(&bt, &bars, &s, "t").contains("id=\"cautions\""));
+        assert!(!super::page::html(&bt, &bars, &s, None, "t").contains("id=\"cautions\""));
         s.warnings = vec!["only 2 trading days: Sharpe & co. mean little".into()];
         let text = super::terminal(&s);
         assert!(
             text.contains("cautions:\n  ! only 2 trading days"),
             "{text}"
         );
-        let html = super::page::html(&bt, &bars, &s, "t");
+        let html = super::page::html(&bt, &bars, &s, None, "t");
         assert!(html.contains(
             "<div class=\"cautions\" id=\"cautions\"><h2>Cautions</h2><ul><li>only 2 trading days: Sharpe &amp; co. mean little</li>"
         ));

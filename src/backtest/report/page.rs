@@ -3,8 +3,10 @@
 //! list and the charts together. Nothing on the page depends on the clock or on where it is
 //! written, so the same run gives the same bytes.
 
-use super::{charts, price, tables};
+use super::{charts, overlay, price, tables};
+use crate::backtest::monte_carlo::MonteCarlo;
 use crate::backtest::{Backtest, Summary};
+use crate::host::book::Trade;
 use crate::market::bar::Bar;
 use crate::market::format::{count, esc};
 use std::fmt::Write as _;
@@ -37,6 +39,12 @@ td.name, th.name { text-align: left; font-weight: 600; } .neg { color: #b00020; 
 .note { color: #555; font-size: .92rem; }
 .assume li { margin: .2rem 0; }
 details summary { cursor: pointer; color: #1565c0; }
+#overlay-legend { flex-wrap: wrap; } label.ov { cursor: pointer; white-space: nowrap; } label.ov input { margin: 0 .25rem 0 0; vertical-align: middle; }
+.swatch { display: inline-block; width: 18px; height: 3px; margin: 0 .3rem 0 0; vertical-align: middle; }
+label.ov.off { color: #999; text-decoration: line-through; }
+#trades th.sort { cursor: pointer; user-select: none; } #trades th .arrow { color: #1565c0; }
+#trades tr.filters th { top: 1.7rem; background: #fafbfc; padding: .15rem .2rem; } #trades tr.filters input, #trades tr.filters select { font: inherit; font-size: 12px; max-width: 9rem; }
+#trades tbody tr.hidden { display: none; }
 "#;
 
 /// Plotly.js as the crate ships it: the first `<script>` of its offline sources (the second
@@ -58,14 +66,80 @@ fn json_script(id: &str, json: &str) -> String {
     )
 }
 
-/// The self-contained report page.
-pub fn html(bt: &Backtest, bars: &[Bar], s: &Summary, title: &str) -> String {
+/// The best (`best`) or worst trade of those `keep` selects: the largest win or loss, the first
+/// in exit order on a tie; `None` without a winning (losing) trade.
+pub fn extreme_trade(bt: &Backtest, keep: impl Fn(&Trade) -> bool, best: bool) -> Option<usize> {
+    let mut found: Option<(usize, f64)> = None;
+    for (i, t) in bt.trades.iter().enumerate().filter(|(_, t)| keep(t)) {
+        let p = t.pnl.unwrap_or(0.0);
+        let wanted = if best { p > 0.0 } else { p < 0.0 };
+        let better = found.is_none_or(|(_, q)| if best { p > q } else { p < q });
+        if wanted && better {
+            found = Some((i, p));
+        }
+    }
+    found.map(|(i, _)| i)
+}
+
+/// Which trades a statistics row (`all`, `BUY`, `SELL`, `window NAME`) counts.
+fn in_group(name: &str, t: &Trade) -> bool {
+    match name {
+        "all" => true,
+        _ => match name.strip_prefix("window ") {
+            Some(w) => t.window == w,
+            None => t.side.as_str() == name,
+        },
+    }
+}
+
+/// The Monte Carlo section (`--monte-carlo N`): the same figures as the terminal.
+fn monte_carlo_html(mc: &MonteCarlo) -> String {
+    use crate::market::format::money;
+    let row = |name: &str, p: &crate::backtest::monte_carlo::Percentiles| {
+        format!(
+            "<tr><td class=\"name\">{name}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            money(p.p5),
+            money(p.p50),
+            money(p.p95)
+        )
+    };
+    format!(
+        "<h2 id=\"monte-carlo\">Monte Carlo</h2>\n<p class=\"note\">{} resamples of the backtest's {} trades, drawn with replacement (a sample may repeat a trade and miss another), seed {}: how much of the final P&amp;L and the max drawdown is the luck of the order and mix of the trades (<code>monte_carlo.json</code> has the same figures).</p>\n<table id=\"monte-carlo-table\"><thead><tr><th></th><th>5th pct</th><th>median</th><th>95th pct</th></tr></thead><tbody>{}{}</tbody></table>\n",
+        count(mc.samples),
+        count(mc.trades),
+        mc.seed,
+        row("final P&amp;L", &mc.final_pnl),
+        row("max drawdown", &mc.max_drawdown),
+    )
+}
+
+/// The self-contained report page; `mc` is the Monte Carlo of the trades when it was run.
+pub fn html(
+    bt: &Backtest,
+    bars: &[Bar],
+    s: &Summary,
+    mc: Option<&MonteCarlo>,
+    title: &str,
+) -> String {
     let groups = tables::groups(s);
     let days = match (s.first_day, s.last_day) {
         (Some(a), Some(b)) => format!("{a} – {b}"),
         _ => "no bars".into(),
     };
     let data = price::price_data(bt, bars);
+    let overview = price::overview(bt, bars);
+    // The daily chart's days: the candles' x.
+    let day_list: Vec<String> = serde_json::from_str::<serde_json::Value>(&overview.to_json())
+        .ok()
+        .and_then(|v| {
+            v["data"][0]["x"].as_array().map(|x| {
+                x.iter()
+                    .map(|d| d.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    let overlays = overlay::overlays(bt, bars, &data.ranges, &day_list);
     let mut h = String::with_capacity(8 << 20);
     let _ = write!(
         h,
@@ -119,11 +193,25 @@ pub fn html(bt: &Backtest, bars: &[Bar], s: &Summary, title: &str) -> String {
         h,
         "<h2>Statistics</h2><div class=\"wide\">{}</div>\n<div class=\"wide\">{}</div>\n<p class=\"note\">Per side and per session window (by the signal bar's window). Sharpe and Sortino are annualised from daily P&amp;L over every trading day with bars; Calmar = annualised P&amp;L ÷ max drawdown; drawdown duration in trading days under the equity peak; exposure = share of bars with a position open.</p>\n",
         tables::main_stats(&groups).html(&[3, 4, 6, 7]),
-        tables::more_stats(&groups).html(&[1, 2, 3]),
+        tables::more_stats(&groups).html_linked(&[1, 2, 3], |row, col| {
+            // Largest win and largest loss link to that trade (its row and its chart).
+            let (name, _) = groups.get(row)?;
+            let best = match col {
+                2 => true,
+                3 => false,
+                _ => return None,
+            };
+            extreme_trade(bt, |t| in_group(name, t), best).map(|i| format!("#trade-{}", i + 1))
+        }),
     );
+    if let Some(mc) = mc {
+        h.push_str(&monte_carlo_html(mc));
+    }
     let _ = write!(
         h,
-        "<h2>Trades on price</h2>\n<p class=\"note\">Daily candles of the whole run; ▼ marks the days with trades (green: net positive). Click one to see its trades below.</p>\n<div id=\"fig-overview\"></div>\n<div class=\"controls\"><button id=\"prev-trade\" type=\"button\">◀ previous trade</button><button id=\"next-trade\" type=\"button\">next trade ▶</button><span id=\"detail-label\"></span></div>\n<div id=\"fig-detail\"></div>\n<p class=\"note\">One-minute bars around the trades ({before} bars before each signal to {after} after each exit), ET. ▲/▼ entry (at the open of the entry bar), ✕ exit, dashed red stop (stepping where breakeven or trailing moved it) and green target from entry to exit, the exit reason in each trade's label; the blue line joins the selected trade's entry and exit. Click a row to show that trade.</p>\n<div id=\"trades-box\">{list}</div>\n",
+        "<h2>Trades on price</h2>\n<p class=\"note\">Daily candles of the whole run; ▲/▼ each BUY/SELL trade at its entry price on its trading day, ▼ above the high the days with trades (green: net positive). Click one to see its trade below. The indicators are the series the scripts read, the {max} read most often: price levels over the candles, RSI-like (0–100) in the pane below, ATR-like widths in points on that pane's right axis; on the daily candles each is its value at the trading day's last bar (docs/report.md). Tick one off to hide it on both charts.</p>\n{legend}<div id=\"fig-overview\"></div>\n<div class=\"controls\"><button id=\"prev-trade\" type=\"button\">◀ previous trade</button><button id=\"next-trade\" type=\"button\">next trade ▶</button><span id=\"detail-label\"></span></div>\n<div id=\"fig-detail\"></div>\n<p class=\"note\">One-minute bars around the trades ({before} bars before each signal to {after} after each exit), ET. ▲/▼ entry (at the open of the entry bar), ✕ exit, dashed red stop (stepping where breakeven or trailing moved it) and green target from entry to exit, the exit reason in each trade's label; the blue line joins the selected trade's entry and exit. Click a row to show that trade; click a column's head to sort by it, and type or choose under it to filter (numbers: <code>&gt;0</code>, <code>&lt;-100</code>, <code>1..5</code>). <span id=\"trades-shown\"></span></p>\n<div id=\"trades-box\">{list}</div>\n",
+        max = overlay::MAX_OVERLAYS,
+        legend = overlay::legend_html(bt.series.as_ref(), &overlays),
         before = price::BARS_BEFORE,
         after = price::BARS_AFTER,
         list = tables::trade_list(bt),
@@ -152,7 +240,7 @@ pub fn html(bt: &Backtest, bars: &[Bar], s: &Summary, title: &str) -> String {
     h.push_str(&plotly_js());
     h.push('\n');
     let figures = [
-        ("fig-overview-json", price::overview(bt, bars)),
+        ("fig-overview-json", overview),
         ("fig-detail-json", price::detail()),
         ("fig-equity-json", charts::equity_drawdown(bt)),
         ("fig-heatmap-json", charts::monthly_heatmap(bt)),
@@ -163,6 +251,10 @@ pub fn html(bt: &Backtest, bars: &[Bar], s: &Summary, title: &str) -> String {
         h.push_str(&json_script(id, &fig.to_json()));
     }
     h.push_str(&json_script("price-data", &price::price_json(&data)));
+    h.push_str(&json_script(
+        "overlay-data",
+        &serde_json::to_string(&overlays).unwrap_or_else(|_| "{}".into()),
+    ));
     let _ = write!(h, "<script>{SCRIPT}</script>\n</body></html>\n");
     h
 }

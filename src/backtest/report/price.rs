@@ -44,6 +44,9 @@ pub struct PriceData {
     pub trades: Vec<TradeMark>,
     /// Trading day → first trade of that day (by signal), for clicks on the overview.
     pub days: BTreeMap<String, usize>,
+    /// Each segment's first and last bar (indexes into the run's bars).
+    #[serde(skip)]
+    pub ranges: Vec<(usize, usize)>,
 }
 
 #[derive(Serialize)]
@@ -98,9 +101,13 @@ pub fn price_data(bt: &Backtest, bars: &[Bar]) -> PriceData {
         }
         seg_of[i] = merged.len() - 1;
     }
-    let segments = merged
+    let ranges: Vec<(usize, usize)> = merged
         .iter()
+        .copied()
         .filter(|(a, b)| a <= b && *b < bars.len())
+        .collect();
+    let segments = ranges
+        .iter()
         .map(|&(a, b)| {
             let first = &bars[a];
             let t0 = et_minute(&clock, first.close_time);
@@ -164,6 +171,7 @@ pub fn price_data(bt: &Backtest, bars: &[Bar]) -> PriceData {
         segments,
         trades,
         days,
+        ranges,
     }
 }
 
@@ -229,8 +237,52 @@ pub fn overview(bt: &Backtest, bars: &[Bar]) -> Plot {
             colors.push(if *pnl < 0.0 { "#b71c1c" } else { "#2e7d32" });
         }
     }
+    // Each trade at its entry price on its signal's trading day (click: that trade).
+    let mut marks = [
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+    ];
+    for (i, t) in bt.trades.iter().enumerate() {
+        let Some(entry) = t.entry_price else { continue };
+        let day = clock.stamp(t.signal_time).trading_day.to_string();
+        if !high_of.contains_key(day.as_str()) {
+            continue;
+        }
+        let m = &mut marks[(t.side.sign() < 0.0) as usize];
+        m.0.push(day);
+        m.1.push(entry);
+        m.2.push(format!(
+            "#{} {} {} · {} · net {}",
+            i + 1,
+            t.side.as_str(),
+            format_price(entry, price_decimals(bt.fill.tick_size)),
+            t.exit_reason.map(|r| r.as_str()).unwrap_or("open"),
+            crate::market::format::money(t.pnl.unwrap_or(0.0))
+        ));
+        m.3.push(i as i64);
+    }
     let mut plot = Plot::new();
     plot.add_trace(Box::new(Candlestick::new(x, o, h, l, c).name("daily")));
+    for ((mx, my, text, idx), (name, symbol, color)) in marks.into_iter().zip([
+        ("BUY trades", MarkerSymbol::TriangleUp, "#1b5e20"),
+        ("SELL trades", MarkerSymbol::TriangleDown, "#b71c1c"),
+    ]) {
+        plot.add_trace(
+            Scatter::new(mx, my)
+                .mode(Mode::Markers)
+                .name(name)
+                .marker(
+                    Marker::new()
+                        .symbol(symbol)
+                        .size(7)
+                        .opacity(0.75)
+                        .color(color),
+                )
+                .hover_text_array(text)
+                .custom_data(idx)
+                .hover_info(plotly::common::HoverInfo::Text),
+        );
+    }
     plot.add_trace(
         Scatter::new(mx, my)
             .mode(Mode::Markers)

@@ -115,12 +115,21 @@ impl Table {
     /// An HTML table; a cell holding a negative amount is red, a positive one green when
     /// `color` names its column.
     pub fn html(&self, color: &[usize]) -> String {
+        self.html_linked(color, |_, _| None)
+    }
+
+    /// [`Table::html`] with the cells `link(row, column)` names made links to that target.
+    pub fn html_linked(
+        &self,
+        color: &[usize],
+        link: impl Fn(usize, usize) -> Option<String>,
+    ) -> String {
         let mut h = String::from("<table><thead><tr>");
         for c in &self.head {
             let _ = write!(h, "<th>{}</th>", esc(c));
         }
         h.push_str("</tr></thead><tbody>");
-        for r in &self.rows {
+        for (row, r) in self.rows.iter().enumerate() {
             h.push_str("<tr>");
             for (i, v) in r.iter().enumerate() {
                 let class = if i == 0 {
@@ -132,7 +141,19 @@ impl Table {
                 } else {
                     ""
                 };
-                let _ = write!(h, "<td{class}>{}</td>", esc(v));
+                match link(row, i) {
+                    Some(href) => {
+                        let _ = write!(
+                            h,
+                            "<td{class}><a class=\"trade-link\" href=\"{}\">{}</a></td>",
+                            esc(&href),
+                            esc(v)
+                        );
+                    }
+                    None => {
+                        let _ = write!(h, "<td{class}>{}</td>", esc(v));
+                    }
+                }
             }
             h.push_str("</tr>");
         }
@@ -211,6 +232,9 @@ pub fn by_hour(bt: &Backtest) -> Table {
 }
 
 /// The trade list: every row jumps to its trade on the price chart (`data-i` = trade index).
+/// Each column sorts (click its head) and filters (the row under the heads: a choice for side,
+/// window and reason; text or `>x`, `<x`, `a..b` for the others); a cell's `data-v` is the
+/// value it sorts and filters by.
 pub fn trade_list(bt: &Backtest) -> String {
     let d = price_decimals(bt.fill.tick_size);
     let clock = MarketClock::exchange();
@@ -222,14 +246,86 @@ pub fn trade_list(bt: &Backtest) -> String {
         })
         .unwrap_or_default()
     };
-    let mut h = String::with_capacity(320 * (bt.trades.len() + 1));
-    h.push_str("<table id=\"trades\"><thead><tr><th>#</th><th class=\"name\">signal</th><th>side</th><th>window</th><th>entry (ET)</th><th>entry</th><th>stop</th><th>target</th><th>exit (ET)</th><th>exit</th><th>reason</th><th>hold</th><th>MAE</th><th>MFE</th><th>net P&amp;L</th></tr></thead><tbody>");
+    // (head, type: n number / t text / c choice)
+    const COLUMNS: [(&str, char); 15] = [
+        ("#", 'n'),
+        ("signal", 't'),
+        ("side", 'c'),
+        ("window", 'c'),
+        ("entry (ET)", 't'),
+        ("entry", 'n'),
+        ("stop", 'n'),
+        ("target", 'n'),
+        ("exit (ET)", 't'),
+        ("exit", 'n'),
+        ("reason", 'c'),
+        ("hold", 'n'),
+        ("MAE", 'n'),
+        ("MFE", 'n'),
+        ("net P&L", 'n'),
+    ];
+    let mut h = String::with_capacity(360 * (bt.trades.len() + 1));
+    h.push_str("<table id=\"trades\"><thead><tr>");
+    for (k, (head, ty)) in COLUMNS.iter().enumerate() {
+        let class = if k == 1 {
+            " class=\"name sort\""
+        } else {
+            " class=\"sort\""
+        };
+        let _ = write!(
+            h,
+            "<th{class} data-col=\"{k}\" data-type=\"{ty}\" title=\"sort\">{}<span class=\"arrow\"></span></th>",
+            esc(head)
+        );
+    }
+    h.push_str("</tr><tr class=\"filters\">");
+    let choices = |k: usize| -> Vec<String> {
+        let mut v: Vec<String> = bt
+            .trades
+            .iter()
+            .map(|t| match k {
+                2 => t.side.as_str().to_string(),
+                3 => t.window.clone(),
+                _ => t.exit_reason.map(|r| r.as_str()).unwrap_or("").to_string(),
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    for (k, (head, ty)) in COLUMNS.iter().enumerate() {
+        if *ty == 'c' {
+            let _ = write!(
+                h,
+                "<th><select data-filter=\"{k}\" aria-label=\"filter {}\"><option value=\"\">all</option>",
+                esc(head)
+            );
+            for c in choices(k) {
+                let _ = write!(h, "<option>{}</option>", esc(&c));
+            }
+            h.push_str("</select></th>");
+        } else {
+            let (hint, title) = if *ty == 'n' {
+                (">0", "a number: >0, <-100, >=2, =3, 1..5")
+            } else {
+                ("text", "text the cell contains")
+            };
+            let _ = write!(
+                h,
+                "<th><input data-filter=\"{k}\" size=\"5\" placeholder=\"{hint}\" title=\"{title}\" aria-label=\"filter {}\"></th>",
+                esc(head)
+            );
+        }
+    }
+    h.push_str("</tr></thead><tbody>");
+    let num = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
     for (i, (t, p)) in bt.trades.iter().zip(&bt.paths).enumerate() {
         let pnl = t.pnl.unwrap_or(0.0);
         let cls = if pnl < 0.0 { "neg" } else { "pos" };
         let _ = write!(
             h,
-            "<tr data-i=\"{i}\" id=\"row-{}\"><td><a href=\"#trade-{}\">{}</a></td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{cls}\">{}</td></tr>",
+            "<tr data-i=\"{i}\" id=\"row-{}\"><td data-v=\"{}\"><a href=\"#trade-{}\">{}</a></td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td>{}</td><td data-v=\"{}\">{}</td><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td class=\"{cls}\" data-v=\"{}\">{}</td></tr>",
+            i + 1,
             i + 1,
             i + 1,
             i + 1,
@@ -237,15 +333,23 @@ pub fn trade_list(bt: &Backtest) -> String {
             t.side.as_str(),
             esc(&t.window),
             et(t.entry_time),
+            num(t.entry_price),
             price(t.entry_price),
+            t.initial_stop,
             format_price(t.initial_stop, d),
+            t.target,
             format_price(t.target, d),
             et(t.exit_time),
+            num(t.exit_price),
             price(t.exit_price),
             t.exit_reason.map(|r| r.as_str()).unwrap_or(""),
+            num(p.hold_minutes),
             opt(p.hold_minutes, minutes),
+            num(p.mae_points),
             price(p.mae_points),
+            num(p.mfe_points),
             price(p.mfe_points),
+            pnl + 0.0,
             money(pnl),
         );
     }

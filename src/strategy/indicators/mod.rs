@@ -17,6 +17,7 @@ pub mod day;
 pub mod extremes;
 pub mod moving;
 pub mod oscillators;
+pub mod record;
 
 use crate::market::bar::BarSeries;
 use crate::market::time::MarketClock;
@@ -138,6 +139,8 @@ struct Entry {
     alive: bool,
     /// The trading day (count of days the registry has seen) a script last asked for it.
     used_day: u64,
+    /// Its track in the [`record::Recorder`] ([`record::NO_TRACK`] when not recording).
+    track: u32,
 }
 
 /// Longest look-back a series accepts (bars).
@@ -170,6 +173,10 @@ pub struct Indicators {
     /// Series values computed and bars examined so far, the work a script call is charged for
     /// (`docs/script-limits.md`).
     work: u64,
+    /// What the scripts read, for a report ([`Indicators::record`]); `None`: not recording.
+    recorder: Option<Box<record::Recorder>>,
+    /// (track, entry) of the series alive that have a track, while recording.
+    tracked: Vec<(u32, usize)>,
 }
 
 impl Indicators {
@@ -188,6 +195,177 @@ impl Indicators {
             day_count: 0,
             day: None,
             work: 0,
+            recorder: None,
+            tracked: Vec::new(),
+        }
+    }
+
+    /// From now on, record what the scripts read ([`record`]): each series' reads by reader
+    /// and its values at each trading day's last bar and on the bars [`Indicators::record_around`]
+    /// asks for.
+    pub fn record(&mut self) {
+        if self.recorder.is_none() {
+            let clock = MarketClock::exchange_rolling_at(self.day_start_minute);
+            self.recorder = Some(Box::new(record::Recorder::new(clock)));
+            for k in 0..self.entries.len() {
+                if self.entries[k].alive {
+                    self.entries[k].track = self.track_of(self.entries[k].spec);
+                }
+            }
+            self.retrack();
+        }
+    }
+
+    /// The reads that follow are `reader`'s (a profile name), while recording.
+    pub fn set_reader(&mut self, reader: &str) {
+        if let Some(r) = &mut self.recorder {
+            r.set_reader(reader);
+        }
+    }
+
+    /// While recording: record the values on bars `newest - before ..= newest + after`
+    /// (`newest` = the newest bar), those computed already now, the others as they are.
+    pub fn record_around(&mut self, series: &BarSeries, before: usize, after: usize) {
+        let Some(newest) = series.last() else {
+            return;
+        };
+        let Some(mut r) = self.recorder.take() else {
+            return;
+        };
+        r.want(newest, before, after);
+        if let Some(done) = self.done {
+            // The ring and the bar history hold these bars (older ones have no values).
+            let oldest = series.first_available().max(done.saturating_sub(self.mask));
+            r.record_upto(
+                oldest,
+                done,
+                |j| series.close_time(j),
+                &self.tracked,
+                |k, j| self.kept_value(k, j, done),
+            );
+        }
+        self.recorder = Some(r);
+    }
+
+    /// The record, once the run is over: every bar computed, the last day's end taken.
+    /// `None` when not recording.
+    pub fn finish_record(&mut self, series: &BarSeries) -> Option<record::SeriesRecord> {
+        self.recorder.as_ref()?;
+        self.catch_up(series);
+        let r = self.recorder.take()?;
+        let done = self.done.unwrap_or(0);
+        Some(r.finish(&self.tracked, |k, j| self.kept_value(k, j, done)))
+    }
+
+    /// Entry `k`'s value at bar `j` while `done` is the newest computed: NaN before it started
+    /// or once its ring has moved past `j`.
+    fn kept_value(&self, k: usize, j: usize, done: usize) -> f64 {
+        let e = &self.entries[k];
+        if !e.alive || j < e.from || j > done || j + self.mask < done {
+            return f64::NAN;
+        }
+        e.values[j & self.mask]
+    }
+
+    /// The recorder's track for `spec` ([`record::NO_TRACK`] when not recording).
+    fn track_of(&mut self, spec: Spec) -> u32 {
+        if self.recorder.is_none() {
+            return record::NO_TRACK;
+        }
+        let (name, kind) = (self.name(spec), self.kind(spec));
+        match &mut self.recorder {
+            Some(r) => r.track(name, kind),
+            None => record::NO_TRACK,
+        }
+    }
+
+    fn retrack(&mut self) {
+        self.tracked = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.alive && e.track != record::NO_TRACK)
+            .map(|(k, e)| (e.track, k))
+            .collect();
+    }
+
+    /// `HH:MM` ET of a position in the trading day.
+    fn hhmm(&self, position: u32) -> String {
+        let m = (position + self.day_start_minute) % 1440;
+        format!("{:02}:{:02}", m / 60, m % 60)
+    }
+
+    /// The call a script writes to ask for `spec`: `ema(21)`, `ema(rsi(14), 5)`, `vwap("09:30")`.
+    pub fn name(&self, spec: Spec) -> String {
+        let of = |f: &str, src: SeriesId, n: u32, default: Field| {
+            let src = self.entries[src.slot as usize].spec;
+            if src == Spec::Field(default) {
+                format!("{f}({n})")
+            } else {
+                format!("{f}({}, {n})", self.name(src))
+            }
+        };
+        match spec {
+            Spec::Field(f) => match f {
+                Field::Open => "opens()",
+                Field::High => "highs()",
+                Field::Low => "lows()",
+                Field::Close => "closes()",
+                Field::Volume => "volumes()",
+            }
+            .to_string(),
+            Spec::Sma(s, n) => of("sma", s, n, Field::Close),
+            Spec::Ema(s, n) => of("ema", s, n, Field::Close),
+            Spec::Rsi(s, n) => of("rsi", s, n, Field::Close),
+            Spec::Highest(s, n) => of("highest", s, n, Field::High),
+            Spec::Lowest(s, n) => of("lowest", s, n, Field::Low),
+            Spec::Atr(n) => format!("atr({n})"),
+            Spec::Day(v) => format!(
+                "{}()",
+                match v {
+                    DayValue::SessionOpen => "session_open",
+                    DayValue::SessionHigh => "session_high",
+                    DayValue::SessionLow => "session_low",
+                    DayValue::PrevDayHigh => "prev_day_high",
+                    DayValue::PrevDayLow => "prev_day_low",
+                    DayValue::PrevDayClose => "prev_day_close",
+                    DayValue::Vwap => "vwap",
+                }
+            ),
+            Spec::RangeHigh(a, b) => {
+                format!("range_high(\"{}\", \"{}\")", self.hhmm(a), self.hhmm(b))
+            }
+            Spec::RangeLow(a, b) => {
+                format!("range_low(\"{}\", \"{}\")", self.hhmm(a), self.hhmm(b))
+            }
+            Spec::BarAt(m) => format!("bar_at(t, \"{}\")", self.hhmm(m)),
+            Spec::AnchoredVwap(m) => format!("vwap(\"{}\")", self.hhmm(m)),
+            Spec::HighestSince(m) => format!("highest_since(\"{}\")", self.hhmm(m)),
+            Spec::LowestSince(m) => format!("lowest_since(\"{}\")", self.hhmm(m)),
+        }
+    }
+
+    /// What `spec`'s values are (where a chart draws it).
+    pub fn kind(&self, spec: Spec) -> record::Kind {
+        use record::Kind;
+        match spec {
+            Spec::Field(Field::Volume) => Kind::Volume,
+            Spec::Field(_) => Kind::Field,
+            Spec::BarAt(_) => Kind::Index,
+            Spec::Day(_)
+            | Spec::RangeHigh(..)
+            | Spec::RangeLow(..)
+            | Spec::AnchoredVwap(_)
+            | Spec::HighestSince(_)
+            | Spec::LowestSince(_) => Kind::Price,
+            Spec::Atr(_) => Kind::Points,
+            Spec::Rsi(..) => Kind::Oscillator,
+            Spec::Sma(s, _) | Spec::Ema(s, _) | Spec::Highest(s, _) | Spec::Lowest(s, _) => {
+                match self.kind(self.entries[s.slot as usize].spec) {
+                    Kind::Field => Kind::Price,
+                    k => k,
+                }
+            }
         }
     }
 
@@ -239,6 +417,7 @@ impl Indicators {
             generation: 0,
             alive: true,
             used_day: self.day_count,
+            track: self.track_of(spec),
         };
         // A slot freed by a dropped series is reused under a new generation.
         let id = match self.entries.iter().position(|e| !e.alive) {
@@ -263,6 +442,9 @@ impl Indicators {
         };
         self.alive += 1;
         self.ids.insert(spec, id);
+        if self.recorder.is_some() {
+            self.retrack();
+        }
         self.needs_clock |= spec.needs_clock();
         if let Some(done) = self.done {
             // Warm the new series over the bars the others have already done.
@@ -312,6 +494,9 @@ impl Indicators {
         self.check(id)?;
         self.catch_up(series);
         self.touch(id);
+        if let Some(r) = &mut self.recorder {
+            r.read(self.entries[id.slot as usize].track);
+        }
         let newest = series.len() as i64 - 1;
         if i > newest {
             return Err(format!(
@@ -352,6 +537,9 @@ impl Indicators {
                 self.alive -= 1;
             }
         }
+        if self.recorder.is_some() {
+            self.retrack();
+        }
     }
 
     /// Computes every series for the bars added since the last call. When more bars arrived
@@ -379,6 +567,15 @@ impl Indicators {
                 if self.entries[k].alive {
                     self.step(k, i, series, place);
                 }
+            }
+            if let Some(mut r) = self.recorder.take() {
+                r.after_bar(
+                    i,
+                    |j| series.close_time(j),
+                    &self.tracked,
+                    |k, j| self.kept_value(k, j, i),
+                );
+                self.recorder = Some(r);
             }
         }
         self.done = Some(newest);
