@@ -99,6 +99,17 @@ pub struct Matched {
     pub reason_differs: bool,
     /// Gross shadow P&L of the live quantity.
     pub shadow_pnl: Option<f64>,
+    /// The live fills against the shadow's own fills (slippage included), in ticks, positive =
+    /// the live fill was worse: 0 and 0 when NinjaTrader filled exactly as the backtest did.
+    pub entry_vs_shadow: Option<f64>,
+    pub exit_vs_shadow: Option<f64>,
+}
+
+impl Matched {
+    /// Live minus shadow P&L (gross, at the live quantity), when the shadow trade has exited.
+    pub fn pnl_difference(&self) -> Option<f64> {
+        self.shadow_pnl.map(|s| self.live.pnl - s)
+    }
 }
 
 /// Everything `reconcile` found.
@@ -357,6 +368,12 @@ pub fn reconcile(
         let shadow_pnl = shadow
             .as_ref()
             .map(|s| sign * (s.exit - s.entry) * t.quantity as f64 * c.point_value);
+        let entry_vs_shadow = shadow
+            .as_ref()
+            .map(|s| ticks(sign * (t.entry_price - s.entry), c.tick_size));
+        let exit_vs_shadow = shadow
+            .as_ref()
+            .map(|s| ticks(sign * (s.exit - t.exit_price), c.tick_size));
         r.matched.push(Matched {
             live: t.clone(),
             signal: (*sig).clone(),
@@ -367,6 +384,8 @@ pub fn reconcile(
             exit_slip,
             reason_differs,
             shadow_pnl,
+            entry_vs_shadow,
+            exit_vs_shadow,
         });
     }
     for s in &model.signals {
@@ -556,6 +575,22 @@ pub fn describe(r: &Reconciliation, c: Costs) -> String {
         money(live - shadow),
         differ
     );
+    let vs: Vec<f64> = r
+        .matched
+        .iter()
+        .flat_map(|m| [m.entry_vs_shadow, m.exit_vs_shadow])
+        .flatten()
+        .collect();
+    if !vs.is_empty() {
+        let off = vs.iter().filter(|v| **v != 0.0).count();
+        let _ = writeln!(
+            out,
+            "fills vs the shadow's own fills: {} of {} differ (sum {} ticks, positive = live worse)",
+            off,
+            vs.len(),
+            tick_text(vs.iter().sum())
+        );
+    }
     out.push_str(&text_table(&r.slip_rows(), &[0]));
     out
 }
@@ -574,7 +609,7 @@ pub fn csv(r: &Reconciliation, identity: &[(String, String)]) -> String {
     for (k, v) in identity {
         let _ = writeln!(out, "# {k}: {v}");
     }
-    out.push_str("kind,signal_id,side,quantity,entry_price,model_entry,entry_slip_ticks,exit_price,model_exit,exit_slip_ticks,live_exit_reason,shadow_exit_reason,reason_differs,live_pnl,shadow_pnl,auto_trader_outcome\n");
+    out.push_str("kind,signal_id,side,quantity,entry_price,model_entry,entry_slip_ticks,exit_price,model_exit,exit_slip_ticks,live_exit_reason,shadow_exit_reason,reason_differs,live_pnl,shadow_pnl,auto_trader_outcome,entry_vs_shadow_ticks,exit_vs_shadow_ticks\n");
     let p = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
     for m in &r.matched {
         let row = [
@@ -597,6 +632,8 @@ pub fn csv(r: &Reconciliation, identity: &[(String, String)]) -> String {
             format!("{:.2}", m.live.pnl),
             m.shadow_pnl.map(|x| format!("{x:.2}")).unwrap_or_default(),
             String::new(),
+            p(m.entry_vs_shadow),
+            p(m.exit_vs_shadow),
         ];
         out.push_str(
             &row.iter()
@@ -624,6 +661,8 @@ pub fn csv(r: &Reconciliation, identity: &[(String, String)]) -> String {
             "",
             "",
             why.as_deref().unwrap_or(""),
+            "",
+            "",
         ];
         out.push_str(
             &row.iter()
@@ -649,6 +688,8 @@ pub fn csv(r: &Reconciliation, identity: &[(String, String)]) -> String {
             String::new(),
             String::new(),
             format!("{:.2}", t.pnl),
+            String::new(),
+            String::new(),
             String::new(),
             String::new(),
         ];
