@@ -1,5 +1,5 @@
 //! What the dashboard shows, as plain data: the engine side builds a [`DeskState`] after each
-//! bar, event and key, the drawing side renders it ([`super::draw::draw`]). Nothing here touches
+//! bar, event and key, the drawing side renders it (`draw.rs`). Nothing here touches
 //! the engine or the terminal, so a state can be made by hand in a test.
 
 use crate::cli::desk::reconcile::{self, Model};
