@@ -318,8 +318,9 @@ pub fn read_journal(path: &Path) -> Result<Model> {
 }
 
 fn ticks(adverse_points: f64, tick: f64) -> f64 {
-    // Rounded to 1/1000 tick: fills are on the tick grid, averaged fills are not.
-    (adverse_points / tick * 1000.0).round() / 1000.0
+    // Rounded to 1/1000 tick: fills are on the tick grid, averaged fills are not. `+ 0.0`
+    // turns -0 (a SELL filled exactly) into 0, which the CSV would otherwise print as `-0`.
+    (adverse_points / tick * 1000.0).round() / 1000.0 + 0.0
 }
 
 /// Matches the real trades to the model by SIGNAL_ID.
@@ -775,4 +776,54 @@ pub fn run(a: ReconcileArgs) -> Result<()> {
         crate::outln!("report: {} and {}", html_path.display(), csv_path.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sell_filled_exactly_as_the_shadow_shows_0_ticks_not_minus_0() {
+        let mut model = Model::default();
+        model.signals.push(ModelSignal {
+            signal_id: "20250226_035900_5057.50_5063.75_SELL".into(),
+            side: Side::Sell,
+            bar_time: "2025-02-26T08:59:00Z".into(),
+            entry: 5060.0,
+            stop: 5063.75,
+            target: 5050.0,
+            quantity: 1,
+            profile: "bidirectional".into(),
+        });
+        model.shadows.insert(
+            "20250226_035900_5057.50_5063.75_SELL".into(),
+            ShadowTrade {
+                entry: 5059.75,
+                exit: 5062.0,
+                reason: "max_hold".into(),
+            },
+        );
+        let live = LiveTrade {
+            line: 2,
+            signal_id: "20250226_035900_5057.50_5063.75_SELL".into(),
+            side: Side::Sell,
+            quantity: 1,
+            entry_time: "2025-02-26T09:00:00Z".into(),
+            entry_price: 5059.75,
+            exit_time: "2025-02-26T09:30:00Z".into(),
+            exit_price: 5062.0,
+            exit_reason: "max_hold".into(),
+            pnl: -112.5,
+        };
+        let c = Costs {
+            tick_size: 0.25,
+            point_value: 50.0,
+            slippage_ticks: 1.0,
+        };
+        let r = reconcile(&model, &[live], &HashMap::new(), c);
+        let row = csv(&r, &[]).lines().nth(1).unwrap().to_string();
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!((cells[16], cells[17]), ("0", "0"), "{row}");
+        assert!(!row.contains(",-0,"), "{row}");
+    }
 }

@@ -109,6 +109,103 @@ fn merged(seed: &Model, live: &Model) -> Model {
     m
 }
 
+/// Where the keys' effects go.
+pub struct Keys {
+    pub commands: std::sync::mpsc::Sender<Command>,
+    pub quit: Arc<tokio::sync::Notify>,
+    pub quit_pressed: Arc<AtomicBool>,
+}
+
+/// The drawing loop, on any ratatui backend (the terminal; a `TestBackend` in the benchmark):
+/// until `stop`, redraws within 50 ms of a new published state and at least once a second,
+/// reloads the trade log every 2 s, and hands each key to [`on_key`]. `next_event` waits up to
+/// the given time for a terminal event (crossterm's poll and read on a terminal).
+pub fn draw_loop<B: ratatui::backend::Backend>(
+    terminal: &mut ratatui::Terminal<B>,
+    mut rx: tokio::sync::watch::Receiver<Published>,
+    keys: Option<Keys>,
+    nt8: Nt8Setup,
+    stop: &AtomicBool,
+    mut next_event: impl FnMut(Duration) -> std::io::Result<Option<Event>>,
+) -> std::io::Result<()> {
+    let mut published = rx.borrow_and_update().clone();
+    let mut choosing: Option<ProfileChoice> = None;
+    let mut local: Option<String> = None;
+    let mut seed: Option<Model> = None;
+    let mut nt8_pane = Nt8Pane::NotConfigured;
+    let mut nt8_at: Option<Instant> = None;
+    let mut drawn_at = Instant::now() - Duration::from_secs(10);
+    let mut dirty = true;
+    while !stop.load(Ordering::Relaxed) {
+        if rx.has_changed().unwrap_or(false) {
+            published = rx.borrow_and_update().clone();
+            if published.state.message.is_some() {
+                local = None;
+            }
+            dirty = true;
+        }
+        // The trade log: every 2 s, read here, never on the bar loop.
+        if nt8_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(2)) {
+            nt8_at = Some(Instant::now());
+            nt8_pane = match &nt8.trade_log {
+                None => Nt8Pane::NotConfigured,
+                Some(path) => {
+                    let seed = seed.get_or_insert_with(|| {
+                        reconcile::read_journal(&nt8.journal).unwrap_or_default()
+                    });
+                    let model = merged(seed, &published.model);
+                    let day = published.state.today.day.or_else(|| {
+                        Some(nt8.clock.stamp(chrono::Utc::now().timestamp()).trading_day)
+                    });
+                    Nt8Pane::load(path, &model, nt8.costs, day, &nt8.clock)
+                }
+            };
+            dirty = true;
+        }
+        if dirty || drawn_at.elapsed() >= Duration::from_secs(1) {
+            let mut s: DeskState = published.state.clone();
+            s.now = chrono::Utc::now().timestamp();
+            s.choosing = choosing.clone();
+            s.nt8 = nt8_pane.clone();
+            if local.is_some() {
+                s.message = local.clone();
+            }
+            terminal
+                .draw(|f| draw(f, &s))
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            drawn_at = Instant::now();
+            dirty = false;
+        }
+        let Some(ev) = next_event(Duration::from_millis(50))? else {
+            continue;
+        };
+        // A resize, focus or mouse event only redraws.
+        dirty = true;
+        let (Event::Key(key), Some(k)) = (ev, keys.as_ref()) else {
+            continue;
+        };
+        match on_key(key, &published.state, &mut choosing) {
+            Action::Send(c) => {
+                local = Some(match &c {
+                    Command::Halt => "h: turning the kill switch on…".into(),
+                    Command::Resume => "r: turning the kill switch off…".into(),
+                    Command::SwitchProfile { window, profile } => {
+                        format!("p: switching {window} to {profile}…")
+                    }
+                });
+                let _ = k.commands.send(c);
+            }
+            Action::Quit => {
+                local = Some("q: stopping (as Ctrl+C)…".into());
+                k.quit_pressed.store(true, Ordering::SeqCst);
+                k.quit.notify_one();
+            }
+            Action::Redraw | Action::None => {}
+        }
+    }
+    Ok(())
+}
+
 /// The running drawing thread.
 pub struct Screen {
     stop: Arc<AtomicBool>,
@@ -119,7 +216,7 @@ impl Screen {
     /// Takes the terminal (raw mode, alternate screen, a panic hook that gives it back) and
     /// starts drawing. `quit` is notified on `q` / Ctrl+C; `quit_pressed` tells who stopped.
     pub fn start(
-        mut rx: tokio::sync::watch::Receiver<Published>,
+        rx: tokio::sync::watch::Receiver<Published>,
         commands: std::sync::mpsc::Sender<Command>,
         quit: Arc<tokio::sync::Notify>,
         quit_pressed: Arc<AtomicBool>,
@@ -131,82 +228,18 @@ impl Screen {
         let handle = std::thread::Builder::new()
             .name("vrev-dashboard".into())
             .spawn(move || -> std::io::Result<()> {
-                let mut published = rx.borrow_and_update().clone();
-                let mut choosing: Option<ProfileChoice> = None;
-                let mut local: Option<String> = None;
-                let mut seed: Option<Model> = None;
-                let mut nt8_pane = Nt8Pane::NotConfigured;
-                let mut nt8_at: Option<Instant> = None;
-                let mut drawn_at = Instant::now() - Duration::from_secs(10);
-                let mut dirty = true;
-                while !stopping.load(Ordering::Relaxed) {
-                    if rx.has_changed().unwrap_or(false) {
-                        published = rx.borrow_and_update().clone();
-                        if published.state.message.is_some() {
-                            local = None;
-                        }
-                        dirty = true;
+                let keys = Keys {
+                    commands,
+                    quit,
+                    quit_pressed,
+                };
+                draw_loop(&mut terminal, rx, Some(keys), nt8, &stopping, |wait| {
+                    if event::poll(wait)? {
+                        Ok(Some(event::read()?))
+                    } else {
+                        Ok(None)
                     }
-                    // The trade log: every 2 s, read here, never on the bar loop.
-                    if nt8_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(2)) {
-                        nt8_at = Some(Instant::now());
-                        nt8_pane = match &nt8.trade_log {
-                            None => Nt8Pane::NotConfigured,
-                            Some(path) => {
-                                let seed = seed.get_or_insert_with(|| {
-                                    reconcile::read_journal(&nt8.journal).unwrap_or_default()
-                                });
-                                let model = merged(seed, &published.model);
-                                let day = published.state.today.day.or_else(|| {
-                                    Some(
-                                        nt8.clock.stamp(chrono::Utc::now().timestamp()).trading_day,
-                                    )
-                                });
-                                Nt8Pane::load(path, &model, nt8.costs, day, &nt8.clock)
-                            }
-                        };
-                        dirty = true;
-                    }
-                    if dirty || drawn_at.elapsed() >= Duration::from_secs(1) {
-                        let mut s: DeskState = published.state.clone();
-                        s.now = chrono::Utc::now().timestamp();
-                        s.choosing = choosing.clone();
-                        s.nt8 = nt8_pane.clone();
-                        if local.is_some() {
-                            s.message = local.clone();
-                        }
-                        terminal.draw(|f| draw(f, &s))?;
-                        drawn_at = Instant::now();
-                        dirty = false;
-                    }
-                    if event::poll(Duration::from_millis(50))? {
-                        if let Event::Key(key) = event::read()? {
-                            match on_key(key, &published.state, &mut choosing) {
-                                Action::Send(c) => {
-                                    local = Some(match &c {
-                                        Command::Halt => "h: turning the kill switch on…".into(),
-                                        Command::Resume => "r: turning the kill switch off…".into(),
-                                        Command::SwitchProfile { window, profile } => {
-                                            format!("p: switching {window} to {profile}…")
-                                        }
-                                    });
-                                    let _ = commands.send(c);
-                                }
-                                Action::Quit => {
-                                    local = Some("q: stopping (as Ctrl+C)…".into());
-                                    quit_pressed.store(true, Ordering::SeqCst);
-                                    quit.notify_one();
-                                }
-                                Action::Redraw | Action::None => {}
-                            }
-                            dirty = true;
-                        } else {
-                            // A resize, focus, mouse: redraw.
-                            dirty = true;
-                        }
-                    }
-                }
-                Ok(())
+                })
             });
         match handle {
             Ok(h) => Ok(Screen {
