@@ -606,7 +606,7 @@ fn finite_params(params: &toml::Table) -> Result<(), (String, String)> {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let text = crate::market::input_file::read_to_string(path).map_err(|e| ConfigError {
             file: path.display().to_string(),
             line: None,
             column: None,

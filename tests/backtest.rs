@@ -567,3 +567,41 @@ fn shared_reports_hold_no_absolute_path() {
     assert_eq!(s["run"]["data"][0]["path"], "bars.txt");
     assert_eq!(s["run"]["config"]["path"], "config.toml");
 }
+
+/// Issue 19: a summary's date range ended at a refused future bar ("… 3000-01-01").
+#[test]
+fn a_refused_future_bar_is_not_part_of_the_runs_date_range() {
+    let p = synthetic_project(2);
+    let mut text = std::fs::read_to_string(p.path("bars.txt")).unwrap();
+    text.push_str("30000101 093100;5000;5001;4999;5000;10\n");
+    std::fs::write(p.path("bars.txt"), text).unwrap();
+
+    let o = p.vrev(&["replay", "bars.txt"]);
+    let out = stdout(&o);
+    assert!(!out.contains("3000"), "{out}");
+    assert!(out.contains("over 2 trading days"), "{out}");
+    assert!(out.contains("1 implausible"), "{out}");
+
+    let o = p.vrev(&["backtest", "bars.txt", "--report", "rep"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let used = out.lines().find(|l| l.contains("bars used")).unwrap();
+    assert!(
+        !used.contains("3000") && used.contains("17:00:00 ET"),
+        "{used}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.path("rep/summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            &summary["bars"],
+            &summary["trading_days"],
+            &summary["last_day"]
+        ),
+        (
+            &serde_json::json!(2760),
+            &serde_json::json!(2),
+            &serde_json::json!("2025-02-11")
+        )
+    );
+}

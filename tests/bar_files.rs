@@ -377,3 +377,37 @@ fn a_file_of_ticks_only_says_so() {
         stderr(&o)
     );
 }
+
+/// Issue 19: `vrev replay /dev/zero` spun forever without a word; a FIFO blocked in `open`.
+#[cfg(unix)]
+#[test]
+fn replay_of_dev_zero_or_a_fifo_is_refused_at_once() {
+    let p = Project::new();
+    let fifo = p.path("bars.fifo");
+    let have_fifo = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut inputs = vec![("/dev/zero".to_string(), "a device")];
+    if have_fifo {
+        inputs.push((fifo.display().to_string(), "a FIFO"));
+    }
+    for (input, kind) in inputs {
+        for cmd in ["replay", "backtest"] {
+            let started = std::time::Instant::now();
+            let o = p.vrev(&[cmd, &input]);
+            assert!(!o.status.success(), "{cmd} {input}");
+            let err = stderr(&o);
+            assert!(
+                err.contains(&input) && err.contains(kind) && err.contains("regular files"),
+                "{cmd} {input}: {err}"
+            );
+            assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        }
+    }
+    // A config or a script that is not a regular file: the same rule.
+    let o = p.vrev(&["check", "--config", "/dev/zero"]);
+    assert!(!o.status.success());
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(said.contains("/dev/zero: cannot read: a device"), "{said}");
+}

@@ -222,3 +222,17 @@ fn outside_the_windows_and_missing_bars_are_said_plainly() {
         stderr(&out)
     );
 }
+
+/// Issue 19: `--at "… 09:45:30"` said "no bar closes at 09:45 … nearest bar closes at 09:45".
+#[test]
+fn an_at_with_seconds_names_the_seconds_and_says_bars_close_on_minutes() {
+    let p = project_with_v(6107.25, 15.75);
+    let (out, _) = explain(&p, &["--at", "2025-02-13 13:59:30"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no bar closes at 2025-02-13 13:59:30 ET in the file; the nearest bar(s) close at 2025-02-13 13:59 ET (before) and 2025-02-13 14:00 ET (after)"),
+        "{err}"
+    );
+    assert!(err.contains("bars close on whole minutes"), "{err}");
+}

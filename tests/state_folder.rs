@@ -144,3 +144,29 @@ fn state_dir_moves_the_journal_unless_journal_is_given() {
     assert!(p.path("j.jsonl").is_file(), "{}", stdout(&run));
     assert!(!p.path("third/journal.jsonl").exists());
 }
+
+/// Issue 19: `--signals FILE` was reported as "state: cannot open the ledger: File exists".
+#[test]
+fn a_file_given_as_the_signals_or_state_folder_is_named_as_such() {
+    let p = Project::new();
+    one_day_of_bars(&p);
+    p.write("afile", "x");
+    for flag in ["--signals", "--state"] {
+        let o = p.vrev(&["replay", "bars.txt", flag, "afile"]);
+        assert!(!o.status.success());
+        let err = stderr(&o);
+        let what = if flag == "--signals" {
+            "the signals folder"
+        } else {
+            "the state folder"
+        };
+        assert!(
+            err.contains(&format!(
+                "afile: cannot use as {what}: it is a file, not a folder"
+            )),
+            "{flag}: {err}"
+        );
+        assert!(!err.contains("ledger"), "{flag}: {err}");
+    }
+    assert_eq!(std::fs::read_to_string(p.path("afile")).unwrap(), "x");
+}

@@ -83,14 +83,23 @@ pub struct BarSpan {
 
 impl BarSpan {
     pub fn of(bars: &[Bar]) -> BarSpan {
+        Self::from_times(
+            bars.len(),
+            bars.first().map(|b| b.close_time),
+            bars.last().map(|b| b.close_time),
+        )
+    }
+
+    /// `bars` bars from the close `first` to the close `last` (UTC seconds).
+    pub fn from_times(bars: usize, first: Option<i64>, last: Option<i64>) -> BarSpan {
         let clock = MarketClock::exchange();
-        let et = |b: &Bar| clock.stamp(b.close_time).format();
+        let et = |t: i64| clock.stamp(t).format();
         BarSpan {
-            bars: bars.len(),
-            first_bar: bars.first().map(|b| format_utc(b.close_time)),
-            first_bar_et: bars.first().map(et),
-            last_bar: bars.last().map(|b| format_utc(b.close_time)),
-            last_bar_et: bars.last().map(et),
+            bars,
+            first_bar: first.map(format_utc),
+            first_bar_et: first.map(et),
+            last_bar: last.map(format_utc),
+            last_bar_et: last.map(et),
         }
     }
 
@@ -105,7 +114,7 @@ impl BarSpan {
 
 impl HashedFile {
     pub fn read(path: &Path) -> std::io::Result<(HashedFile, u64)> {
-        let bytes = std::fs::read(path)?;
+        let bytes = crate::market::input_file::read(path)?;
         Ok((
             HashedFile {
                 path: path.display().to_string(),

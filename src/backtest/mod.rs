@@ -34,6 +34,7 @@ pub struct WindowLineup {
 /// What one backtest produced.
 #[derive(Clone, Debug)]
 pub struct Backtest {
+    /// Bars the engine accepted (a refused bar is counted in the journal, not here).
     pub bars: usize,
     /// Every trading day with at least one bar, in order.
     pub trading_days: Vec<NaiveDate>,
@@ -55,6 +56,9 @@ pub struct Backtest {
     pub script_failures: crate::strategy::script_failures::ScriptFailures,
     /// Refused proposals by reason (rule names such as `open_positions`, `stop_too_wide`).
     pub refusals: BTreeMap<String, u64>,
+    /// The bars the engine accepted: their count and first and last close (a refused bar, e.g.
+    /// one in the future, is not part of the run's span).
+    pub bars_used: identity::BarSpan,
 }
 
 impl Backtest {
@@ -124,7 +128,7 @@ pub fn run(
         .map(|t| TradePath::of(t, bars, &fill))
         .collect();
     Ok(Backtest {
-        bars: bars.len(),
+        bars: engine.stats.bars as usize,
         trading_days: days,
         signals: engine.signals.len(),
         trades,
@@ -136,6 +140,11 @@ pub fn run(
         script_errors: engine.stats.script_errors,
         script_failures: engine.script_failures.clone(),
         refusals: engine.stats.rejected_by.clone(),
+        bars_used: identity::BarSpan::from_times(
+            engine.stats.bars as usize,
+            engine.stats.first_bar.map(|(t, _)| t),
+            engine.last_bar_time(),
+        ),
     })
 }
 

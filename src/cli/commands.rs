@@ -383,7 +383,7 @@ fn backtest(a: BacktestArgs) -> Result<()> {
                 d
             })
             .collect(),
-        bars_used: crate::backtest::identity::BarSpan::of(bars),
+        bars_used: bt.bars_used.clone(),
     });
     let pnls: Vec<f64> = bt.trades.iter().map(|t| t.pnl.unwrap_or(0.0)).collect();
     let mc =
@@ -434,18 +434,13 @@ fn backtest(a: BacktestArgs) -> Result<()> {
 }
 
 fn print_summary(engine: &Engine, file: &BarFile, cfg: &Config, a: &ReplayArgs) {
-    let clock = engine.clock();
-    let days: std::collections::BTreeSet<_> = file
-        .bars
-        .iter()
-        .map(|b| clock.stamp(b.close_time).trading_day)
-        .collect();
     let s = &engine.stats;
-    match (days.first(), days.last()) {
-        (Some(f), Some(l)) => crate::outln!(
+    // The accepted bars' span: a refused bar (e.g. one in the future) is not part of it.
+    match (s.first_bar, engine.last_trading_day()) {
+        (Some((_, f)), Some(l)) => crate::outln!(
             "bars: {} over {} trading days ({f} .. {l})",
             s.bars,
-            days.len()
+            s.trading_days
         ),
         _ => crate::outln!("bars: 0"),
     }

@@ -38,10 +38,13 @@ pub fn parse_at(text: &str, clock: &MarketClock) -> Result<i64> {
         .map_err(|e| anyhow!("--at {text:?}: {e}"))
 }
 
-/// `YYYY-MM-DD HH:MM` ET of a UTC instant.
+/// `YYYY-MM-DD HH:MM` ET of a UTC instant, with `:SS` when its seconds are not 0 (so that
+/// `--at "… 09:45:30"` is not reported as "no bar at 09:45 … nearest 09:45").
 fn et_minute(clock: &MarketClock, utc: i64) -> String {
     let s = clock.stamp(utc).format();
-    s.get(..16).unwrap_or(&s).to_string()
+    let whole_minute = utc.rem_euclid(60) == 0;
+    let len = if whole_minute { 16 } else { 19 };
+    s.get(..len).unwrap_or(&s).to_string()
 }
 
 /// The error for an `--at` with no bar: which bars are nearest.
@@ -63,8 +66,13 @@ fn no_bar_at(bars: &[Bar], at: i64, clock: &MarketClock, at_text: &str) -> anyho
     if near.is_empty() {
         return anyhow!("--at {at_text}: the file has no bars");
     }
+    let seconds = if at.rem_euclid(60) != 0 {
+        "; bars close on whole minutes: give --at as HH:MM"
+    } else {
+        ""
+    };
     anyhow!(
-        "no bar closes at {} ET in the file; the nearest bar(s) close at {} (bar times are close times, as in the journal's bar_time_et)",
+        "no bar closes at {} ET in the file; the nearest bar(s) close at {} (bar times are close times, as in the journal's bar_time_et){seconds}",
         et_minute(clock, at),
         near.join(" and ")
     )

@@ -118,6 +118,11 @@ pub struct EngineStats {
     pub rejected_by: std::collections::BTreeMap<String, u64>,
     /// Trades a script asked to close (`#{ exit: ... }`).
     pub script_exits: u64,
+    /// Close time and trading day of the first bar accepted: a summary's date range runs from
+    /// it to the newest accepted bar, never to a refused one (issue 19: "… 3000-01-01").
+    pub first_bar: Option<(i64, chrono::NaiveDate)>,
+    /// Trading days with at least one accepted bar.
+    pub trading_days: u64,
 }
 
 /// The engine. Not `Send`: it lives on one thread (scripts share the bar history in place).
@@ -218,6 +223,19 @@ impl Engine {
                 let io = |what: &str, p: &Path, e: std::io::Error| {
                     EngineError::Io(format!("{}: cannot open {what}: {e}", p.display()))
                 };
+                // Issue 19: `--signals FILE` was reported as "state: cannot open the ledger".
+                for (what, dir) in [
+                    ("the signals folder", &signals_dir),
+                    ("the state folder", &state_dir),
+                ] {
+                    if dir.exists() && !dir.is_dir() {
+                        return Err(EngineError::Io(format!(
+                            "{}: cannot use as {what}: it is a file, not a folder",
+                            dir.display()
+                        )));
+                    }
+                    std::fs::create_dir_all(dir).map_err(|e| io(what, dir, e))?;
+                }
                 // Before the ledger is even read: a second engine must not see a ledger that
                 // the first one is still writing.
                 let lock = StateLock::acquire(&state_dir, &opts.mode).map_err(EngineError::Io)?;
@@ -742,6 +760,12 @@ impl Engine {
         self.stats.bars += 1;
         let t = self.series.borrow_mut().push(bar);
         let stamp = self.clock.stamp(bar.close_time);
+        if self.last_trading_day() != Some(stamp.trading_day) {
+            self.stats.trading_days += 1;
+        }
+        self.stats
+            .first_bar
+            .get_or_insert((bar.close_time, stamp.trading_day));
         self.last_bar = Some((*bar, stamp));
 
         // 1. Book: fills and exits for this bar, before the strategy sees it.

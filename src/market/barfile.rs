@@ -153,7 +153,7 @@ impl BarFile {
 
 /// Opens a file, transparently gunzipping it when it starts with the gzip magic bytes.
 pub fn open_maybe_gzip(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
-    let mut file = std::fs::File::open(path)?;
+    let mut file = super::input_file::open(path)?;
     let mut magic = [0u8; 2];
     let n = file.read(&mut magic)?;
     use std::io::{Seek, SeekFrom};

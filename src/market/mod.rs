@@ -5,6 +5,7 @@
 pub mod bar;
 pub mod barfile;
 pub mod format;
+pub mod input_file;
 pub mod out;
 pub mod plausibility;
 pub mod price;

@@ -182,7 +182,7 @@ fn run_file(
         problems: vec![e.to_string()],
         details: String::new(),
     };
-    let text = match std::fs::read(path) {
+    let text = match crate::market::input_file::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {

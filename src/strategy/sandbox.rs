@@ -149,6 +149,9 @@ pub struct ScriptLimits {
     pub max_array_size: usize,
     /// Largest map a script may build. Default 1,000 entries.
     pub max_map_size: usize,
+    /// Largest `this` state, estimated by [`state_bytes`]. A call that would leave `this` bigger
+    /// is an error and all its writes to `this` are rolled back. Default 8 MiB.
+    pub max_state_bytes: usize,
     /// Wall-clock time per call (`engine.script_max_call_ms`), applied only with
     /// [`ScriptLimits::wall_clock`]. Default 50 ms.
     pub max_call_time: Duration,
@@ -167,10 +170,34 @@ impl Default for ScriptLimits {
             max_string_size: 10_000,
             max_array_size: 10_000,
             max_map_size: 1_000,
+            max_state_bytes: 8 << 20,
             max_call_time: Duration::from_millis(50),
             wall_clock: false,
         }
     }
+}
+
+/// Memory a script value holds, estimated: 16 bytes per array element and per map entry (a
+/// `Dynamic`) plus the bytes of every string and map key, counted through nested arrays and maps.
+/// A scalar stored in its parent costs nothing more than its slot.
+pub fn state_bytes(value: &Dynamic) -> usize {
+    const SLOT: usize = std::mem::size_of::<Dynamic>();
+    if let Some(array) = value.read_lock::<rhai::Array>() {
+        return array.iter().map(|v| SLOT + state_bytes(v)).sum();
+    }
+    if let Some(map) = value.read_lock::<rhai::Map>() {
+        return map
+            .iter()
+            .map(|(k, v)| SLOT + k.len() + state_bytes(v))
+            .sum();
+    }
+    if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        return s.len();
+    }
+    if let Some(blob) = value.read_lock::<rhai::Blob>() {
+        return blob.len();
+    }
+    0
 }
 
 /// Builds the sandboxed engine with the bar helpers bound to `series`; calls are stopped when

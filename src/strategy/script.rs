@@ -136,12 +136,13 @@ impl ScriptHost {
     /// returns a map, top-level code runs).
     pub fn compile_file(&self, path: &Path) -> Result<CompiledScript, StrategyError> {
         let display = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| StrategyError {
-            file: display.clone(),
-            line: None,
-            column: None,
-            message: format!("cannot read: {e}"),
-        })?;
+        let source =
+            crate::market::input_file::read_to_string(path).map_err(|e| StrategyError {
+                file: display.clone(),
+                line: None,
+                column: None,
+                message: format!("cannot read: {e}"),
+            })?;
         self.compile_source(path, &source)
     }
 
@@ -557,6 +558,11 @@ impl ScriptStrategy {
     }
 }
 
+/// `bytes` as MiB with one decimal, e.g. "8.0 MiB".
+fn mebibytes(bytes: usize) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+}
+
 /// Keys and value types of a state map, the "shape" compared across reloads.
 fn shape(state: &Dynamic) -> Vec<(String, &'static str)> {
     let mut v: Vec<(String, &'static str)> = state
@@ -585,22 +591,40 @@ impl ScriptStrategy {
         args: impl rhai::FuncArgs + Clone,
         out: &mut Vec<Proposal>,
     ) -> Result<(), StrategyError> {
+        // A call is all or nothing for `this`: a call that fails, or that would leave `this` over
+        // its size bound, leaves it as it was. (Rhai checks a value's size after writing it in
+        // place, so without this an oversized value stayed and grew on every later call.)
+        let before = self.state.clone();
         let options = CallFnOptions::new().bind_this_ptr(&mut self.state);
         let (engine, scope, ast) = (&self.engine, &mut self.scope, &self.script.ast);
         let result = self.clock.time(|| {
             engine.call_fn_with_options::<Dynamic>(options, scope, ast, "on_bar", args.clone())
         });
         match result {
-            Ok(v) => self.proposal_from(v, t, out),
+            Ok(v) => {
+                let bytes = super::sandbox::state_bytes(&self.state);
+                if bytes > self.limits.max_state_bytes {
+                    self.state = before;
+                    return Err(self.err(format!(
+                        "`this` would hold about {} after this call, over its bound of {} (docs/script-limits.md): the call's writes to `this` are rolled back; this bar gets no signal",
+                        mebibytes(bytes),
+                        mebibytes(self.limits.max_state_bytes)
+                    )));
+                }
+                self.proposal_from(v, t, out)
+            }
             Err(e) => {
+                self.state = before;
                 let mut err = runtime_error(&self.file, &e, &self.limits);
-                // Limit errors (operations, string/array size) come without a place: find it.
+                // Limit errors (operations, string/array size) come without a place: find it by
+                // running the call again from the same state (the diagnostic run's writes are
+                // thrown away too).
                 if err.line.is_none() {
                     let stopped_by_time = matches!(e.unwrap_inner(), rhai::EvalAltResult::ErrorTerminated(token, _) if token.is_string());
                     let pos = self.locator.locate(
                         &self.script.ast,
                         args,
-                        &mut self.state,
+                        &mut self.state.clone(),
                         stopped_by_time,
                     );
                     (err.line, err.column) = (pos.line(), pos.position());
@@ -784,6 +808,75 @@ mod tests {
             1,
             "the third call sees the state of the first two"
         );
+    }
+
+    /// Binds `src` to the test host's bars and calls it `calls` times on bar 9; returns the
+    /// errors' texts and the final `this`.
+    fn call_repeatedly(
+        src: &str,
+        limits: Option<ScriptLimits>,
+        calls: usize,
+    ) -> (Vec<String>, rhai::Map) {
+        let (_, series) = host();
+        let h = ScriptHost::new(series, limits.unwrap_or_default());
+        let c = Rc::new(h.compile_source(Path::new("s.rhai"), src).unwrap());
+        let mut s = h
+            .bind(c.clone(), merge_params(&c, &toml::Table::new()).unwrap())
+            .unwrap();
+        let mut errors = vec![];
+        for _ in 0..calls {
+            if let Err(e) = s.on_bar(9, &mut vec![]) {
+                errors.push(e.to_string());
+            }
+        }
+        (errors, s.state().unwrap().cast::<rhai::Map>())
+    }
+
+    #[test]
+    fn an_oversized_write_to_this_is_rolled_back() {
+        // Issue 19: the size error came after the write, so `this` kept the oversized string and
+        // doubled it on every later call until the process aborted (3 GB in 17 s).
+        let (errors, state) = call_repeatedly(
+            "fn on_bar(t, p) { if this.s == () { this.s = \"x\"; this.n = 0; } this.n += 1; this.s += this.s; }",
+            None,
+            40,
+        );
+        // 2^13 = 8,192 characters fit in the 10,000-character bound; 2^14 does not.
+        assert_eq!(errors.len(), 40 - 13, "{errors:?}");
+        assert!(errors[0].contains("s.rhai:1:"), "{}", errors[0]);
+        assert_eq!(state["s"].clone().into_string().unwrap().len(), 8192);
+        assert_eq!(
+            state["n"].as_int().unwrap(),
+            13,
+            "a failed call's other writes roll back too"
+        );
+    }
+
+    #[test]
+    fn this_state_has_a_size_bound_across_many_values() {
+        // Rhai's own size checks (10,000 array elements in all) stop this script at its 4th key;
+        // with them raised, the host's bound on `this` is what stops it, whatever path writes.
+        let limits = ScriptLimits {
+            max_array_size: 1_000_000,
+            max_state_bytes: 1 << 20,
+            ..ScriptLimits::default()
+        };
+        let (errors, state) = call_repeatedly(
+            "fn on_bar(t, p) { let a = []; a.pad(5000, 0); this[\"k\" + this.len()] = a; }",
+            Some(limits),
+            200,
+        );
+        // 80,000 bytes per call: 13 calls fit in 1 MiB, the 14th does not.
+        assert_eq!(state.len(), 13, "{errors:?}");
+        assert_eq!(errors.len(), 200 - 13);
+        assert!(
+            errors[0].contains(
+                "`this` would hold about 1.1 MiB after this call, over its bound of 1.0 MiB"
+            ),
+            "{}",
+            errors[0]
+        );
+        assert!(crate::strategy::sandbox::state_bytes(&rhai::Dynamic::from_map(state)) <= 1 << 20);
     }
 
     #[test]

@@ -163,6 +163,17 @@ pub(super) fn register(
             sh.get(Spec::AnchoredVwap(p))
         });
     }
+    for (name, high) in [("highest_since", true), ("lowest_since", false)] {
+        let sh = sh.clone();
+        engine.register_fn(name, move |anchor: &str| -> R<Series> {
+            let p = sh.position(name, anchor)?;
+            sh.get(if high {
+                Spec::HighestSince(p)
+            } else {
+                Spec::LowestSince(p)
+            })
+        });
+    }
     for (name, high) in [("range_high", true), ("range_low", false)] {
         let sh = sh.clone();
         engine.register_fn(name, move |start: &str, end: &str| -> R<Series> {
@@ -413,6 +424,60 @@ mod memory_tests {
         // 390 lengths, highs and bar_at: the same count in the second year as in the first.
         assert!(peak <= 393, "{peak} series alive");
         assert_eq!(peak, peak_first_year, "memory grew in the second year");
+    }
+
+    #[test]
+    fn highest_since_and_lowest_since_are_one_series_each_for_2_years() {
+        // The helper the "highest since the open" script can use instead of a new length a bar.
+        let src = "fn on_bar(t, p) {
+            #{ side: \"BUY\", anchor_a: highest_since(\"09:30\")[t], anchor_b: lowest_since(\"09:30\")[t] }
+        }";
+        let (h, mut s, series) = bind(src, 8_192);
+        let bars = session_bars(520);
+        let (mut hi, mut lo) = (f64::NAN, f64::NAN);
+        for (t, b) in bars.iter().enumerate() {
+            series.borrow_mut().push(b);
+            // session_bars: 390 bars a day closing 09:31..16:00, all after the anchor.
+            (hi, lo) = if t % 390 == 0 {
+                (b.high, b.low)
+            } else {
+                (hi.max(b.high), lo.min(b.low))
+            };
+            let mut out: Vec<Proposal> = vec![];
+            s.on_bar(t, &mut out)
+                .unwrap_or_else(|e| panic!("bar {t}: {e}"));
+            assert_eq!((out[0].anchor_a, out[0].anchor_b), (hi, lo), "bar {t}");
+        }
+        // highs, lows and the two helpers.
+        assert!(h.series_alive() <= 4, "{} series alive", h.series_alive());
+    }
+
+    #[test]
+    fn highest_since_is_nan_before_its_anchor() {
+        let src = "fn on_bar(t, p) { let v = highest_since(\"10:00\")[t]; #{ side: \"BUY\", anchor_a: if v.is_nan() { -1.0 } else { v }, anchor_b: 1.0 } }";
+        let (_, mut s, series) = bind(src, 8_192);
+        let bars = session_bars(1);
+        let mut high = f64::NAN;
+        for (t, b) in bars.iter().enumerate() {
+            series.borrow_mut().push(b);
+            let mut out: Vec<Proposal> = vec![];
+            s.on_bar(t, &mut out).unwrap();
+            // Bar t closes at 09:31 + t: the bar closing 10:01 (t = 30) is the first after 10:00.
+            let want = if t < 30 {
+                -1.0
+            } else {
+                high = if t == 30 { b.high } else { high.max(b.high) };
+                high
+            };
+            assert_eq!(out[0].anchor_a, want, "bar {t}");
+        }
+        let (_, mut bad, series) = bind("fn on_bar(t, p) {\n    lowest_since(\"9h\")[t];\n}", 64);
+        series.borrow_mut().push(&bars[0]);
+        let err = bad.on_bar(0, &mut vec![]).unwrap_err().to_string();
+        assert!(
+            err.contains("s.rhai:2:") && err.contains("lowest_since: `9h` is not a time of day"),
+            "{err}"
+        );
     }
 
     #[test]

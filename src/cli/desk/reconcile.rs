@@ -141,7 +141,7 @@ fn side_of(s: &str) -> Option<Side> {
 
 /// Reads `trades_<account>.csv`; every bad value is an error naming `file:line` and the column.
 pub fn read_trades(path: &Path) -> Result<Vec<LiveTrade>> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::market::input_file::read_to_string(path)
         .with_context(|| format!("{}: cannot read the trade log", path.display()))?;
     let file = path.display();
     let mut lines = text.lines().enumerate();
@@ -227,7 +227,7 @@ pub fn read_trades(path: &Path) -> Result<Vec<LiveTrade>> {
 /// Reads the auto-trader's processed list (`ID TAB outcome TAB trading day TAB recorded UTC`).
 /// A missing file is an empty list; lines the auto-trader itself would skip are skipped.
 pub fn read_processed(path: &Path) -> Result<HashMap<String, String>> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::market::input_file::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(e) => bail!("{}: cannot read the processed list: {e}", path.display()),
@@ -248,7 +248,7 @@ pub fn read_processed(path: &Path) -> Result<HashMap<String, String>> {
 /// several runs wrote the same one). A malformed line is an error naming `file:line`, except an
 /// unterminated last line (a crash mid-write), which is skipped.
 pub fn read_journal(path: &Path) -> Result<Model> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::market::input_file::read_to_string(path)
         .with_context(|| format!("{}: cannot read the journal", path.display()))?;
     let file = path.display();
     let mut model = Model::default();

@@ -21,6 +21,11 @@
 //!   differs from windows, which contain a bar when `start <= close < end`). NaN until the range
 //!   is complete (the bar closing at `end`, or the first bar after it), then fixed for the rest
 //!   of the trading day; NaN all day if no bar fell in the range.
+//! - `highest_since("HH:MM")` / `lowest_since("HH:MM")`: the highest high / lowest low of the
+//!   trading day's bars that **cover** minutes after the anchor (closing after it, as
+//!   `vwap("HH:MM")`), up to and including the bar, to the end of the trading day. NaN before the
+//!   anchor. One series whatever the bar, where `highest(t - bar_at(t, "09:31") + 1)` asks for a
+//!   new length on every bar.
 //! - `bar_at(HH:MM)`: the index of the last bar of today that closes at or before `HH:MM` ET
 //!   (in trading-day order: 18:00 comes first). NaN before such a bar exists today.
 //!
@@ -143,6 +148,44 @@ impl AnchoredVwap {
         } else {
             f64::NAN
         }
+    }
+}
+
+/// The highest high or lowest low of each trading day since an anchor position.
+#[derive(Clone, Debug)]
+pub struct Since {
+    /// Position in the trading day (see [`position`]): bars closing after it count.
+    anchor: u32,
+    high: bool,
+    day: Option<i32>,
+    value: f64,
+}
+
+impl Since {
+    pub fn new(anchor: u32, high: bool) -> Self {
+        Since {
+            anchor,
+            high,
+            day: None,
+            value: f64::NAN,
+        }
+    }
+
+    pub fn next(&mut self, at: DayPlace, bar: &crate::market::bar::Bar) -> f64 {
+        if self.day != Some(at.day) {
+            self.day = Some(at.day);
+            self.value = f64::NAN;
+        }
+        if at.minute <= self.anchor {
+            return f64::NAN;
+        }
+        let x = if self.high { bar.high } else { bar.low };
+        self.value = match (self.value.is_nan(), self.high) {
+            (true, _) => x,
+            (false, true) => self.value.max(x),
+            (false, false) => self.value.min(x),
+        };
+        self.value
     }
 }
 

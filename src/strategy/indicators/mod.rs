@@ -61,6 +61,9 @@ pub enum Spec {
     BarAt(u32),
     /// VWAP anchored at a position of the trading day (`vwap("09:30")`).
     AnchoredVwap(u32),
+    /// Highest high / lowest low since a position of the trading day (`highest_since("09:30")`).
+    HighestSince(u32),
+    LowestSince(u32),
 }
 
 impl Spec {
@@ -83,6 +86,8 @@ impl Spec {
                 | Spec::RangeLow(..)
                 | Spec::BarAt(_)
                 | Spec::AnchoredVwap(_)
+                | Spec::HighestSince(_)
+                | Spec::LowestSince(_)
         )
     }
 
@@ -100,6 +105,8 @@ impl Spec {
             Spec::RangeLow(a, b) => Calc::Range(Range::new(a, b, false)),
             Spec::BarAt(m) => Calc::BarAt(BarAt::new(m)),
             Spec::AnchoredVwap(m) => Calc::AnchoredVwap(day::AnchoredVwap::new(m)),
+            Spec::HighestSince(m) => Calc::Since(day::Since::new(m, true)),
+            Spec::LowestSince(m) => Calc::Since(day::Since::new(m, false)),
         }
     }
 }
@@ -116,6 +123,7 @@ enum Calc {
     Range(Range),
     BarAt(BarAt),
     AnchoredVwap(day::AnchoredVwap),
+    Since(day::Since),
 }
 
 #[derive(Debug)]
@@ -418,6 +426,7 @@ impl Indicators {
             Calc::Range(c) => c.next(place, &series.bar(i)),
             Calc::BarAt(c) => c.next(place, i),
             Calc::AnchoredVwap(c) => c.next(place, &series.bar(i)),
+            Calc::Since(c) => c.next(place, &series.bar(i)),
         };
         e.values[slot] = v;
     }

@@ -172,6 +172,27 @@ fn day_value(bars: &[Bar], what: DayValue) -> Vec<f64> {
         .collect()
 }
 
+/// Highest high / lowest low of the day's bars so far that close after `anchor`; NaN at a bar
+/// that closes at or before it.
+fn since(bars: &[Bar], anchor: u32, high: bool) -> Vec<f64> {
+    let p = places(bars);
+    (0..bars.len())
+        .map(|i| {
+            if p[i].1 <= anchor {
+                return NAN;
+            }
+            let xs = (0..=i)
+                .filter(|&k| p[k].0 == p[i].0 && p[k].1 > anchor)
+                .map(|k| if high { bars[k].high } else { bars[k].low });
+            if high {
+                xs.fold(f64::MIN, f64::max)
+            } else {
+                xs.fold(f64::MAX, f64::min)
+            }
+        })
+        .collect()
+}
+
 fn range(bars: &[Bar], start: u32, end: u32, high: bool) -> Vec<f64> {
     let p = places(bars);
     (0..bars.len())
@@ -377,6 +398,16 @@ fn every_series_equals_its_plain_reference_on_random_bars() {
             "range_low(09:30, 09:45)",
             Box::new(|i, s| i.get(Spec::RangeLow(930, 945), s)),
             range(&bars, 930, 945, false),
+        ),
+        (
+            "highest_since(09:30)",
+            Box::new(|i, s| i.get(Spec::HighestSince(930), s)),
+            since(&bars, 930, true),
+        ),
+        (
+            "lowest_since(09:30)",
+            Box::new(|i, s| i.get(Spec::LowestSince(930), s)),
+            since(&bars, 930, false),
         ),
         (
             "bar_at(09:45)",
