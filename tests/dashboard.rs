@@ -709,3 +709,81 @@ fn run_on_a_terminal_is_a_dashboard_and_h_r_q_halt_resume_and_quit() {
     let stopped = kinds("feed");
     assert_eq!(stopped.last().unwrap()["state"], "stopped");
 }
+
+#[test]
+fn a_profile_override_lasts_across_config_reloads_until_its_profile_is_gone() {
+    let p = Project::new();
+    let cfg = vrev::config::Config::load(&p.path("config.toml")).unwrap();
+    let mut e = vrev::host::engine::Engine::new(
+        &cfg,
+        vrev::host::engine::EngineOptions {
+            keep_events: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let morning = |e: &vrev::host::engine::Engine| {
+        e.window_profiles()
+            .into_iter()
+            .find(|(w, _, _)| w == "morning")
+            .unwrap()
+            .1
+    };
+    assert_eq!(morning(&e), "production");
+    let done = e.switch_profile("morning", "orb", "a test").unwrap();
+    assert!(done.contains("production -> orb"), "{done}");
+    assert_eq!(morning(&e), "orb");
+    assert_eq!(e.profile_overrides().get("morning").unwrap(), "orb");
+    let text = std::fs::read_to_string(p.path("config.toml")).unwrap();
+    assert!(e.reload_config(cfg.clone(), &text));
+    assert_eq!(morning(&e), "orb", "kept across a reload");
+    assert_eq!(
+        std::fs::read_to_string(p.path("config.toml")).unwrap(),
+        text,
+        "the config file is not edited"
+    );
+    // The same config without [profile.orb]: the override goes, the config's profile returns.
+    let start = text.find("[profile.orb]").unwrap();
+    let end = start + 1 + text[start + 1..].find("\n[profile.").unwrap();
+    let without = format!("{}{}", &text[..start], &text[end + 1..]);
+    p.write("config.toml", &without);
+    let cfg2 = vrev::config::Config::load(&p.path("config.toml")).unwrap();
+    assert!(e.reload_config(cfg2, &without));
+    assert_eq!(morning(&e), "production");
+    assert!(e.profile_overrides().is_empty());
+    let notes = e
+        .events
+        .iter()
+        .rev()
+        .find_map(|ev| match ev {
+            vrev::host::journal::Event::Reload { notes, .. } => Some(notes.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("runtime override morning=orb is dropped")),
+        "{notes:?}"
+    );
+    // Unknown window, and --profile forcing every window.
+    assert!(e
+        .switch_profile("nowhere", "production", "a test")
+        .unwrap_err()
+        .contains("no window `nowhere`"));
+    let forced = vrev::host::engine::Engine::new(
+        &cfg,
+        vrev::host::engine::EngineOptions {
+            forced_profile: Some("production".into()),
+            ..Default::default()
+        },
+    );
+    let err = forced
+        .unwrap()
+        .switch_profile("morning", "orb", "a test")
+        .unwrap_err();
+    assert!(
+        err.contains("--profile production runs in every window"),
+        "{err}"
+    );
+}
