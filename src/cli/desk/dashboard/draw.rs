@@ -310,7 +310,7 @@ fn draw_nt8(frame: &mut Frame, area: Rect, s: &DeskState) {
         Nt8Pane::Trades(t) => {
             let mut lines = vec![Line::from(Span::styled(
                 format!(
-                    "{:<28} {:<4} {:>3} {:<11} {:>12} {:>12} {:>11} {:>10}",
+                    "{:<36} {:<4} {:>3} {:<11} {:>12} {:>12} {:>11} {:>10}",
                     "signal", "side", "qty", "exit", "live P&L", "shadow P&L", "difference", "ticks e/x"
                 ),
                 Style::default().add_modifier(Modifier::UNDERLINED),
@@ -329,7 +329,7 @@ fn draw_nt8(frame: &mut Frame, area: Rect, s: &DeskState) {
                     (false, None) => "shadow open".to_string(),
                 };
                 lines.push(Line::from(format!(
-                    "{:<28} {:<4} {:>3} {:<11} {:>12} {:>12} {:>11} {:>10}",
+                    "{:<36} {:<4} {:>3} {:<11} {:>12} {:>12} {:>11} {:>10}",
                     r.signal_id,
                     r.side,
                     r.quantity,
