@@ -215,11 +215,13 @@ same() {
   fi
   fail "$1: Windows differs from Linux (${2#"$WORK"/} vs ${3#"$WORK"/})"
 }
-# same_dir WHAT LINUX_DIR WINDOWS_DIR: the same file names with byte-identical contents.
+# same_dir WHAT LINUX_DIR WINDOWS_DIR: the same file names with byte-identical contents. A signals
+# folder's `.vrev-lock` describes its run (pid, host, command, absolute paths): like the state
+# lock's holder, it is not compared.
 same_dir() {
   [ -d "$2" ] || fail "$1: Linux wrote no ${2#"$WORK"/}"
   [ -d "$3" ] || fail "$1: Windows wrote no ${3#"$WORK"/}"
-  diff -r "$2" "$3" > "$WORK/diff.txt" && return 0
+  diff -r -x .vrev-lock "$2" "$3" > "$WORK/diff.txt" && return 0
   head -n 40 "$WORK/diff.txt"
   fail "$1: Windows differs from Linux (${2#"$WORK"/} vs ${3#"$WORK"/})"
 }
@@ -231,7 +233,7 @@ project() {
   cp -r "$ROOT/strategies" "$1/"
   if [ -f "$WORK/bars.txt" ]; then cp "$WORK/bars.txt" "$1/"; fi
 }
-count() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
+count() { if [ -d "$1" ]; then find "$1" -type f ! -name .vrev-lock | wc -l; else echo 0; fi; }
 # wait_for WHAT PID PATIENCE COMMAND...: polls COMMAND until it succeeds; fails when PID ends
 # first or after PATIENCE seconds (only reached when something is broken).
 wait_for() {
@@ -497,6 +499,43 @@ for c in escape profile; do
 done
 echo "vrev.exe says: $(head -n 1 "$WORK/win/badconfig-escape/stderr.txt")"
 ok "bad config: exit 1 with the same file:line:column error as Linux (escape error, unknown profile) [$((SECONDS - t)) s]"
+
+# ---------------------------------------------------------------- 8. init, nt8 install, doctor
+# The trading PC's first steps (docs/install.md) as vrev.exe: no config names the path and
+# `vrev init`; init writes a config whose Windows paths load; nt8 install copies the built-in .cs
+# files into a fake Documents folder (byte-identical to nt8/) and finds them current the second
+# time; doctor passes against a Linux serve (--playback: the suite's bars are old by design).
+step "init, nt8 install, doctor"
+t=$SECONDS
+d="$WORK/win/install"
+mkdir -p "$d/Documents"
+docs_win="Z:$(printf '%s' "$d/Documents" | sed 's#/#\\#g')"
+rc=0; (cd "$d" && W check > nocfg.out 2> nocfg.err) || rc=$?
+[ "$rc" = 1 ] || fail "install: vrev.exe check without a config exits $rc, want 1"
+grep -q 'config not found (looked for Z:\\.*\\config.toml): run `vrev init`' "$d/nocfg.out" \
+  || { cat "$d/nocfg.out" "$d/nocfg.err"; fail "install: no config does not name the Windows path and vrev init"; }
+(cd "$d" && W init trading --documents "$docs_win" > init.out 2> init.err) || { cat "$d/init.err"; fail "install: vrev.exe init failed"; }
+grep -qF "signals_dir = '$docs_win\\vrev\\signals'" "$d/trading/config.toml" \
+  || { grep -n 'signals_dir\|documents_dir' "$d/trading/config.toml"; fail "install: init did not write the Windows signals folder single-quoted"; }
+(cd "$d/trading" && W check > check.out 2> check.err) || { cat "$d/trading/check.out" "$d/trading/check.err"; fail "install: vrev.exe check fails in the folder init wrote"; }
+(cd "$d/trading" && W nt8 install > nt8.out 2> nt8.err) || { cat "$d/trading/nt8.out" "$d/trading/nt8.err"; fail "install: vrev.exe nt8 install failed"; }
+custom="$d/Documents/NinjaTrader 8/bin/Custom"
+cmp -s "$custom/Indicators/VrevPublisher.cs" "$ROOT/nt8/Indicators/VrevPublisher.cs" || fail "install: VrevPublisher.cs differs from nt8/"
+cmp -s "$custom/Strategies/VrevAutoTrader.cs" "$ROOT/nt8/Strategies/VrevAutoTrader.cs" || fail "install: VrevAutoTrader.cs differs from nt8/"
+(cd "$d/trading" && W nt8 install > nt8-again.out 2>&1) || { cat "$d/trading/nt8-again.out"; fail "install: a second nt8 install failed"; }
+grep -q "nothing to do: both files are current" "$d/trading/nt8-again.out" || { cat "$d/trading/nt8-again.out"; fail "install: the second nt8 install did not find the files current"; }
+p=$(port)
+cp "$WORK/bars.txt" "$d/"
+LOGS=("$d/serve.out" "$d/serve.err" "$d/trading/doctor.out")
+(cd "$d" && X L serve bars.txt --speed max --history 60 --port "$p" > serve.out 2> serve.err) &
+s=$!; BG+=("$s")
+wait_for "serve for doctor listening" "$s" 60 grep -qs "^serving " "$d/serve.out"
+rc=0; (cd "$d/trading" && W doctor --url "ws://127.0.0.1:$p" --playback > doctor.out 2> doctor.err) || rc=$?
+[ "$rc" = 0 ] || { show_logs; cat "$d/trading/doctor.err"; fail "install: vrev.exe doctor exit code $rc, want 0"; }
+grep -q "^ok      feed ws://127.0.0.1:$p: VrevPublisher (vrev protocol 1), ES" "$d/trading/doctor.out" || { show_logs; fail "install: doctor did not read the feed"; }
+stop "$s"
+BG=()
+ok "init, nt8 install, doctor: Windows paths in the config, files byte-identical to nt8/ and current on a second install, doctor exit 0 against serve [$((SECONDS - t)) s]"
 
 if [ "${#SKIPPED[@]}" -gt 0 ]; then
   step "all Windows checks passed in $((SECONDS - START)) s, but SKIPPED: ${SKIPPED[*]} (see above)"

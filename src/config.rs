@@ -610,7 +610,17 @@ impl Config {
             file: path.display().to_string(),
             line: None,
             column: None,
-            message: format!("cannot read: {e}"),
+            message: match e.kind() {
+                // An installed vrev run outside a trading folder: say where it looked and how
+                // to make one (issue 20).
+                std::io::ErrorKind::NotFound => format!(
+                    "config not found (looked for {}): run `vrev init` to write a starter config.toml and strategies/ here (or `vrev init DIR`), or pass --config FILE",
+                    std::path::absolute(path)
+                        .unwrap_or_else(|_| path.to_path_buf())
+                        .display()
+                ),
+                _ => format!("cannot read: {e}"),
+            },
         })?;
         Self::from_text(&text, path)
     }

@@ -434,6 +434,12 @@ fn a_sweep_on_the_command_line_prints_a_sorted_table_and_writes_the_grid() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("sweep: 6 cells"), "{}", stdout(&out));
     let csv = std::fs::read_to_string(p.path("sw/sweep.csv")).unwrap();
+    // The run identity heads the file as `# ` lines, then the header and one row per cell.
+    let csv: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("# "))
+        .map(|l| format!("{l}\n"))
+        .collect();
     assert_eq!(csv.lines().count(), 7);
     assert!(csv.starts_with(
         "profile.production.params.drop_threshold,profile.production.target_points,trades,"
@@ -568,6 +574,381 @@ fn shared_reports_hold_no_absolute_path() {
     assert_eq!(s["run"]["config"]["path"], "config.toml");
 }
 
+/// Issue 19: text cells of trades.csv and sweep.csv could begin with `=`, `+`, `-` or `@` from
+/// user-controlled names and values, which a spreadsheet runs as a formula (CSV injection).
+#[test]
+fn csv_formula_injection_in_trades_csv_and_sweep_csv_is_neutralised() {
+    let p = synthetic_project(4);
+    // A window named like a formula, a profile named like arithmetic (both allowed by the
+    // config: they hold no `=` or `,` of the signal file's lines).
+    let config = std::fs::read_to_string(p.path("config.toml"))
+        .unwrap()
+        .replace("name = \"morning\"", "name = \"@SUM(1+2)\"")
+        .replace("[profile.production]", "[profile.\"-2+3\"]")
+        .replace("profile = \"production\"", "profile = \"-2+3\"");
+    p.write("config.toml", &config);
+    let out = p.vrev(&["backtest", "bars.txt", "--report", "r"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let trades = String::from_utf8(read(&p, "r/trades.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = trades
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(rows.len() > 2, "{trades}");
+    for r in &rows {
+        // window, profile: neutralised text; P&L: a number, untouched.
+        assert!(
+            ["overnight", "'@SUM(1+2)", "afternoon"].contains(&r[2]),
+            "{r:?}"
+        );
+        assert_eq!(r[3], "'-2+3", "{r:?}");
+        assert!(r[19].parse::<f64>().is_ok(), "{r:?}");
+        for cell in r {
+            assert!(!cell.starts_with(['=', '+', '@']), "{r:?}");
+            assert!(
+                !cell.starts_with('-') || cell.parse::<f64>().is_ok(),
+                "{r:?}"
+            );
+        }
+    }
+    assert!(
+        rows.iter().any(|r| r[19].starts_with('-')),
+        "a losing trade keeps its minus sign: {trades}"
+    );
+    assert!(rows.iter().any(|r| r[2] == "'@SUM(1+2)"), "{trades}");
+    // A swept text value (a signal prefix may start with `-`).
+    let out = p.vrev(&[
+        "backtest",
+        "bars.txt",
+        "--sweep",
+        "profile.-2+3.signal_prefix=-x_,y_",
+        "--report",
+        "s",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sweep = String::from_utf8(read(&p, "s/sweep.csv")).unwrap();
+    let data: Vec<&str> = sweep.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(
+        data[0].starts_with("profile.-2+3.signal_prefix,trades,"),
+        "{sweep}"
+    );
+    assert!(data[1].starts_with("'-x_,"), "{sweep}");
+    assert!(data[2].starts_with("y_,"), "{sweep}");
+}
+
+/// Issue 19: a 3-million-cell sweep was accepted without an estimate and took 3.55 GB.
+#[test]
+fn a_sweep_grid_over_the_bound_is_refused_with_its_estimate_before_it_runs() {
+    let p = synthetic_project(2);
+    let values = |n: usize| (1..=n).map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+    let a = format!("profile.production.params.drop_threshold={}", values(400));
+    let b = format!("profile.production.target_points={}", values(300));
+    let start = std::time::Instant::now();
+    let out = p.vrev(&["backtest", "bars.txt", "--sweep", &a, "--sweep", &b]);
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("a grid of 120,000 cells (400 × 300 values) over 2,760 bars"),
+        "{e}"
+    );
+    assert!(
+        e.contains("cell-bars, over the bound of 100,000 cells"),
+        "{e}"
+    );
+    assert!(
+        e.contains("Rough estimate: ") && e.contains(" of memory"),
+        "{e}"
+    );
+    assert!(e.contains("--max-cells 120000"), "{e}");
+    assert!(stdout(&out).is_empty(), "nothing ran: {}", stdout(&out));
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    // The bound is the user's: a 4-cell grid over --max-cells 3 is refused, at 4 it runs.
+    let small = ["--sweep", "profile.production.stop_pct=0.1,0.2"];
+    let small2 = ["--sweep", "profile.production.target_points=2,3"];
+    let run = |max: &str| {
+        p.vrev(
+            &[
+                &["backtest", "bars.txt", "--max-cells", max][..],
+                &small,
+                &small2,
+            ]
+            .concat(),
+        )
+    };
+    let out = run("3");
+    assert!(
+        stderr(&out).contains("a grid of 4 cells (2 × 2 values)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run("4");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("sweep: 4 cells"), "{}", stdout(&out));
+}
+
+/// Issue 19: `--monte-carlo 4294967295` tried to allocate 34 GB and aborted.
+#[test]
+fn monte_carlo_4294967295_is_refused_before_any_bar_is_read() {
+    let p = synthetic_project(2);
+    // The bar file does not exist: the refusal comes first.
+    let out = p.vrev(&["backtest", "missing.txt", "--monte-carlo", "4294967295"]);
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("--monte-carlo 4294967295: over the bound of 1,000,000 resamples"),
+        "{e}"
+    );
+    assert!(e.contains("68.7 GB in memory"), "{e}");
+    assert!(e.contains("--max-resamples 4294967295"), "{e}");
+    assert!(!e.contains("missing.txt"), "{e}");
+    let out = p.vrev(&[
+        "backtest",
+        "bars.txt",
+        "--monte-carlo",
+        "200",
+        "--max-resamples",
+        "100",
+    ]);
+    assert!(
+        stderr(&out).contains("--monte-carlo 200: over the bound of 100 resamples"),
+        "{}",
+        stderr(&out)
+    );
+    let out = p.vrev(&[
+        "backtest",
+        "bars.txt",
+        "--monte-carlo",
+        "200",
+        "--max-resamples",
+        "200",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Issue 22: a typo in a `--sweep` key was caught only after the data was read.
+#[test]
+fn a_typo_in_a_sweep_key_is_refused_before_any_bar_is_read() {
+    let p = synthetic_project(2);
+    for (axis, says) in [
+        (
+            "profile.production.params.drop_treshold=3,4",
+            "unknown parameter `drop_treshold`",
+        ),
+        (
+            "profile.production.stop_pctt=0.1,0.2",
+            "unknown field `stop_pctt`",
+        ),
+        ("profile.production.stop_pct=0.1,abc", "stop_pct=abc"),
+    ] {
+        // The bar file does not exist: the key is checked before it would be read.
+        let out = p.vrev(&["backtest", "missing.txt", "--sweep", axis]);
+        let e = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{e}");
+        assert!(e.contains(&format!("--sweep {axis}")), "{e}");
+        assert!(e.contains(says), "{e}");
+        assert!(!e.contains("missing.txt"), "{e}");
+    }
+}
+
+/// Issues 18 and 22: every sweep cell shows its refusals by reason and its script errors, and
+/// sweep.csv / sweep.html carry the run identity.
+#[test]
+fn sweep_cells_show_their_refusals_by_reason_and_the_files_carry_the_run_identity() {
+    let p = synthetic_project(5);
+    let out = p.vrev(&[
+        "backtest",
+        "bars.txt",
+        "--sweep",
+        "profile.production.params.drop_threshold=3,4",
+        "--sweep",
+        "profile.production.max_open_positions=1,2",
+        "--report",
+        "sw",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(
+        s.contains("script errors") && s.contains("refused proposals"),
+        "{s}"
+    );
+    assert!(s.contains("— open_positions "), "{s}");
+    let csv = String::from_utf8(read(&p, "sw/sweep.csv")).unwrap();
+    let comments: Vec<&str> = csv.lines().take_while(|l| l.starts_with("# ")).collect();
+    assert!(
+        comments.contains(&"# command: vrev backtest bars.txt --sweep profile.production.params.drop_threshold=3,4 --sweep profile.production.max_open_positions=1,2 --report sw"),
+        "{csv}"
+    );
+    let bars_hash = sha12(&read(&p, "bars.txt"));
+    assert!(
+        comments
+            .iter()
+            .any(|l| l.starts_with("# data: bars.txt @") && l.contains(&bars_hash)),
+        "{csv}"
+    );
+    assert!(
+        comments
+            .iter()
+            .any(|l| l.starts_with("# config: config.toml @")),
+        "{csv}"
+    );
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(comments.len())
+        .map(|l| l.split(',').collect())
+        .collect();
+    let head = &rows[0];
+    let col = |name: &str| {
+        head.iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{name}: {head:?}"))
+    };
+    let (errors, refused, open) = (
+        col("script_errors"),
+        col("refused"),
+        col("refused_open_positions"),
+    );
+    assert_eq!(rows.len(), 5, "{csv}");
+    for r in &rows[1..] {
+        assert_eq!(r[errors], "0", "{r:?}");
+        // The total is the sum of its reasons.
+        let by_reason: u64 = head
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.starts_with("refused_"))
+            .map(|(i, _)| r[i].parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(r[refused].parse::<u64>().unwrap(), by_reason, "{r:?}");
+    }
+    // One open position at a time refuses more proposals for open_positions than two.
+    let open_of = |mop: &str| -> u64 {
+        rows[1..]
+            .iter()
+            .filter(|r| r[0] == "3" && r[1] == mop)
+            .map(|r| r[open].parse::<u64>().unwrap())
+            .sum()
+    };
+    assert!(open_of("1") > open_of("2"), "{csv}");
+    let html = String::from_utf8(read(&p, "sw/sweep.html")).unwrap();
+    assert!(html.contains("What produced this page"), "{html}");
+    assert!(html.contains(&bars_hash), "{html}");
+    assert!(html.contains("<th>refused proposals</th>"), "{html}");
+    assert!(html.contains("script errors: none in any cell"), "{html}");
+    assert!(html.contains("— open_positions "), "{html}");
+}
+
+/// Issue 22: Ctrl+C in a sweep printed nothing, left the progress line and could leave a
+/// half-written report folder. It must stop within about a second, say what completed and leave
+/// no temporary or half-written file.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_sweep_within_a_second_and_leaves_no_half_written_report() {
+    let p = Project::new();
+    let bars = generate(&SynthOptions {
+        days: 100,
+        volatility_ticks: 3,
+        ..Default::default()
+    });
+    write_nt(&p.path("bars.txt"), &bars);
+    std::fs::create_dir_all(p.path("sw")).unwrap();
+    std::fs::write(p.path("sw/sweep.csv"), "the previous run's file\n").unwrap();
+    let interrupt = |args: &[&str]| -> (std::process::Output, std::time::Duration) {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_vrev"))
+            .args(args)
+            .current_dir(p.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Long enough to read the bars and be well into the run.
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        let sent = std::time::Instant::now();
+        let ok = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -INT");
+        let out = child.wait_with_output().unwrap();
+        (out, sent.elapsed())
+    };
+    let values = |from: f64, n: usize| {
+        (0..n)
+            .map(|k| format!("{:.1}", from + k as f64 * 0.5))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    // 200 cells over 138,000 bars: tens of seconds of work for this build.
+    let a = format!(
+        "profile.production.params.drop_threshold={}",
+        values(3.0, 20)
+    );
+    let b = format!("profile.production.target_points={}", values(2.0, 10));
+    let (out, took) = interrupt(&[
+        "backtest",
+        "bars.txt",
+        "--sweep",
+        &a,
+        "--sweep",
+        &b,
+        "--threads",
+        "2",
+        "--report",
+        "sw",
+    ]);
+    let (o, e) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(130), "{o}{e}");
+    assert!(
+        took < std::time::Duration::from_millis(1500),
+        "exit {took:?} after the signal"
+    );
+    assert!(e.contains("interrupted (Ctrl+C) after "), "{e}");
+    assert!(e.contains(" of 200 sweep cells; no report written"), "{e}");
+    let done: usize = e
+        .split("interrupted (Ctrl+C) after ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(done < 200, "{e}");
+    if done > 0 {
+        assert!(
+            o.contains(&format!("sweep interrupted: {done} of 200 cells completed")),
+            "{o}"
+        );
+    }
+    // The folder holds what it held: no sweep.html, no temporary file, the old CSV untouched.
+    let names: Vec<String> = std::fs::read_dir(p.path("sw"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["sweep.csv"], "{names:?}");
+    assert_eq!(
+        std::fs::read_to_string(p.path("sw/sweep.csv")).unwrap(),
+        "the previous run's file\n"
+    );
+
+    // A plain backtest busy in a large Monte Carlo stops the same way, writing no report.
+    let (out, took) = interrupt(&[
+        "backtest",
+        "bars.txt",
+        "--monte-carlo",
+        "4000000",
+        "--max-resamples",
+        "4000000",
+        "--report",
+        "r",
+    ]);
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{e}");
+    assert!(took < std::time::Duration::from_millis(1500), "{took:?}");
+    assert!(
+        e.contains("interrupted (Ctrl+C)") && e.contains("no report written"),
+        "{e}"
+    );
+    assert!(!p.path("r").exists() || std::fs::read_dir(p.path("r")).unwrap().next().is_none());
+}
+
 /// Issue 19: a summary's date range ended at a refused future bar ("… 3000-01-01").
 #[test]
 fn a_refused_future_bar_is_not_part_of_the_runs_date_range() {
@@ -604,4 +985,41 @@ fn a_refused_future_bar_is_not_part_of_the_runs_date_range() {
             &serde_json::json!("2025-02-11")
         )
     );
+}
+
+/// The run identity of a sweep and a walk-forward names the bars the engine accepted, as the
+/// single report does (a refused future bar is not part of `bars used`).
+#[test]
+fn a_sweep_and_walk_forward_identity_leaves_out_a_refused_future_bar() {
+    let p = synthetic_project(3);
+    let mut text = std::fs::read_to_string(p.path("bars.txt")).unwrap();
+    text.push_str("30000101 093100;5000;5001;4999;5000;10\n");
+    std::fs::write(p.path("bars.txt"), text).unwrap();
+    let sweep = ["--sweep", "profile.production.stop_pct=0.1,0.2"];
+    for (extra, file) in [
+        (&[][..], "sw/sweep.csv"),
+        (
+            &["--walk-forward", "train=1D,test=1D"][..],
+            "sw/walk_forward.csv",
+        ),
+    ] {
+        let out = p.vrev(
+            &[
+                &["backtest", "bars.txt", "--report", "sw"][..],
+                &sweep,
+                extra,
+            ]
+            .concat(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let csv = String::from_utf8(read(&p, file)).unwrap();
+        let used = csv
+            .lines()
+            .find(|l| l.starts_with("# bars used: "))
+            .unwrap_or_else(|| panic!("{csv}"));
+        assert!(!used.contains("3000"), "{used}");
+        assert!(used.contains("17:00:00 ET"), "{used}");
+        // Nor is it a fold of its own.
+        assert!(!stdout(&out).contains("3000"), "{}", stdout(&out));
+    }
 }

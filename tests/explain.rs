@@ -236,3 +236,67 @@ fn an_at_with_seconds_names_the_seconds_and_says_bars_close_on_minutes() {
     );
     assert!(err.contains("bars close on whole minutes"), "{err}");
 }
+
+/// Issue 22: for a bar where the script was called and proposed nothing, explain named neither
+/// the `return` that ended the call nor the values on the way.
+#[test]
+fn a_call_without_a_proposal_names_its_return_and_the_ifs_on_the_way() {
+    let p = project_with_v(6107.25, 15.75);
+    let config = std::fs::read_to_string(p.path("config.toml")).unwrap();
+    p.write(
+        "config.toml",
+        &format!(
+            "{config}\n[profile.probe]\nstrategy = \"strategies/probe.rhai\"\ndirection = \"both\"\ncontracts = 1\nstop_pct = 0.1\ntarget_points = 4.0\nmax_hold_minutes = 60\nmax_daily_signals = 20\nmin_confidence = 0.0\n"
+        ),
+    );
+    let probe = |limit: &str| {
+        format!(
+            "fn on_bar(t, p) {{
+    let range = high(t) - low(t);
+    trace(range);
+    if range > {limit} && close(t) > 0.0 {{
+        return;
+    }}
+    if close(t) < 0.0 {{
+        return #{{ side: \"BUY\", anchor_a: 1.0, anchor_b: 2.0 }};
+    }}
+    let unused = 1;
+}}
+"
+        )
+    };
+    p.write("strategies/probe.rhai", &probe("0.0"));
+    let (out, o) = explain(&p, &["--at", "2025-02-13 13:59", "--profile", "probe"]);
+    assert!(out.status.success(), "{o}{}", stderr(&out));
+    assert!(o.contains("path of on_bar (strategies/probe.rhai):"), "{o}");
+    let cond = line_with(
+        &o,
+        "strategies/probe.rhai:4:5  if range > 0.0 && close(t) > 0.0 {",
+    );
+    assert!(cond.contains("→ true"), "{cond}");
+    assert!(cond.contains(" > 0.0, "), "the compared values: {cond}");
+    assert!(
+        o.contains("ended by the `return` at strategies/probe.rhai:5:9: return;"),
+        "{o}"
+    );
+    // The trace line is printed once: the recorded second run's trace is not kept.
+    assert_eq!(o.matches("strategies/probe.rhai:3:5:").count(), 1, "{o}");
+    assert!(o.contains("proposals: none"), "{o}");
+
+    // A limit no bar's range reaches: both ifs false, the call runs to the end of on_bar.
+    p.write("strategies/probe.rhai", &probe("1000.0"));
+    let (out, o) = explain(&p, &["--at", "2025-02-13 13:59", "--profile", "probe"]);
+    assert!(out.status.success(), "{o}{}", stderr(&out));
+    assert!(
+        line_with(&o, "strategies/probe.rhai:4:5  if range > 1000.0").contains("→ false"),
+        "{o}"
+    );
+    assert!(
+        line_with(&o, "strategies/probe.rhai:7:5  if close(t) < 0.0 {").contains("→ false"),
+        "{o}"
+    );
+    assert!(
+        o.contains("ended at the end of on_bar (its last statement run: strategies/probe.rhai:10: let unused = 1;)"),
+        "{o}"
+    );
+}

@@ -201,10 +201,15 @@ fn a_read_only_signal_folder_loses_no_signal_silently_needs_mount_rights() {
     let out = p.vrev(&["replay", "bars.txt"]);
     let e = stderr(&out);
     assert!(!out.status.success(), "{e}");
+    // Refused at the start, before any bar: the signals folder's lock cannot be taken there
+    // (issue 20). A folder that turns read-only mid-run: `NOT written` per signal (the full
+    // disk test above).
     assert!(
-        e.contains("NOT written") && e.contains("Read-only file system"),
+        e.contains("signals/.vrev-lock: cannot open the lock file")
+            && e.contains("Read-only file system"),
         "{e}"
     );
+    assert!(p.signal_files().is_empty());
 }
 
 #[test]
@@ -238,6 +243,115 @@ fn one_engine_per_state_folder_the_second_is_refused_with_the_holder() {
     first.wait().unwrap();
     let out = p.vrev(&["replay", "bars.txt"]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Issue 20: two engines with their own state folders wrote into one signals folder without a
+/// word. The signals folder has its own lock (`.vrev-lock`): a second engine is refused whatever
+/// its state folder, naming the holder, and the lock goes with the holder.
+#[test]
+fn one_engine_per_signals_folder_a_second_with_its_own_state_is_refused_naming_the_holder() {
+    let p = every_bar_project(1);
+    // Nothing listens here: `vrev run` keeps retrying, holding its folders.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("ws://127.0.0.1:{port}");
+    let run = |state: &str| {
+        Command::new(env!("CARGO_BIN_EXE_vrev"))
+            .args([
+                "run",
+                "--url",
+                &url,
+                "--state",
+                state,
+                "--status-every",
+                "0",
+            ])
+            .current_dir(p.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = run("state-a");
+    let lock = p.path("signals/.vrev-lock");
+    let start = Instant::now();
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains("started:")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the first engine never locked the signals folder"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&lock).unwrap();
+    for key in [
+        format!("pid: {}", first.id()),
+        "host: ".into(),
+        "mode: run".into(),
+        "state folder: ".into(),
+        "started: ".into(),
+    ] {
+        assert!(text.contains(&key), "{key} in:\n{text}");
+    }
+    assert!(text.contains("state-a"), "{text}");
+    // A second `run` with its own state folder: refused, the holder named.
+    let mut second = run("state-b");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = second.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = second.kill();
+            let _ = first.kill();
+            panic!("a second engine runs on the same signals folder");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut e = String::new();
+    std::io::Read::read_to_string(second.stderr.as_mut().unwrap(), &mut e).unwrap();
+    assert!(!status.success(), "{e}");
+    assert!(
+        e.contains("signals folder") && e.contains("is in use by another vrev"),
+        "{e}"
+    );
+    assert!(e.contains(&format!("pid {}", first.id())), "{e}");
+    assert!(e.contains("run started"), "{e}");
+    assert!(e.contains("state-a"), "the holder's state folder: {e}");
+    assert!(e.contains("one engine per signals folder"), "{e}");
+    // A replay into the same folder (its own state): refused too; nothing written.
+    let out = p.vrev(&["replay", "bars.txt", "--state", "state-c"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is in use by another vrev"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(p.signal_files().is_empty(), "{:?}", p.signal_files());
+    // The holder stops (Ctrl+C): the folder is free again.
+    let ok = Command::new("kill")
+        .args(["-INT", &first.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let start = Instant::now();
+    while first.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "run did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = p.vrev(&["replay", "bars.txt", "--state", "state-c"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!p.signal_files().is_empty());
+    // The lock file stays (it is never what decides) and names the last holder.
+    assert!(std::fs::read_to_string(&lock)
+        .unwrap()
+        .contains("mode: replay"));
 }
 
 /// Replays 200 synthetic bars through a profile running `script` on each of them.

@@ -323,6 +323,9 @@ fn history_of_1_100_000_bars_arrives_whole_with_bounded_memory() {
 /// one by one; the connection is cut (no close frame) right after the bar at each index in
 /// `drops` is sent. vrev protocol honours `subscribe`; legacy re-sends all published history on
 /// every connection, with New York wall-clock timestamps and a false `Z`.
+///
+/// Legacy live bars go out `LEGACY_LIVE_EVERY` apart: from the legacy publisher, live bars
+/// faster than real time are a chart-history burst that never trades (`docs/live.md`).
 fn dropping_publisher(
     bars: Arc<Vec<Bar>>,
     history: usize,
@@ -388,7 +391,9 @@ fn dropping_publisher(
                 if take_drop(i) {
                     return;
                 }
-                if i % 64 == 0 {
+                if legacy {
+                    tokio::time::sleep(LEGACY_LIVE_EVERY).await;
+                } else if i % 64 == 0 {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                 }
             }
@@ -398,10 +403,15 @@ fn dropping_publisher(
     (port, published)
 }
 
+/// Legacy live bars this far apart are live at any Playback speed up to 500× (the burst gap is
+/// 60 ms), with room for a loaded machine.
+const LEGACY_LIVE_EVERY: Duration = Duration::from_millis(200);
+
 fn drops_mid_history_and_mid_live(legacy: bool, seed: u64) {
     let bars = Arc::new(future_bars(3, seed));
     let n = bars.len();
-    let history = n / 2;
+    // Legacy live bars are paced (the burst rule): fewer of them, so the test stays short.
+    let history = if legacy { n - 60 } else { n / 2 };
     let mut rng = vrev::market::synth::Rng::new(seed);
     let mut drops: Vec<usize> = (0..3)
         .map(|_| rng.range(10, history as i64 - 10) as usize)
@@ -419,9 +429,10 @@ fn drops_mid_history_and_mid_live(legacy: bool, seed: u64) {
         p.dir.path(),
         &["run", "--url", &url, "--status-every", "0.1", "--playback"],
     );
-    run.wait_bars(n, Duration::from_secs(40));
+    run.wait_bars(n, Duration::from_secs(60));
     let (out, err) = run.interrupt();
     assert_eq!(count(&out, "bars:"), n as u64, "{out}");
+    assert_eq!(count(&out, "history burst"), 0, "{out}");
     assert_eq!(
         count(&out, "connects"),
         drops.len() as u64 + 1,
@@ -901,6 +912,7 @@ fn demo_runs_a_synthetic_day_through_the_live_path() {
     let files: Vec<String> = std::fs::read_dir(p.path("demo/signals"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != SIGNALS_LOCK)
         .collect();
     assert_eq!(files.len(), 3);
     assert!(text.contains("latency (live bar frame → signal file renamed): p50"));
@@ -910,6 +922,7 @@ fn demo_runs_a_synthetic_day_through_the_live_path() {
     let mut files2: Vec<String> = std::fs::read_dir(p.path("demo/signals"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != SIGNALS_LOCK)
         .collect();
     let mut files = files;
     files.sort();
@@ -1096,31 +1109,259 @@ fn old_publisher_chart_load_history_as_live_bars_writes_no_stale_signals() {
         }
     });
     let url = format!("ws://127.0.0.1:{port}");
-    // A live session: nothing written, every proposal refused as expired, the remedy named.
+    // A live session: nothing written, every proposal refused (a history burst, or expired on
+    // the wall clock), the reason named. And in NinjaTrader Playback, where the wall clock
+    // cannot tell (issue 20: the burst became signal files): the same.
+    for playback in [false, true] {
+        let p = Project::new();
+        let mut args = vec!["run", "--url", &url, "--status-every", "0.1"];
+        if playback {
+            args.push("--playback");
+        }
+        let mut run = Proc::start(p.dir.path(), &args);
+        run.wait_bars(n, Duration::from_secs(30));
+        let (out, err) = run.interrupt();
+        assert!(
+            p.signal_files().is_empty(),
+            "playback {playback}: stale signals: {:?}",
+            p.signal_files()
+        );
+        assert!(out.contains("signals: 0"), "{out}");
+        let refused = count(&out, "rejected proposals:");
+        assert!(refused >= expected.len() as u64, "{out}");
+        assert!(
+            count(&out, "history burst") >= n as u64 - 10,
+            "the frames came back to back: a burst\n{out}"
+        );
+        assert!(out.contains("history_burst"), "{out}");
+        assert!(err.contains("chart history sent as live frames"), "{err}");
+    }
+}
+
+/// Issue 20, vrev's own publisher: a chart's history comes as `historical_bar` frames, and in
+/// Playback (past data) none of them is traded: a history bar's signal is judged by the wall
+/// clock even with `--playback`, and it expired long ago.
+#[test]
+fn playback_history_batch_from_vrevs_own_publisher_is_never_traded() {
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
+        days: 1,
+        seed: 4,
+        ..Default::default()
+    });
+    let n = bars.len();
+    let expected = replay_signals(&bars);
+    assert!(expected.len() >= 3);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = Arc::new(bars);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mut opts = vrev::feed::server::ServeOptions::new(false, n, None);
+            opts.quiet = true;
+            vrev::feed::server::serve(TcpListener::from_std(listener).unwrap(), served, opts).await
+        });
+    });
     let p = Project::new();
-    let mut run = Proc::start(
-        p.dir.path(),
-        &["run", "--url", &url, "--status-every", "0.1"],
-    );
-    run.wait_bars(n, Duration::from_secs(30));
-    let (out, _) = run.interrupt();
-    assert!(
-        p.signal_files().is_empty(),
-        "stale signals: {:?}",
-        p.signal_files()
-    );
-    assert!(out.contains("signals: 0"), "{out}");
-    assert!(count(&out, "expired") >= expected.len() as u64, "{out}");
-    assert!(out.contains("--playback"), "{out}");
-    // NinjaTrader Playback: the same frames are the data of the day being played.
-    let p = Project::new();
+    let url = format!("ws://127.0.0.1:{port}");
     let mut run = Proc::start(
         p.dir.path(),
         &["run", "--url", &url, "--status-every", "0.1", "--playback"],
     );
     run.wait_bars(n, Duration::from_secs(30));
-    run.interrupt();
-    assert_eq!(signal_texts(&p), expected);
+    let (out, _) = run.interrupt();
+    assert_eq!(count(&out, "history"), n as u64, "{out}");
+    assert!(p.signal_files().is_empty(), "{:?}", p.signal_files());
+    assert!(count(&out, "expired") >= expected.len() as u64, "{out}");
+}
+
+/// Issue 20: with `--playback`, vrev already connected while NinjaTrader loads the Playback
+/// chart, the older publisher sends the chart's history as live `bar` frames in a burst (no
+/// `historical_start`), and they became signal files. The burst warms the strategies up and
+/// writes nothing; after a pause, the live bars trade as a replay of the same bars would.
+#[test]
+fn playback_history_burst_from_the_old_publisher_writes_no_signal_and_live_bars_after_it_trade() {
+    let bars = future_bars(2, 6);
+    let n = bars.len();
+    let p = Project::new();
+    // Where the signals are: the engine in memory over the same bars.
+    let cfg = vrev::config::Config::load(&p.path("config.toml")).unwrap();
+    let mut engine = vrev::host::engine::Engine::new(&cfg, Default::default()).unwrap();
+    for b in &bars {
+        engine.on_bar(b);
+    }
+    let last = engine.signals.last().expect("a signal on day 2").clone();
+    let at = bars
+        .iter()
+        .position(|b| b.close_time == last.signal_time)
+        .unwrap();
+    // The live part: 30 bars before the last signal's bar to 3 after it; the burst: all before.
+    let live_from = at - 30;
+    let live_to = (at + 4).min(n);
+    let live_ids: Vec<String> = engine
+        .signals
+        .iter()
+        .filter(|s| s.signal_time >= bars[live_from].close_time)
+        .map(|s| s.id.clone())
+        .collect();
+    let expected: Vec<(String, String)> = replay_signals(&bars)
+        .into_iter()
+        .filter(|(f, _)| live_ids.iter().any(|id| f.contains(id.as_str())))
+        .collect();
+    assert!(!expected.is_empty());
+    assert!(
+        engine.signals.len() > expected.len(),
+        "the burst holds signals of its own"
+    );
+    let shared = Arc::new(bars[..live_to].to_vec());
+    let b2 = shared.clone();
+    let port = publisher(move |conn, mut ws| {
+        let bars = b2.clone();
+        async move {
+            assert_eq!(conn, 1, "one connection");
+            let clock = vrev::feed::protocol::LegacyClock::new(chrono_tz::America::New_York);
+            let f = |b: &Bar| encode_bar(false, &sym(), clock.to_wall(b.close_time), b);
+            // Connected, nothing loaded yet; then NinjaTrader loads the chart: its history as
+            // live frames, back to back.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            for b in &bars[..live_from] {
+                if ws.feed(Message::text(f(b))).await.is_err() {
+                    return;
+                }
+            }
+            let _ = ws.flush().await;
+            // The chart is loaded; Playback runs: a bar every 200 ms (300× real time), each sent
+            // twice back to back (a repeat is no burst: it is refused as a duplicate).
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            for b in &bars[live_from..] {
+                if !send(&mut ws, f(b)).await || !send(&mut ws, f(b)).await {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            idle(&mut ws, Duration::from_secs(30)).await;
+        }
+    });
+    let url = format!("ws://127.0.0.1:{port}");
+    let mut run = Proc::start(
+        p.dir.path(),
+        &["run", "--url", &url, "--status-every", "0.1", "--playback"],
+    );
+    run.wait_bars(live_to, Duration::from_secs(60));
+    let (out, err) = run.interrupt();
+    assert_eq!(
+        signal_texts(&p),
+        expected,
+        "only the live part's signals\n{out}\n{err}"
+    );
+    let burst = count(&out, "history burst");
+    assert!(
+        burst >= live_from as u64 - 10 && burst <= live_from as u64,
+        "{burst} of {live_from} burst bars\n{out}"
+    );
+    assert!(count(&out, "history_burst") > 0, "{out}");
+    assert_eq!(
+        count(&out, "duplicate"),
+        (live_to - live_from) as u64,
+        "{out}"
+    );
+    assert!(err.contains("history burst ended (a pause)"), "{err}");
+    let journal = p.journal();
+    assert!(journal
+        .iter()
+        .any(|e| e["event"] == "feed" && e["state"] == "history_burst"));
+}
+
+/// Issue 20: the frame's `symbol` was never compared with `[instrument] symbol`; MES and NQ
+/// bars were traded as ES, and the status line said `refused 0`. They are refused, counted,
+/// shown, reported once per root symbol, and never reach the engine.
+#[test]
+fn wrong_instrument_bars_are_refused_counted_shown_and_never_traded() {
+    let bars = future_bars(1, 5);
+    let n = bars.len();
+    let expected = replay_signals(&bars);
+    assert!(expected.len() >= 3, "the ES bars would trade");
+    let b2 = Arc::new(bars.clone());
+    let port = publisher(move |_, mut ws| {
+        let bars = b2.clone();
+        async move {
+            send(&mut ws, encode_hello("ES 03-25", 60, 0.25, 50.0)).await;
+            read_subscribe(&mut ws).await;
+            send(&mut ws, encode_historical_start(0)).await;
+            send(&mut ws, encode_historical_end(0)).await;
+            for (i, b) in bars.iter().enumerate() {
+                // The same prices under other names: two charts on one publisher.
+                let symbol = if i < 600 {
+                    "\"MES 03-25\""
+                } else if i < n - 5 {
+                    "\"NQ 03-25\""
+                } else {
+                    "\"ES 03-25\""
+                };
+                if ws
+                    .feed(Message::text(encode_bar(false, symbol, b.close_time, b)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = ws.flush().await;
+            idle(&mut ws, Duration::from_secs(30)).await;
+        }
+    });
+    let p = Project::new();
+    let url = format!("ws://127.0.0.1:{port}");
+    let mut run = Proc::start(
+        p.dir.path(),
+        &["run", "--url", &url, "--status-every", "0.1", "--playback"],
+    );
+    let wrong = n as u64 - 5;
+    run.wait_for("every bar", Duration::from_secs(30), |l| {
+        (l.contains("| bars 5 (") && l.contains(&format!("wrong instrument {wrong})")))
+            || l.contains(&format!("| bars {n} ("))
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let (out, err) = run.interrupt();
+    assert!(
+        p.signal_files().is_empty(),
+        "MES/NQ bars traded as ES: {:?}",
+        p.signal_files()
+    );
+    assert_eq!(count(&out, "bars:"), 5, "{out}");
+    assert_eq!(count(&out, "wrong instrument"), wrong, "{out}");
+    let status = err
+        .lines()
+        .rev()
+        .find(|l| l.contains("status:"))
+        .expect("a status line");
+    assert!(
+        status.contains(&format!("refused {wrong} (wrong instrument {wrong})")),
+        "{status}"
+    );
+    // One line per root symbol and run, not one per bar.
+    assert_eq!(
+        err.matches("WARNING: bar of `MES 03-25` refused").count(),
+        1,
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("WARNING: bar of `NQ 03-25` refused").count(),
+        1,
+        "{err}"
+    );
+    let journaled: Vec<_> = p
+        .journal()
+        .into_iter()
+        .filter(|e| e["event"] == "feed" && e["state"] == "wrong_instrument")
+        .collect();
+    assert_eq!(journaled.len(), 2, "{journaled:?}");
+    let end = journal_end(&p);
+    assert_eq!(end["bars"], 5, "only the ES bars reach the engine: {end}");
 }
 
 /// One live bar stamped in 2999 is refused; every bar after it is still processed.
@@ -1242,5 +1483,5 @@ fn demo_deletes_only_what_it_made_and_refuses_a_folder_it_did_not_make() {
         "mine"
     );
     let signals = std::fs::read_dir(p.path("d/signals")).unwrap().count();
-    assert_eq!(signals, 4, "three signals and the notes");
+    assert_eq!(signals, 5, "three signals, the notes and the folder's lock");
 }

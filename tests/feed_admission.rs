@@ -153,3 +153,134 @@ async fn a_shared_token_is_required_when_set_by_header_or_query() {
         .await
         .unwrap();
 }
+
+// ------------------------------------------------------------------------------------------
+// The clients send the token (issue 24's gap): the real `vrev run` and `vrev record` against a
+// publisher that requires it.
+
+mod common;
+
+/// A token-requiring `serve` on its own thread; returns the URL.
+fn token_server(token: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let token = token.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let bars = Arc::new(generate(&SynthOptions {
+                days: 1,
+                ..Default::default()
+            }));
+            let mut o = opts();
+            o.token = Some(token);
+            serve(
+                tokio::net::TcpListener::from_std(listener).unwrap(),
+                bars,
+                o,
+            )
+            .await
+        });
+    });
+    url
+}
+
+/// Runs `vrev args` in `dir` (environment `env` added) until its stderr has `until` or 20 s
+/// pass; then Ctrl+C. Returns (stdout, stderr).
+fn vrev_until(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    until: &str,
+) -> (String, String) {
+    let err_path = dir.join(format!("stderr-{}.txt", args[0]));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vrev"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("VREV_FEED_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    while !std::fs::read_to_string(&err_path)
+        .unwrap_or_default()
+        .contains(until)
+        && start.elapsed() < Duration::from_secs(20)
+    {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        std::fs::read_to_string(&err_path).unwrap(),
+    )
+}
+
+#[test]
+fn run_and_record_send_the_configured_feed_token() {
+    let url = token_server("s3cret");
+    let p = common::Project::new();
+    // Without the token: refused (401), so the next connections prove the token is sent.
+    let (_, err) = vrev_until(
+        p.dir.path(),
+        &["run", "--url", &url, "--status-every", "0.2"],
+        &[],
+        "401",
+    );
+    assert!(
+        err.contains("cannot connect") && err.contains("401"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"));
+    // `vrev run` with `[feed] token` in config.toml.
+    let cfg = std::fs::read_to_string(p.path("config.toml")).unwrap();
+    p.write(
+        "config.toml",
+        &cfg.replacen("[feed]\n", "[feed]\ntoken = \"s3cret\"\n", 1),
+    );
+    let (out, err) = vrev_until(
+        p.dir.path(),
+        &["run", "--url", &url, "--status-every", "0.2"],
+        &[],
+        "history received",
+    );
+    assert!(err.contains("history received: 10 bars"), "{err}");
+    assert!(!err.contains("401"), "{err}");
+    assert!(!err.contains("s3cret") && !out.contains("s3cret"), "{err}");
+    // `vrev record --token`, and `VREV_FEED_TOKEN` (which overrides a wrong `--token`).
+    for (args, env) in [
+        (vec!["--token", "s3cret"], vec![]),
+        (
+            vec!["--token", "wrong"],
+            vec![("VREV_FEED_TOKEN", "s3cret")],
+        ),
+    ] {
+        let mut a = vec![
+            "record",
+            "--url",
+            &url,
+            "--out",
+            "rec.csv",
+            "--status-every",
+            "0.2",
+        ];
+        a.extend(args);
+        let (out, err) = vrev_until(p.dir.path(), &a, &env, "status: connected");
+        assert!(err.contains("status: connected"), "{err}");
+        assert!(!err.contains("401"), "{err}");
+        assert!(out.contains("recorded"), "{out}");
+    }
+}

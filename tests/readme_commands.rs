@@ -24,6 +24,8 @@ const RUN: &[&str] = &[
     "vrev halt",
     "vrev resume",
     "vrev reconcile --trades trades_Sim101.csv",
+    "vrev init trading",
+    "vrev nt8 install",
 ];
 
 /// `vrev …` spans of the README that are not commands to run as they stand, and why.
@@ -54,6 +56,10 @@ const FRAGMENTS: &[(&str, &str)] = &[
     (
         "vrev backtest --report",
         "names the command in a benchmark table",
+    ),
+    (
+        "vrev doctor",
+        "needs NinjaTrader's folders and a publisher: tests/install.rs runs it against vrev serve and a fake Documents tree",
     ),
 ];
 
@@ -86,9 +92,21 @@ fn vrev_args(command: &str) -> Vec<String> {
     rest.split_whitespace().map(str::to_string).collect()
 }
 
+/// The home folder the commands see (`HOME`, `USERPROFILE`): a temp one, so that `vrev init`
+/// and `vrev nt8 install` never touch the real Documents folder.
+static FAKE_HOME: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+fn home_env() -> Vec<(&'static str, std::path::PathBuf)> {
+    FAKE_HOME
+        .get()
+        .map(|h| vec![("HOME", h.clone()), ("USERPROFILE", h.clone())])
+        .unwrap_or_default()
+}
+
 fn run(dir: &Path, command: &str) -> Output {
     let o = Command::new(env!("CARGO_BIN_EXE_vrev"))
         .args(vrev_args(command))
+        .envs(home_env())
         .current_dir(dir)
         .output()
         .unwrap();
@@ -104,6 +122,7 @@ fn run(dir: &Path, command: &str) -> Output {
 fn spawn(dir: &Path, command: &str) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_vrev"))
         .args(vrev_args(command))
+        .envs(home_env())
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -123,14 +142,16 @@ fn interrupt(child: std::process::Child) -> Output {
 fn signal_files(dir: &Path) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
         .map(|d| {
-            d.map(|e| {
-                let e = e.unwrap();
-                (
-                    e.file_name().into_string().unwrap(),
-                    std::fs::read_to_string(e.path()).unwrap(),
-                )
-            })
-            .collect()
+            // `.vrev-lock` is the signals folder's lock (it names its holder), not a signal.
+            d.filter(|e| e.as_ref().unwrap().file_name() != ".vrev-lock")
+                .map(|e| {
+                    let e = e.unwrap();
+                    (
+                        e.file_name().into_string().unwrap(),
+                        std::fs::read_to_string(e.path()).unwrap(),
+                    )
+                })
+                .collect()
         })
         .unwrap_or_default();
     v.sort();
@@ -186,6 +207,9 @@ fn the_readme_and_help_commands_work_as_written_on_a_copy_of_the_repo() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("vrev");
     std::fs::create_dir_all(&repo).unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join("Documents")).unwrap();
+    FAKE_HOME.set(home.clone()).unwrap();
     std::fs::copy(root.join("config.toml"), repo.join("config.toml")).unwrap();
     copy_dir(&root.join("strategies"), &repo.join("strategies"));
     copy_dir(&root.join("tests/scenarios"), &repo.join("tests/scenarios"));
@@ -257,6 +281,19 @@ fn the_readme_and_help_commands_work_as_written_on_a_copy_of_the_repo() {
     let _ = interrupt(serve);
     assert!(recorded, "{}", stderr(&o));
     run(&repo, "vrev backtest bars.csv");
+
+    // The trading PC: a new folder, then NinjaTrader's files into the (fake) Documents folder.
+    let o = run(&repo, "vrev init trading");
+    assert!(
+        stdout(&o).contains("wrote trading/config.toml"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&repo.join("trading"), "vrev nt8 install");
+    assert!(stdout(&o).contains("press F5"), "{}", stdout(&o));
+    assert!(home
+        .join("Documents/NinjaTrader 8/bin/Custom/Strategies/VrevAutoTrader.cs")
+        .is_file());
 
     for c in HELP_EXAMPLES {
         run(&repo, c);

@@ -381,6 +381,44 @@ fn missing_paths_and_config_are_clear_errors() {
     let out = vrev(&d.path(), &["test", "good.toml"]);
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
-    assert!(e.starts_with("error: config.toml: cannot read"), "{e}");
+    assert!(
+        e.starts_with("error: config.toml: config not found (looked for "),
+        "{e}"
+    );
+    assert!(e.contains("vrev init"), "{e}");
     assert!(e.contains("pass --config"), "{e}");
+}
+
+/// Issue 22: `vrev test FILE --explain "HH:MM"` explains one bar of a scenario.
+#[test]
+fn test_explain_explains_one_bar_of_a_scenario() {
+    let file = "tests/scenarios/bidirectional_long_and_short.toml";
+    let o = vrev(root(), &["test", file, "--explain", "09:05"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(
+        out.starts_with("scenario: bidirectional: long V gives a BUY at 09:05"),
+        "{out}"
+    );
+    assert!(out.contains("bar 2025-07-14 09:05 ET"), "{out}");
+    assert!(out.contains("path of on_bar"), "{out}");
+    assert!(
+        out.contains("proposal: BUY entry 6251 anchors 6250 / 6244")
+            && out.contains("→ ID 20250714_090500_6250.00_6244.00"),
+        "{out}"
+    );
+    let o = vrev(root(), &["test", file, "--explain", "07:05"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no bar of the scenario `bidirectional: long V gives a BUY at 09:05")
+            && stderr(&o).contains("2025-07-14 08:40 .. 2025-07-14 09:53 ET"),
+        "{}",
+        stderr(&o)
+    );
+    let o = vrev(root(), &["test", "tests/scenarios", "--explain", "09:05"]);
+    assert!(
+        stderr(&o).contains("give one scenario FILE"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -150,3 +150,82 @@ fn a_walk_forward_with_script_errors_in_its_cells_fails_unless_allowed() {
     let out = p.vrev(&[&args[..], &["--allow-script-errors"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// Issue 22: a sweep with script errors in 16 cells left no trace in its files. sweep.csv has
+/// each cell's count, sweep.html and walk_forward.html say which cells had errors and mark them.
+#[test]
+fn sweep_and_walk_forward_files_carry_each_cells_script_errors_marked() {
+    let p = project();
+    p.write(
+        "strategies/probe.rhai",
+        "fn params() { #{ n: 1 } }\nfn on_bar(t, p) {\n    if p.n == 2 && et_minute(t) >= 13 * 60 + 30 {\n        let x = hihg(t);\n    }\n}\n",
+    );
+    let sweep = ["--sweep", "profile.production.params.n=1,2"];
+    let out = p.vrev(
+        &[
+            &[
+                "backtest",
+                "bars.txt",
+                "--allow-script-errors",
+                "--report",
+                "sw",
+            ][..],
+            &sweep,
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("⚠ 90"), "{}", stdout(&out));
+    let csv = std::fs::read_to_string(p.path("sw/sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().filter(|l| !l.starts_with('#')).collect();
+    let head: Vec<&str> = rows[0].split(',').collect();
+    let col = head.iter().position(|h| *h == "script_errors").unwrap();
+    let errors: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r.split(',').nth(col).unwrap())
+        .collect();
+    assert_eq!(errors, ["0", "90"], "{csv}");
+    let html = std::fs::read_to_string(p.path("sw/sweep.html")).unwrap();
+    assert!(html.contains("⚠ Script errors in 1 of 2 cells"), "{html}");
+    assert!(html.contains("n=2 (90)"), "{html}");
+    assert!(html.contains("<tr class=\"err\">"), "{html}");
+    assert!(
+        html.contains("⚠ 90 errors"),
+        "the heatmap square is marked: {html}"
+    );
+
+    let bars = vrev::market::synth::generate(&vrev::market::synth::SynthOptions {
+        days: 3,
+        ..Default::default()
+    });
+    write_nt(&p.path("bars.txt"), &bars);
+    let out = p.vrev(
+        &[
+            &[
+                "backtest",
+                "bars.txt",
+                "--allow-script-errors",
+                "--report",
+                "wf",
+            ][..],
+            &sweep,
+            &["--walk-forward", "train=1D,test=1D"],
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("⚠ script errors in 1 of 2 cells: n=2 ("),
+        "{}",
+        stdout(&out)
+    );
+    let html = std::fs::read_to_string(p.path("wf/walk_forward.html")).unwrap();
+    assert!(
+        html.contains("⚠ script errors in 1 of 2 cells: n=2 ("),
+        "{html}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.path("wf/walk_forward.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["script_errors"][0][0], "n=2", "{json}");
+}

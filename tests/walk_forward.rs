@@ -356,7 +356,12 @@ fn the_same_seed_gives_byte_identical_outputs_from_the_binary() {
             a.extend(["--report", &dir]);
             let out = p.vrev(&a);
             assert!(out.status.success(), "{}", stderr(&out));
-            outs.push((stdout(&out).replace(&dir, "DIR"), files(&p.path(&dir))));
+            // The files carry the command (run identity), which names its report folder.
+            let named = files(&p.path(&dir))
+                .into_iter()
+                .map(|(f, b)| (f, String::from_utf8(b).unwrap().replace(&dir, "DIR")))
+                .collect::<Vec<_>>();
+            outs.push((stdout(&out).replace(&dir, "DIR"), named));
         }
         assert_eq!(outs[0], outs[1], "{extra:?}");
         assert!(
@@ -428,6 +433,11 @@ fn a_walk_forward_prints_its_folds_and_writes_csv_json_and_a_page() {
     );
     assert!(s.contains("in-sample trades"), "{s}");
     let csv = std::fs::read_to_string(p.path("wf/walk_forward.csv")).unwrap();
+    let csv: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("# "))
+        .map(|l| format!("{l}\n"))
+        .collect();
     assert_eq!(csv.lines().count(), 6);
     assert!(csv
         .lines()
@@ -528,4 +538,131 @@ fn real_data_sweep_and_walk_forward_needs_real_data() {
     assert!(out.status.success(), "{}", stderr(&out));
     let s = stdout(&out);
     assert!(s.contains("CSCV 16 groups, 12870 splits"), "{s}");
+}
+
+/// Issue 19: `--walk-forward …,anchored,anchored` was accepted.
+#[test]
+fn walk_forward_anchored_anchored_is_refused() {
+    let p = Project::new();
+    let mut text = Vec::new();
+    write_ninjatrader(&bars(1, 5), &mut text).unwrap();
+    std::fs::write(p.path("bars.txt"), text).unwrap();
+    let out = p.vrev(&[
+        "backtest",
+        "bars.txt",
+        "--sweep",
+        "profile.production.stop_pct=0.1,0.2",
+        "--walk-forward",
+        "train=2D,test=1D,anchored,anchored",
+    ]);
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("--walk-forward train=2D,test=1D,anchored,anchored: anchored is given twice"),
+        "{e}"
+    );
+}
+
+/// Issues 18, 19 and 22: a walk-forward with the same grid as a sweep printed neither PBO nor
+/// the deflated Sharpe, no DSR line said what luck it was measured against, the folds showed no
+/// refusals, and walk_forward.* carried no run identity.
+#[test]
+fn walk_forward_reports_pbo_dsr_with_its_luck_benchmark_refusals_and_run_identity() {
+    let p = Project::new();
+    let mut text = Vec::new();
+    write_ninjatrader(&bars(4, 12), &mut text).unwrap();
+    std::fs::write(p.path("bars.txt"), text).unwrap();
+    let args = [
+        "backtest",
+        "bars.txt",
+        "--profile",
+        "bidirectional",
+        "--sweep",
+        "profile.bidirectional.stop_pct=0.05,0.1",
+        "--sweep",
+        "profile.bidirectional.max_open_positions=1,2",
+        "--walk-forward",
+        "train=4D,test=2D",
+        "--sort",
+        "net-pnl",
+        "--report",
+        "wf",
+    ];
+    let out = p.vrev(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(
+        s.contains("the grid over every day the walk-forward ran (12 trading days, each cell's blocks stitched):"),
+        "{s}"
+    );
+    assert!(s.contains("overfitting (4 cells tried):"), "{s}");
+    assert!(
+        s.contains("probability of backtest overfitting (PBO, CSCV 6 groups, 20 splits): "),
+        "{s}"
+    );
+    assert!(
+        s.contains("ranks the cells by the Sharpe of their daily P&L, whatever --sort is"),
+        "{s}"
+    );
+    assert!(
+        s.contains("deflated Sharpe ratio of the best cell ("),
+        "{s}"
+    );
+    assert!(s.contains("luck benchmark: Sharpe "), "{s}");
+    assert!(
+        s.contains("what the best of 4 cells shows with no skill"),
+        "{s}"
+    );
+    assert!(s.contains("refused proposals out of sample: "), "{s}");
+    assert!(s.contains("script errors: none in any cell"), "{s}");
+    // The fold table's refusal column adds up to the total line.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.path("wf/walk_forward.json")).unwrap())
+            .unwrap();
+    let total: u64 = json["refusals"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let by_fold: u64 = json["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["refusals"].as_object().unwrap().values())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, by_fold);
+    assert!(
+        total > 0,
+        "one position at a time refuses some proposals: {json}"
+    );
+    assert!(
+        json["overfitting"]["pbo"]["probability"].is_number(),
+        "{json}"
+    );
+    assert!(json["overfitting"]["luck_benchmark"].is_number(), "{json}");
+    assert!(json["run"]["command"]
+        .as_str()
+        .unwrap()
+        .starts_with("vrev backtest bars.txt --profile bidirectional --sweep"));
+    let hash = vrev::strategy::content_hash(&std::fs::read(p.path("bars.txt")).unwrap());
+    assert_eq!(json["run"]["data"][0]["hash"], hash.as_str());
+    let csv = std::fs::read_to_string(p.path("wf/walk_forward.csv")).unwrap();
+    assert!(csv.starts_with("# vrev: "), "{csv}");
+    assert!(csv.contains(&format!("# data: bars.txt @{hash}")), "{csv}");
+    let header = csv.lines().find(|l| !l.starts_with('#')).unwrap();
+    assert!(header.contains(",script_errors,oos_refused"), "{header}");
+    let html = std::fs::read_to_string(p.path("wf/walk_forward.html")).unwrap();
+    for want in [
+        "What produced this page",
+        &hash,
+        "<h2>Overfitting</h2>",
+        "luck benchmark: Sharpe ",
+        "refused proposals out of sample: ",
+        "<th>OOS refused</th>",
+        "script errors: none in any cell",
+    ] {
+        assert!(html.contains(want), "{want}: {html}");
+    }
 }

@@ -930,7 +930,9 @@ namespace NinjaTrader.NinjaScript.Strategies.VrevTrading
 		/// <summary>
 		/// What a file in the signals folder is: a signal (prefix + ... + .txt), an exit (prefix +
 		/// ... + .exit), or nothing to read (other names, names starting with '.', ending in .tmp).
-		/// The prefix is case-sensitive, as vrev writes it.
+		/// The prefix is case-sensitive, as vrev writes it. vrev's lock on the folder, `.vrev-lock`
+		/// (one engine per signals folder), is never read: it starts with '.', has no prefix and
+		/// does not end in .txt or .exit.
 		/// </summary>
 		public static VrevFileKind KindOf(string fileName, string prefix)
 		{

@@ -495,6 +495,9 @@ public static class Tests
 		Check("an exit is not a signal", !T.VrevSignalFiles.IsCandidate("vreversal_20250213_135900_6107.25_6091.50.exit", p));
 		Eq("temporary exit", T.VrevFileKind.None, T.VrevSignalFiles.KindOf(".vreversal_20250213_135900_6107.25_6091.50.exit.tmp", p));
 		Eq("exit without the prefix", T.VrevFileKind.None, T.VrevSignalFiles.KindOf("close_all.exit", p));
+		// vrev's signals-folder lock (issue 20) is never a signal nor an exit, whatever the prefix.
+		Eq("the folder's lock", T.VrevFileKind.None, T.VrevSignalFiles.KindOf(".vrev-lock", p));
+		Eq("the folder's lock, prefix `.`", T.VrevFileKind.None, T.VrevSignalFiles.KindOf(".vrev-lock", "."));
 		Eq("exit file name", "vreversal_20250213_135900_6107.25_6091.50.exit", T.VrevSignalFiles.ExitFileName(p, "20250213_135900_6107.25_6091.50"));
 		Eq("signal file name", "vreversal_20250213_135900_6107.25_6091.50.txt", T.VrevSignalFiles.SignalFileName(p, "20250213_135900_6107.25_6091.50"));
 		Check("prefix vreversal_ is fine", T.VrevSignalFiles.PrefixProblem(p) == null);

@@ -294,6 +294,36 @@ impl RunIdentity {
     }
 }
 
+impl RunIdentity {
+    /// The identity as `# key: value` lines heading a CSV file (sweep.csv, walk_forward.csv;
+    /// a reader skips them as comments, e.g. pandas `comment="#"`).
+    pub fn csv_comment(&self) -> String {
+        self.lines()
+            .iter()
+            .map(|(k, v)| format!("# {k}: {}\n", v.replace(['\n', '\r'], " ")))
+            .collect()
+    }
+
+    /// The identity as a section of a sweep or walk-forward page: the command that reproduces
+    /// it, then each line (self-contained HTML, escaped).
+    pub fn html(&self) -> String {
+        use crate::market::format::esc;
+        let mut h = format!(
+            "<h2>What produced this page</h2>\n<p>Re-run this command in the same folder to reproduce these files byte for byte:</p><pre class=\"cmd\">{}</pre>\n<table class=\"run\">",
+            esc(&self.command)
+        );
+        for (k, v) in self.lines().iter().filter(|(k, _)| k != "command") {
+            h.push_str(&format!(
+                "<tr><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td></tr>",
+                esc(k),
+                esc(v)
+            ));
+        }
+        h.push_str("</table>\n");
+        h
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -65,15 +65,21 @@ impl Backtest {
     /// `refused proposals: 12 — open_positions 9, stop_too_wide 3` (`0` when none): every
     /// refusal is a decision of the host, never silent.
     pub fn refusals_line(&self) -> String {
-        let total: u64 = self.refusals.values().sum();
-        if total == 0 {
-            return "refused proposals: 0".into();
-        }
-        let mut by: Vec<(&String, &u64)> = self.refusals.iter().collect();
-        by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let parts: Vec<String> = by.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        format!("refused proposals: {total} — {}", parts.join(", "))
+        format!("refused proposals: {}", refusals_text(&self.refusals))
     }
+}
+
+/// Refusals by reason as `12 — open_positions 9, stop_too_wide 3` (most first), `0` when none:
+/// the one wording of the backtest, every sweep cell and walk-forward.
+pub fn refusals_text(refusals: &BTreeMap<String, u64>) -> String {
+    let total: u64 = refusals.values().sum();
+    if total == 0 {
+        return "0".into();
+    }
+    let mut by: Vec<(&String, &u64)> = refusals.iter().filter(|(_, n)| **n > 0).collect();
+    by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = by.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    format!("{total} — {}", parts.join(", "))
 }
 
 /// Runs the engine over `bars` in memory. `progress` is told how many bars are done.
@@ -81,12 +87,38 @@ pub fn run(
     cfg: &Config,
     opts: EngineOptions,
     bars: &[Bar],
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Result<Backtest, EngineError> {
+    run_inner(cfg, opts, bars, progress, false).map(|b| b.expect("not stoppable: always ends"))
+}
+
+/// [`run`] that ends early, between two bars, once a stop was asked for
+/// ([`crate::market::stop`], Ctrl+C): `Ok(None)` then, after telling `progress` the bars done.
+pub fn run_until_stopped(
+    cfg: &Config,
+    opts: EngineOptions,
+    bars: &[Bar],
+    progress: impl FnMut(usize),
+) -> Result<Option<Backtest>, EngineError> {
+    run_inner(cfg, opts, bars, progress, true)
+}
+
+fn run_inner(
+    cfg: &Config,
+    opts: EngineOptions,
+    bars: &[Bar],
+    mut progress: impl FnMut(usize),
+    stoppable: bool,
+) -> Result<Option<Backtest>, EngineError> {
     let only_side = opts.only_side;
     let mut engine = Engine::new(cfg, opts)?;
     let mut days: Vec<NaiveDate> = Vec::new();
     for (n, bar) in bars.iter().enumerate() {
+        // Checked every 1,024 bars: well under a second even for a slow script.
+        if stoppable && n % 1024 == 1023 && crate::market::stop::raised() {
+            progress(n);
+            return Ok(None);
+        }
         engine.on_bar(bar);
         // The engine has just stamped the bar; a rejected bar leaves the previous day.
         if let Some(day) = engine.last_trading_day().filter(|d| days.last() != Some(d)) {
@@ -127,7 +159,7 @@ pub fn run(
         .iter()
         .map(|t| TradePath::of(t, bars, &fill))
         .collect();
-    Ok(Backtest {
+    Ok(Some(Backtest {
         bars: engine.stats.bars as usize,
         trading_days: days,
         signals: engine.signals.len(),
@@ -145,7 +177,7 @@ pub fn run(
             engine.stats.first_bar.map(|(t, _)| t),
             engine.last_bar_time(),
         ),
-    })
+    }))
 }
 
 /// Statistics of one named group of trades.

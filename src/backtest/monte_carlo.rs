@@ -55,8 +55,35 @@ fn percentiles(mut v: Vec<f64>) -> Percentiles {
     }
 }
 
+/// Bytes held per sample (its final P&L and max drawdown), for the size check made before a run.
+pub const BYTES_PER_SAMPLE: u64 = 16;
+
+/// The default bound on `--monte-carlo N` (`--max-resamples` raises it): 1,000,000 resamples
+/// hold 16 MB and take seconds for thousands of trades.
+pub const MAX_SAMPLES: u64 = 1_000_000;
+
+/// Nanoseconds per drawn trade (one random draw, a sum and a drawdown step), measured in a
+/// release build: the rough time of the size check.
+pub const NANOS_PER_DRAW: f64 = 8.0;
+
+/// Refuses `samples` over `max`, saying what it would cost: the memory it holds and the time it
+/// would take for each 1,000 trades of the run (the trade count is known only after the run).
+pub fn check_size(samples: u64, max: u64) -> Result<(), String> {
+    if samples <= max {
+        return Ok(());
+    }
+    let bytes = samples as f64 * BYTES_PER_SAMPLE as f64;
+    let secs = samples as f64 * 1000.0 * NANOS_PER_DRAW / 1e9;
+    Err(format!(
+        "--monte-carlo {samples}: over the bound of {} resamples. It would hold {} in memory and take about {} for every 1,000 trades of the run. Draw fewer, or raise the bound with --max-resamples {samples}",
+        crate::market::format::count(max as usize),
+        crate::market::format::bytes(bytes),
+        crate::market::format::duration_secs(secs),
+    ))
+}
+
 /// `samples` bootstrap resamples of `pnls` (net P&L per trade). `None` without trades or
-/// samples.
+/// samples, or when a stop was asked for (Ctrl+C, [`crate::market::stop`]) on the way.
 pub fn simulate(pnls: &[f64], samples: usize, seed: u64) -> Option<MonteCarlo> {
     if pnls.is_empty() || samples == 0 {
         return None;
@@ -65,7 +92,10 @@ pub fn simulate(pnls: &[f64], samples: usize, seed: u64) -> Option<MonteCarlo> {
     let mut finals = Vec::with_capacity(samples);
     let mut drawdowns = Vec::with_capacity(samples);
     let mut sample = vec![0.0; pnls.len()];
-    for _ in 0..samples {
+    for i in 0..samples {
+        if i % 1024 == 1023 && crate::market::stop::raised() {
+            return None;
+        }
         for s in sample.iter_mut() {
             *s = pnls[rng.random_range(0..pnls.len())];
         }

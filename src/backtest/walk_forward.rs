@@ -21,17 +21,19 @@
 //!   training span gives no cell a defined metric (e.g. Sharpe without trades) chooses nothing
 //!   and stays flat out of sample; a caution says so.
 
-use super::sweep::{Axis, SortBy};
-use super::{monte_carlo, run, sample_size};
+use super::identity::RunIdentity;
+use super::sweep::{self, Axis, Overfitting, SortBy};
+use super::{monte_carlo, refusals_text, run, run_until_stopped, sample_size};
 use crate::config::Config;
 use crate::host::book::Trade;
 use crate::host::engine::{Engine, EngineOptions};
 use crate::market::bar::Bar;
-use crate::market::format::{money, opt, pct};
+use crate::market::format::{csv_text, money, opt, pct};
 use crate::market::time::MarketClock;
 use crate::stats::{Stats, TradeFacts};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -81,10 +83,19 @@ fn parse_len(what: &str, v: &str, spec: &str) -> Result<(usize, Unit), String> {
     }
 }
 
-/// Parses `train=6M,test=1M[,step=1M][,anchored]`.
+/// Parses `train=6M,test=1M[,step=1M][,anchored]`. Each part at most once: a repeated part
+/// (`anchored,anchored`, `train=6M,train=3M`) is refused, never read as the last one.
 pub fn parse_spec(s: &str) -> Result<Spec, String> {
     let (mut train, mut test, mut step, mut anchored) = (None, None, None, false);
+    let mut seen: Vec<&str> = Vec::new();
     for part in s.split(',').map(str::trim) {
+        let name = part.split_once('=').map_or(part, |(k, _)| k);
+        if seen.contains(&name) {
+            return Err(format!(
+                "--walk-forward {s}: {name} is given twice (each of train, test, step and anchored at most once)"
+            ));
+        }
+        seen.push(name);
         match part.split_once('=') {
             Some(("train", v)) => train = Some(parse_len("train", v, s)?),
             Some(("test", v)) => test = Some(parse_len("test", v, s)?),
@@ -214,26 +225,36 @@ pub struct BlockRun {
     pub bars: usize,
     /// Script errors that blanked bars of the block.
     pub script_errors: u64,
+    /// Refused proposals by reason.
+    pub refusals: BTreeMap<String, u64>,
+    /// The bars the engine accepted.
+    pub bars_used: super::identity::BarSpan,
 }
 
 /// Runs `run_block(cell, block)` for every pair in `tasks` on `threads` threads; results keyed
-/// by (cell, block) in the order of `tasks`.
+/// by (cell, block) in the order of `tasks`. `None` when a stop was asked for (Ctrl+C): the
+/// workers take no new task, and a task `run_block` gave up on (`None`) ends its worker.
 fn run_tasks<T: Send>(
     tasks: &[(usize, usize)],
     threads: usize,
-    run_block: &(dyn Fn(usize, usize) -> T + Sync),
+    run_block: &(dyn Fn(usize, usize) -> Option<T> + Sync),
     done: &(dyn Fn() + Sync),
-) -> Vec<T> {
+) -> Option<Vec<T>> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<T>>> = Mutex::new((0..tasks.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..threads.clamp(1, tasks.len().max(1)) {
             scope.spawn(|| loop {
+                if crate::market::stop::raised() {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(cell, block)) = tasks.get(i) else {
                     break;
                 };
-                let r = run_block(cell, block);
+                let Some(r) = run_block(cell, block) else {
+                    break;
+                };
                 results
                     .lock()
                     .expect("no worker panics while holding the lock")[i] = Some(r);
@@ -245,7 +266,6 @@ fn run_tasks<T: Send>(
         .into_inner()
         .expect("workers finished")
         .into_iter()
-        .map(|r| r.expect("every task ran"))
         .collect()
 }
 
@@ -265,6 +285,10 @@ pub struct Fold {
     pub in_sample: Option<Stats>,
     /// The chosen cell's statistics on the test span (no trades when nothing was chosen).
     pub out_of_sample: Stats,
+    /// The chosen cell's refused proposals by reason on the test span.
+    pub refusals: BTreeMap<String, u64>,
+    /// The chosen cell's script errors on this fold's training and test spans.
+    pub script_errors: u64,
 }
 
 /// A trading day of the stitched out-of-sample record.
@@ -279,6 +303,9 @@ pub struct Day {
 /// The walk-forward's result.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WalkForward {
+    /// What produced this run (set by `vrev backtest`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunIdentity>,
     pub spec: Spec,
     pub sort: &'static str,
     #[serde(skip)]
@@ -288,6 +315,17 @@ pub struct WalkForward {
     pub folds: Vec<Fold>,
     /// Statistics of the stitched test spans.
     pub out_of_sample: Stats,
+    /// Refused proposals by reason over the stitched test spans (the folds' sum).
+    pub refusals: BTreeMap<String, u64>,
+    /// PBO, DSR and luck benchmark of the grid over every day the walk-forward ran (each cell's
+    /// blocks stitched, as a sweep of those days would measure them).
+    pub overfitting: Overfitting,
+    /// Trading days the grid ran on (what `overfitting` measures).
+    pub grid_days: usize,
+    /// The bars the walk-forward ran on and the engine accepted (every block it ran, the first
+    /// cell's runs): the run identity's `bars used`.
+    #[serde(skip)]
+    pub bars_used: super::identity::BarSpan,
     /// The chosen cells' P&L per trading day on their training spans, pooled over the folds
     /// that chose (`None` when none did): what the optimisation promised, beside what the test
     /// spans delivered (`out_of_sample.average_pnl_per_day`).
@@ -300,7 +338,6 @@ pub struct WalkForward {
     #[serde(skip)]
     pub trades: Vec<Trade>,
     /// (cell, script errors) of every cell whose script failed on some bars.
-    #[serde(skip)]
     pub script_errors: Vec<(String, u64)>,
 }
 
@@ -323,6 +360,10 @@ pub fn walk_forward(
     bars: &[Bar],
     done: &(dyn Fn() + Sync),
 ) -> Result<WalkForward, String> {
+    // Blocks are cut from the bars a run over the whole data accepts: a refused bar (one stamped
+    // in the year 3000) never becomes a block, a fold or a test span of its own.
+    let accepted = crate::market::plausibility::accepted_offline(bars);
+    let bars = &accepted[..];
     let blocks = blocks(bars, spec);
     let folds = plan(blocks.len(), spec);
     if folds.is_empty() {
@@ -373,13 +414,14 @@ pub fn walk_forward(
         &tasks,
         setup.threads,
         &|cell, block| {
-            run(
+            run_until_stopped(
                 &configs[cell],
                 setup.opts.clone(),
                 &bars[blocks[block].bars.clone()],
                 |_| {},
             )
             .map(|bt| {
+                let bt = bt?;
                 let start = blocks[block].bars.start;
                 let facts = bt
                     .trade_facts(|_| true)
@@ -389,19 +431,23 @@ pub fn walk_forward(
                         ..f
                     })
                     .collect();
-                BlockRun {
+                Some(BlockRun {
                     script_errors: bt.script_errors,
                     daily: bt.daily_pnl(|_| true),
+                    refusals: bt.refusals,
+                    bars_used: bt.bars_used,
                     bars: blocks[block].bars.len(),
                     facts,
                     trading_days: bt.trading_days,
                     trades: bt.trades,
-                }
+                })
             })
             .map_err(|e| format!("cell {}: {e}", setup.grid[cell].join(" ")))
+            .transpose()
         },
         done,
-    );
+    )
+    .ok_or_else(|| INTERRUPTED.to_string())?;
     let mut by_key: Vec<Vec<Option<BlockRun>>> = vec![vec![None; blocks.len()]; configs.len()];
     for (&(c, b), r) in tasks.iter().zip(runs) {
         by_key[c][b] = Some(r?);
@@ -415,16 +461,17 @@ pub fn walk_forward(
         .collect();
     let block_run = |c: usize, b: usize| by_key[c][b].as_ref().expect("planned block ran");
     let commission = setup.base.backtest.commission_per_contract_side;
-    let stats_over = |c: usize, range: Range<usize>| -> Stats {
+    let stats_over = |c: usize, range: &mut dyn Iterator<Item = usize>| -> Stats {
+        let range: Vec<usize> = range.collect();
         let facts: Vec<TradeFacts> = range
-            .clone()
-            .flat_map(|b| block_run(c, b).facts.iter().copied())
+            .iter()
+            .flat_map(|&b| block_run(c, b).facts.iter().copied())
             .collect();
         let daily: Vec<f64> = range
-            .clone()
-            .flat_map(|b| block_run(c, b).daily.iter().copied())
+            .iter()
+            .flat_map(|&b| block_run(c, b).daily.iter().copied())
             .collect();
-        let bars = range.map(|b| block_run(c, b).bars).sum();
+        let bars = range.iter().map(|&b| block_run(c, b).bars).sum();
         Stats::compute(&facts, &daily, bars, commission)
     };
 
@@ -434,10 +481,11 @@ pub fn walk_forward(
     let mut days: Vec<Day> = Vec::new();
     let mut in_sample_trades: Vec<Option<usize>> = Vec::new();
     let mut equity = 0.0;
+    let mut oos_refusals: BTreeMap<String, u64> = BTreeMap::new();
     for (k, f) in folds.iter().enumerate() {
         let mut best: Option<(usize, f64, Stats)> = None;
         for c in 0..configs.len() {
-            let s = stats_over(c, f.train.clone());
+            let s = stats_over(c, &mut f.train.clone());
             if let Some(score) = setup.sort.score(&s) {
                 if best.as_ref().is_none_or(|(_, b, _)| score > *b) {
                     best = Some((c, score, s));
@@ -461,7 +509,7 @@ pub fn walk_forward(
                     });
                 }
                 (
-                    stats_over(*c, f.test..f.test + 1),
+                    stats_over(*c, &mut std::iter::once(f.test)),
                     Some(setup.grid[*c].clone()),
                 )
             }
@@ -484,6 +532,20 @@ pub fn walk_forward(
         };
         let train_first = &blocks[f.train.start];
         let train_last = &blocks[f.train.end - 1];
+        let (refusals, fold_errors) = match &best {
+            Some((c, _, _)) => (
+                block_run(*c, f.test).refusals.clone(),
+                f.train
+                    .clone()
+                    .chain(std::iter::once(f.test))
+                    .map(|b| block_run(*c, b).script_errors)
+                    .sum(),
+            ),
+            None => (BTreeMap::new(), 0),
+        };
+        for (r, n) in &refusals {
+            *oos_refusals.entry(r.clone()).or_default() += n;
+        }
         out_folds.push(Fold {
             fold: k + 1,
             train_first: train_first.first_day,
@@ -495,6 +557,8 @@ pub fn walk_forward(
             chosen,
             in_sample: best.map(|(_, _, s)| s),
             out_of_sample: oos,
+            refusals,
+            script_errors: fold_errors,
         });
     }
     let pnls: Vec<f64> = oos_facts.iter().map(|f| f.pnl).collect();
@@ -514,10 +578,49 @@ pub fn walk_forward(
     if setup.monte_carlo.is_some() {
         warnings.extend(sample_size::for_monte_carlo(pnls.len()));
     }
+    // The grid's overfitting odds over every block the walk-forward ran, each cell's blocks
+    // stitched in order (the same days for every cell).
+    let ran: Vec<usize> = (0..blocks.len()).filter(|&b| needed[b]).collect();
+    let whole: Vec<(Vec<f64>, Stats, usize)> = (0..configs.len())
+        .map(|c| {
+            let daily: Vec<f64> = ran
+                .iter()
+                .flat_map(|&b| block_run(c, b).daily.iter().copied())
+                .collect();
+            let days = ran
+                .iter()
+                .map(|&b| block_run(c, b).trading_days.len())
+                .sum();
+            (daily, stats_over(c, &mut ran.iter().copied()), days)
+        })
+        .collect();
+    // Best by --sort over the whole span; ties to the first cell in grid order.
+    let mut best_whole: Option<(usize, f64)> = None;
+    for (c, (_, s, _)) in whole.iter().enumerate() {
+        if let Some(score) = setup.sort.score(s) {
+            if best_whole.is_none_or(|(_, b)| score > b) {
+                best_whole = Some((c, score));
+            }
+        }
+    }
+    let trials: Vec<sweep::Trial> = whole
+        .iter()
+        .enumerate()
+        .map(|(c, (daily, stats, days))| sweep::Trial {
+            index: c,
+            label: short(&setup.grid[c]),
+            daily,
+            stats,
+            trading_days: *days,
+        })
+        .collect();
+    let overfitting = sweep::overfitting_of(&trials, best_whole.map(|(c, _)| c));
+    warnings.extend(overfitting.warnings.iter().cloned());
     let assumptions = run(&configs[0], setup.opts.clone(), &[], |_| {})
         .map(|bt| bt.fill.describe())
         .unwrap_or_default();
     Ok(WalkForward {
+        run: None,
         spec: spec.clone(),
         sort: setup.sort.name(),
         sort_by: setup.sort,
@@ -525,6 +628,24 @@ pub fn walk_forward(
         cells: configs.len(),
         folds: out_folds,
         out_of_sample,
+        refusals: oos_refusals,
+        grid_days: whole.first().map_or(0, |w| w.2),
+        bars_used: {
+            let spans: Vec<&super::identity::BarSpan> =
+                ran.iter().map(|&b| &block_run(0, b).bars_used).collect();
+            let (first, last) = (
+                spans.iter().find(|s| s.first_bar.is_some()),
+                spans.iter().rev().find(|s| s.last_bar.is_some()),
+            );
+            super::identity::BarSpan {
+                bars: spans.iter().map(|s| s.bars).sum(),
+                first_bar: first.and_then(|s| s.first_bar.clone()),
+                first_bar_et: first.and_then(|s| s.first_bar_et.clone()),
+                last_bar: last.and_then(|s| s.last_bar.clone()),
+                last_bar_et: last.and_then(|s| s.last_bar_et.clone()),
+            }
+        },
+        overfitting,
         in_sample_pnl_per_day,
         days,
         monte_carlo,
@@ -534,6 +655,9 @@ pub fn walk_forward(
         script_errors,
     })
 }
+
+/// The error of a walk-forward a stop request (Ctrl+C) cut short.
+pub const INTERRUPTED: &str = "interrupted (Ctrl+C)";
 
 fn short(sets: &[String]) -> String {
     sets.iter()
@@ -561,7 +685,16 @@ fn fold_rows(wf: &WalkForward) -> Vec<Vec<String>> {
     if metric_col {
         head.push(format!("IS {}", wf.sort));
     }
-    head.extend(["OOS trades", "OOS net P&L", "OOS P&L/day", "OOS Sharpe"].map(String::from));
+    head.extend(
+        [
+            "OOS trades",
+            "OOS net P&L",
+            "OOS P&L/day",
+            "OOS Sharpe",
+            "OOS refused",
+        ]
+        .map(String::from),
+    );
     let sort = wf.sort_by;
     let mut rows = vec![head];
     for f in &wf.folds {
@@ -569,10 +702,12 @@ fn fold_rows(wf: &WalkForward) -> Vec<Vec<String>> {
             f.fold.to_string(),
             format!("{} .. {}", f.train_first, f.train_last),
             format!("{} .. {}", f.test_first, f.test_last),
-            f.chosen
-                .as_deref()
-                .map(short)
-                .unwrap_or_else(|| "none (no defined metric)".into()),
+            match (&f.chosen, f.script_errors) {
+                (Some(c), 0) => short(c),
+                // The chosen cell's script failed on bars of this fold: marked.
+                (Some(c), n) => format!("{} ⚠ {n} script errors", short(c)),
+                (None, _) => "none (no defined metric)".into(),
+            },
             opt(f.in_sample.as_ref().map(|s| s.trades as f64), |v| {
                 format!("{v:.0}")
             }),
@@ -592,6 +727,7 @@ fn fold_rows(wf: &WalkForward) -> Vec<Vec<String>> {
             money(f.out_of_sample.net_pnl),
             opt(f.out_of_sample.average_pnl_per_day, money),
             opt(f.out_of_sample.sharpe, |v| format!("{v:.2}")),
+            f.refusals.values().sum::<u64>().to_string(),
         ]);
         rows.push(r);
     }
@@ -625,6 +761,46 @@ fn mode(spec: &Spec) -> &'static str {
     }
 }
 
+/// `refused proposals out of sample: 12 — open_positions 9, ...`, then each fold's that refused.
+fn refusals_lines(wf: &WalkForward) -> String {
+    let mut out = format!(
+        "refused proposals out of sample: {}\n",
+        refusals_text(&wf.refusals)
+    );
+    for f in wf.folds.iter().filter(|f| !f.refusals.is_empty()) {
+        let _ = writeln!(out, "  fold {}: {}", f.fold, refusals_text(&f.refusals));
+    }
+    out
+}
+
+/// Script errors of the grid's cells (every cell's blocks), or that there were none.
+fn script_errors_line(wf: &WalkForward) -> String {
+    if wf.script_errors.is_empty() {
+        return "script errors: none in any cell\n".into();
+    }
+    let cells: Vec<String> = wf
+        .script_errors
+        .iter()
+        .map(|(c, n)| format!("{c} ({n})"))
+        .collect();
+    format!(
+        "⚠ script errors in {} of {} cells: {}\n",
+        wf.script_errors.len(),
+        wf.cells,
+        cells.join("; ")
+    )
+}
+
+/// The grid's overfitting lines, said to cover every day the walk-forward ran.
+fn overfitting_lines(wf: &WalkForward) -> String {
+    let mut out = format!(
+        "the grid over every day the walk-forward ran ({} trading days, each cell's blocks stitched):\n",
+        wf.grid_days
+    );
+    out.push_str(&sweep::overfitting_text(&wf.overfitting));
+    out
+}
+
 /// The terminal report: one row per fold, the stitched out-of-sample statistics, the Monte
 /// Carlo, the fill assumptions. Cautions are printed by the caller.
 pub fn terminal(wf: &WalkForward) -> String {
@@ -649,6 +825,8 @@ pub fn terminal(wf: &WalkForward) -> String {
         wf.sort
     );
     out.push_str(&align(&fold_rows(wf)));
+    out.push_str(&refusals_lines(wf));
+    out.push_str(&script_errors_line(wf));
     let _ = writeln!(
         out,
         "stitched out of sample: {} trading days ({first} .. {last})",
@@ -665,6 +843,7 @@ pub fn terminal(wf: &WalkForward) -> String {
         opt(wf.in_sample_pnl_per_day, money),
         opt(wf.out_of_sample.average_pnl_per_day, money)
     );
+    out.push_str(&overfitting_lines(wf));
     if let Some(mc) = &wf.monte_carlo {
         out.push_str(&monte_carlo::terminal(
             mc,
@@ -678,23 +857,33 @@ pub fn terminal(wf: &WalkForward) -> String {
     out
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// `walk_forward.csv`: one row per fold, one column per swept key holding the chosen value.
+/// `walk_forward.csv`: the run identity as `# key: value` lines (when known), then one row per
+/// fold, one column per swept key holding the chosen value, the chosen cell's script errors on
+/// the fold and its refusals on the test span (`oos_refused` and one `oos_refused_<reason>`
+/// column per reason any fold counted). Text cells go through [`csv_text`].
 pub fn csv(wf: &WalkForward) -> String {
     let f = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
-    let mut out =
-        String::from("fold,train_first,train_last,train_days,test_first,test_last,test_days");
+    let mut out = wf
+        .run
+        .as_ref()
+        .map(RunIdentity::csv_comment)
+        .unwrap_or_default();
+    out.push_str("fold,train_first,train_last,train_days,test_first,test_last,test_days");
     for a in &wf.axes {
-        let _ = write!(out, ",{}", csv_field(a));
+        let _ = write!(out, ",{}", csv_text(a));
     }
-    out.push_str(",is_trades,is_net_pnl,is_sharpe,oos_trades,oos_win_rate,oos_net_pnl,oos_sharpe,oos_max_drawdown\n");
+    let mut reasons: Vec<&str> = wf
+        .folds
+        .iter()
+        .flat_map(|f| f.refusals.keys().map(String::as_str))
+        .collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    out.push_str(",is_trades,is_net_pnl,is_sharpe,oos_trades,oos_win_rate,oos_net_pnl,oos_sharpe,oos_max_drawdown,script_errors,oos_refused");
+    for r in &reasons {
+        let _ = write!(out, ",{}", csv_text(&format!("oos_refused_{r}")));
+    }
+    out.push('\n');
     for fo in &wf.folds {
         let _ = write!(
             out,
@@ -716,13 +905,13 @@ pub fn csv(wf: &WalkForward) -> String {
                         .find_map(|s| s.split_once('=').filter(|(k, _)| k == a).map(|x| x.1))
                 })
                 .unwrap_or("");
-            let _ = write!(out, ",{}", csv_field(v));
+            let _ = write!(out, ",{}", csv_text(v));
         }
         let is = fo.in_sample.as_ref();
         let o = &fo.out_of_sample;
-        let _ = writeln!(
+        let _ = write!(
             out,
-            ",{},{},{},{},{},{:.2},{},{}",
+            ",{},{},{},{},{},{:.2},{},{},{},{}",
             is.map(|s| s.trades.to_string()).unwrap_or_default(),
             is.map(|s| format!("{:.2}", s.net_pnl)).unwrap_or_default(),
             f(is.and_then(|s| s.sharpe)),
@@ -730,8 +919,14 @@ pub fn csv(wf: &WalkForward) -> String {
             f(o.win_rate),
             o.net_pnl,
             f(o.sharpe),
-            f(o.max_drawdown)
+            f(o.max_drawdown),
+            fo.script_errors,
+            fo.refusals.values().sum::<u64>()
         );
+        for r in &reasons {
+            let _ = write!(out, ",{}", fo.refusals.get(*r).copied().unwrap_or(0));
+        }
+        out.push('\n');
     }
     out
 }
@@ -828,6 +1023,7 @@ svg {{ max-width: 100%; height: auto; }} pre {{ white-space: pre-wrap; }} td, th
 </style></head><body>
 <h1>vrev walk-forward — {t}</h1>
 <p class="meta">{spec} ({mode}) · {folds} folds · {cells} cells chosen by <b>{sort}</b> on each training span (IS), then traded on the test span that follows (OOS) · each span is a plain backtest of its days; every figure from simulated fills</p>
+{errors}
 "#,
         t = esc(title),
         spec = esc(&wf.spec.text),
@@ -835,6 +1031,17 @@ svg {{ max-width: 100%; height: auto; }} pre {{ white-space: pre-wrap; }} td, th
         folds = wf.folds.len(),
         cells = wf.cells,
         sort = wf.sort,
+        errors = if wf.script_errors.is_empty() {
+            format!(
+                "<p class=\"meta\">{}</p>",
+                esc(script_errors_line(wf).trim_end())
+            )
+        } else {
+            format!(
+                "<div class=\"caution\"><b>{}</b><br>Those cells' figures are not what the script would have done; a fold that chose one is marked ⚠.</div>",
+                esc(script_errors_line(wf).trim_end())
+            )
+        },
     );
     if !wf.warnings.is_empty() {
         h.push_str("<div class=\"caution\"><b>Caution</b><ul>");
@@ -860,6 +1067,12 @@ svg {{ max-width: 100%; height: auto; }} pre {{ white-space: pre-wrap; }} td, th
         "<p>In sample the chosen cells made <b>{}</b> per day on their training spans; out of sample <b>{}</b> per day.</p>",
         esc(&opt(wf.in_sample_pnl_per_day, money)),
         esc(&opt(wf.out_of_sample.average_pnl_per_day, money))
+    );
+    let _ = write!(
+        h,
+        "<h2>Refused proposals</h2><pre>{}</pre><h2>Overfitting</h2><pre>{}</pre>",
+        esc(&refusals_lines(wf)),
+        esc(&overfitting_lines(wf))
     );
     if let Some(mc) = &wf.monte_carlo {
         let _ = write!(
@@ -891,30 +1104,47 @@ svg {{ max-width: 100%; height: auto; }} pre {{ white-space: pre-wrap; }} td, th
     for a in &wf.assumptions {
         let _ = write!(h, "<li>{}</li>", esc(a));
     }
-    h.push_str("</ul></body></html>\n");
+    h.push_str("</ul>\n");
+    if let Some(run) = &wf.run {
+        h.push_str(&run.html());
+    }
+    h.push_str("</body></html>\n");
     h
 }
 
-/// Writes walk_forward.csv, walk_forward.json and walk_forward.html into `dir`.
+/// Writes walk_forward.csv, walk_forward.json and walk_forward.html into `dir`, put in place
+/// together, never through a link (`market::safe_write::Batch`).
 pub fn write_dir(dir: &std::path::Path, wf: &WalkForward, title: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    // One file at a time, never through a link (`market::safe_write`).
-    let write = |name: &str, text: String| {
-        crate::market::safe_write::write_file(dir, name, text.as_bytes(), false)
-    };
-    write("walk_forward.csv", csv(wf))?;
-    write(
+    let mut batch = crate::market::safe_write::Batch::new(dir);
+    batch.add("walk_forward.csv", csv(wf).as_bytes())?;
+    batch.add(
         "walk_forward.json",
-        serde_json::to_string_pretty(wf).map_err(std::io::Error::other)? + "\n",
+        (serde_json::to_string_pretty(wf).map_err(std::io::Error::other)? + "\n").as_bytes(),
     )?;
-    write("walk_forward.html", html(wf, title))?;
-    Ok(())
+    batch.add("walk_forward.html", html(wf, title).as_bytes())?;
+    batch.commit().map(drop)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Issue 19: `--walk-forward train=6M,test=1M,anchored,anchored` was accepted.
+    #[test]
+    fn walk_forward_anchored_anchored_is_refused() {
+        for bad in [
+            "train=6M,test=1M,anchored,anchored",
+            "train=6M,test=1M,train=3M",
+            "train=6M,test=1M,step=1M,step=2M",
+            "test=1M,train=6M,test=1M",
+        ] {
+            let e = parse_spec(bad).unwrap_err();
+            assert!(e.contains("given twice"), "{bad}: {e}");
+            assert!(e.contains(bad), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn spec_cases() {

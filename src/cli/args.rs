@@ -60,6 +60,79 @@ pub enum Command {
     /// Write deterministic synthetic bars (NinjaTrader export format) with a V-reversal in
     /// every default window, for trying vrev without market data.
     Synth(SynthArgs),
+    /// Start a trading folder: write a starter config.toml and strategies/ into DIR (new or
+    /// empty), with the signals folder the auto-trader reads by default.
+    Init(InitArgs),
+    /// NinjaTrader 8's side: `vrev nt8 install` copies the publisher and auto-trader into
+    /// NinjaTrader's Documents folder.
+    Nt8(Nt8Args),
+    /// Check what breaks a live day: config and scripts, the signals and state folders, the
+    /// feed and its instrument, the clock, NinjaTrader's files. One line each, `ok` or
+    /// `problem` with what to do; exit 1 on any problem.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to write into: new, or empty (default: the current folder).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The Documents folder NinjaTrader uses (default: the user's; see docs/install.md). The
+    /// config's signals folder is DIR/vrev/signals, the auto-trader's default, and
+    /// `[nt8] documents_dir` is set to it.
+    #[arg(long, value_name = "DIR")]
+    pub documents: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct Nt8Args {
+    #[command(subcommand)]
+    pub command: Nt8Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Nt8Command {
+    /// Copy VrevPublisher.cs and VrevAutoTrader.cs (built into this vrev) into
+    /// DOCUMENTS/NinjaTrader 8/bin/Custom/Indicators and .../Strategies. A file vrev shipped
+    /// before is replaced; a file changed by hand is refused without --force. Warns about the
+    /// old system's files and prints the steps in NinjaTrader (F5).
+    Install(Nt8InstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Nt8InstallArgs {
+    /// The Documents folder NinjaTrader uses (default: `[nt8] documents_dir` of the config,
+    /// else the user's Documents folder).
+    #[arg(long, value_name = "DIR")]
+    pub documents: Option<PathBuf>,
+    /// Replace files changed by hand too; each is first kept as
+    /// DOCUMENTS/NinjaTrader 8/vrev-backup/<name>.cs.<UTC time>.bak (outside bin/Custom).
+    #[arg(long)]
+    pub force: bool,
+    /// Config whose `[nt8] documents_dir` is the default (default: config.toml if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Config to check.
+    #[arg(long, default_value = "config.toml")]
+    pub config: PathBuf,
+    /// The Documents folder NinjaTrader uses (default: `[nt8] documents_dir` of the config,
+    /// else the user's Documents folder).
+    #[arg(long, value_name = "DIR")]
+    pub documents: Option<PathBuf>,
+    /// Publisher to check (default: feed.url of the config).
+    #[arg(long, value_name = "ws://HOST:PORT")]
+    pub url: Option<String>,
+    /// Seconds to wait for the publisher (connection, then its history).
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS", value_parser = seconds_arg)]
+    pub timeout: f64,
+    /// NinjaTrader Playback: the bars' data time is old by design, so the clock check is
+    /// skipped.
+    #[arg(long)]
+    pub playback: bool,
 }
 
 /// Config and rule options shared by the engine commands.
@@ -244,6 +317,10 @@ pub struct TestArgs {
     /// them is printed anyway).
     #[arg(long)]
     pub allow_script_errors: bool,
+    /// Explain one bar of one scenario FILE instead of running it: the bar closing at HH:MM ET
+    /// ("YYYY-MM-DD HH:MM" when the scenario has several days), as `vrev explain` does.
+    #[arg(long, value_name = "HH:MM")]
+    pub explain: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -288,6 +365,14 @@ pub struct BacktestArgs {
     /// Seed of --monte-carlo: the same seed gives the same figures.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// The most cells a --sweep grid may have; a larger grid is refused, with its estimate
+    /// (cells x bars, rough time and memory), before it runs. Raise it when you mean it.
+    #[arg(long, value_name = "N", default_value_t = crate::backtest::sweep::MAX_CELLS)]
+    pub max_cells: usize,
+    /// The most resamples --monte-carlo may draw; more are refused, with their memory, before
+    /// the run. Raise it when you mean it.
+    #[arg(long, value_name = "N", default_value_t = crate::backtest::monte_carlo::MAX_SAMPLES)]
+    pub max_resamples: u64,
     /// Exit 0 even when script errors left bars without a signal (the loud summary of them is
     /// printed anyway, and each error is journaled).
     #[arg(long)]

@@ -97,7 +97,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let started = Instant::now();
     let mut cfg = Config::load(&a.config).map_err(|e| {
         anyhow!(
-            "{e}\n(the demo runs the repository's config.toml and strategies/: start it from the repository root, or pass --config)"
+            "{e}\n(the demo runs config.toml and strategies/ of this folder: start it in the repository or in a folder `vrev init` wrote, or pass --config)"
         )
     })?;
     let dir = if a.dir.is_absolute() {

@@ -16,6 +16,7 @@ use crate::host::rules::Considered;
 use crate::market::bar::{Bar, BarSeries};
 use crate::market::price::Side;
 use crate::market::time::{format_utc, MarketClock};
+use crate::strategy::call_path::{CallPath, Ending};
 use crate::strategy::scan::{Candidate, Level, Outcome, Scan, Step};
 use crate::strategy::script::{merge_params, ScriptHost, ScriptLimits};
 use crate::strategy::trace::{start_capture, take_capture, TraceLine};
@@ -76,6 +77,63 @@ fn no_bar_at(bars: &[Bar], at: i64, clock: &MarketClock, at_text: &str) -> anyho
         et_minute(clock, at),
         near.join(" and ")
     )
+}
+
+/// The `if`s one call of `on_bar` evaluated, with their results and compared values, and what
+/// ended it (`docs/explain.md`).
+fn print_path(file: &str, lines: &[&str], path: &CallPath, n: usize, of: usize) {
+    let text = |line: usize| {
+        let t = lines.get(line.wrapping_sub(1)).map_or("", |l| l.trim());
+        let mut t: String = t.chars().take(90).collect();
+        if t.len()
+            < lines
+                .get(line.wrapping_sub(1))
+                .map_or(0, |l| l.trim().len())
+        {
+            t.push('…');
+        }
+        t
+    };
+    crate::outln!(
+        "path of on_bar{} ({file}):",
+        if of > 1 {
+            format!(" call {} of {of}", n + 1)
+        } else {
+            String::new()
+        }
+    );
+    for c in &path.conditions {
+        let compared = if c.compared.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", c.compared.join(", "))
+        };
+        crate::outln!(
+            "  {file}:{}:{}  {}  → {}{compared}",
+            c.line,
+            c.column,
+            text(c.line),
+            c.value
+        );
+    }
+    if path.conditions_dropped > 0 {
+        crate::outln!(
+            "  … {} more `if`s evaluated (not shown)",
+            path.conditions_dropped
+        );
+    }
+    match path.ending {
+        Ending::Return { line, column } => crate::outln!(
+            "  ended by the `return` at {file}:{line}:{column}: {}",
+            text(line)
+        ),
+        Ending::End { last_line } => crate::outln!(
+            "  ended at the end of on_bar{}",
+            last_line
+                .map(|l| format!(" (its last statement run: {file}:{l}: {})", text(l)))
+                .unwrap_or_default()
+        ),
+    }
 }
 
 /// The scans a profile's script declares, built with the profile's params (empty for a script
@@ -324,21 +382,82 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
     let cfg = load_config(&a.engine)?;
     let clock = MarketClock::exchange();
     let at = parse_at(&a.at, &clock)?;
-    let opts = EngineOptions {
-        forced_profile: a.engine.profile.clone(),
-        only_side: only_side(&a.engine),
-        keep_events: true,
-        keep_rule_verdicts: true,
-        mode: "explain".into(),
-        ..EngineOptions::default()
-    };
+    let opts = engine_options(a.engine.profile.clone(), only_side(&a.engine), Vec::new());
     // Config and scripts first: a typo is reported before a large bar file is read.
-    let mut engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
+    let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
     let file = load_bars(&a.files, &a.bars, cfg.engine.bar_seconds)?;
     let bars = &file.bars;
     let Some(k) = bars.iter().position(|b| b.close_time == at) else {
         return Err(no_bar_at(bars, at, &clock, &a.at));
     };
+    explain_bar(&cfg, engine, bars, k, a.engine.profile.clone())
+}
+
+fn engine_options(
+    forced_profile: Option<String>,
+    only_side: Option<Side>,
+    emitted_before: Vec<String>,
+) -> EngineOptions {
+    EngineOptions {
+        forced_profile,
+        only_side,
+        keep_events: true,
+        keep_rule_verdicts: true,
+        mode: "explain".into(),
+        emitted_before,
+        ..EngineOptions::default()
+    }
+}
+
+/// `vrev test FILE --explain "HH:MM"`: one bar of one scenario, explained as `vrev explain`
+/// explains a bar of a file, on the scenario's bars and config.
+pub fn run_scenario(file: &Path, config: &Path, at_text: &str) -> Result<()> {
+    let base = crate::config::Config::load(config)?;
+    let (cfg, sc) = crate::scenario::load_one(file, &base).map_err(|e| anyhow!("{e}"))?;
+    let spec = crate::scenario::format::TimeSpec::parse(at_text).ok_or_else(|| {
+        anyhow!("--explain {at_text:?}: expected a bar's close in ET as \"HH:MM\" (or \"YYYY-MM-DD HH:MM\")")
+    })?;
+    let clock = MarketClock::exchange();
+    let bars: Vec<Bar> = sc.bars.iter().map(|b| b.bar).collect();
+    let matching: Vec<usize> = (0..bars.len())
+        .filter(|&i| spec.matches(&clock.stamp(bars[i].close_time).format()))
+        .collect();
+    let k = match matching[..] {
+        [k] => k,
+        [] => {
+            return Err(anyhow!(
+                "--explain {at_text}: no bar of the scenario `{}` closes then ({} bars, {} .. {} ET)",
+                sc.name,
+                bars.len(),
+                bars.first().map(|b| et_minute(&clock, b.close_time)).unwrap_or_default(),
+                bars.last().map(|b| et_minute(&clock, b.close_time)).unwrap_or_default()
+            ))
+        }
+        _ => {
+            return Err(anyhow!(
+                "--explain {at_text}: {} bars of the scenario close at that time on different days: give the date too (\"YYYY-MM-DD HH:MM\")",
+                matching.len()
+            ))
+        }
+    };
+    crate::outln!("scenario: {} ({})", sc.name, file.display());
+    let forced = sc.profile.as_ref().map(|p| p.value.clone());
+    let opts = engine_options(forced.clone(), sc.only_side, sc.restart_with.clone());
+    let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
+    explain_bar(&cfg, engine, &bars, k, forced)
+}
+
+/// Replays `bars[..k]` quietly, then explains bar `k` (see the module's description).
+/// `forced_profile`: the one profile the engine runs in every window (`--profile`).
+fn explain_bar(
+    cfg: &Config,
+    mut engine: Engine,
+    bars: &[Bar],
+    k: usize,
+    forced_profile: Option<String>,
+) -> Result<()> {
+    let clock = MarketClock::exchange();
+    let at = bars[k].close_time;
     // The replay's own warnings (script errors on earlier bars) are not what was asked.
     let quiet = tracing::subscriber::NoSubscriber::default();
     tracing::subscriber::with_default(quiet, || {
@@ -349,8 +468,10 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
     let (events_before, calls_before) = (engine.events.len(), engine.stats.strategy_calls);
     let considered_before = engine.considered.as_ref().map_or(0, Vec::len);
     start_capture();
+    crate::strategy::call_path::start_capture();
     tracing::subscriber::with_default(quiet, || engine.on_bar(&bars[k]));
     let traces = take_capture();
+    let paths = crate::strategy::call_path::take_capture();
     let bar = bars[k];
     let stamp = clock.stamp(at);
 
@@ -385,14 +506,14 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
     let calls = engine.stats.strategy_calls - calls_before;
     let profile = match &window {
         Some((name, w, profile)) => {
-            let p = a.engine.profile.clone().unwrap_or_else(|| profile.clone());
+            let p = forced_profile.clone().unwrap_or_else(|| profile.clone());
             crate::outln!(
                 "window: {name} ({:02}:{:02}–{:02}:{:02} ET), profile `{p}`{}, strategy {}",
                 w.start_minute / 60,
                 w.start_minute % 60,
                 w.end_minute / 60,
                 w.end_minute % 60,
-                if a.engine.profile.is_some() {
+                if forced_profile.is_some() {
                     " (--profile)"
                 } else {
                     ""
@@ -472,6 +593,15 @@ pub fn run(a: &ExplainArgs) -> Result<()> {
                 (Some(l), Some(c)) => crate::outln!("  {file}:{l}:{c}: {text}"),
                 _ => crate::outln!("  {file}: {text}"),
             }
+        }
+    }
+    if let Some(p) = &profile {
+        let strategy = &cfg.profile[p].strategy;
+        let source = crate::market::input_file::read_to_string(&cfg.resolve(Path::new(strategy)))
+            .unwrap_or_default();
+        let lines: Vec<&str> = source.lines().collect();
+        for (n, path) in paths.iter().enumerate() {
+            print_path(strategy, &lines, path, n, paths.len());
         }
     }
     for e in &new_events {

@@ -1,6 +1,8 @@
-//! Ctrl+C (SIGINT, and SIGTERM on Unix) for loops that run on the main thread (`replay --pace`):
-//! a flag set by a small watcher thread, checked between bars, so the run stops between two bars
-//! and still prints its closing summary; then the process exits with [`EXIT_CODE`].
+//! Ctrl+C (SIGINT, and SIGTERM on Unix): a flag set by a small watcher thread, checked between
+//! bars (`replay --pace`, `backtest`), cells (`--sweep`, `--walk-forward`) and samples
+//! (`--monte-carlo`), so the run stops at its next step and prints what it completed; then the
+//! process exits with [`EXIT_CODE`]. The flag is also [`crate::market::stop`], which the
+//! backtest loops and the report writer (`safe_write::Batch`) read.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,10 +12,14 @@ pub const EXIT_CODE: i32 = 130;
 
 /// The run stopped at the user's request; `main` exits with [`EXIT_CODE`].
 #[derive(Debug, thiserror::Error)]
-#[error("interrupted (Ctrl+C) after {done} of {total} bars")]
+#[error("interrupted (Ctrl+C) after {done} of {total} {unit}{note}")]
 pub struct Interrupted {
     pub done: usize,
     pub total: usize,
+    /// What was counted: `bars`, `sweep cells`, `walk-forward runs (cell x block)`.
+    pub unit: &'static str,
+    /// What that means for the outputs (`; no report written`), or empty.
+    pub note: String,
 }
 
 /// A flag raised by Ctrl+C. Once installed, Ctrl+C no longer kills the process.
@@ -65,6 +71,7 @@ impl CtrlC {
                         }
                     }
                     raised.store(true, Ordering::SeqCst);
+                    crate::market::stop::raise();
                 });
             })
             .ok()?;

@@ -19,6 +19,9 @@ pub fn run_command(a: RunArgs) -> Result<()> {
     check_url(&url)?;
     let mut copts = client_options(&cfg, &url, "run")?;
     copts.reject_future_bars = !a.playback;
+    // In Playback the wall clock cannot tell a legacy chart-history burst from live bars: hold
+    // each live bar after a pause up to the burst gap to see whether a burst follows.
+    copts.hold_burst_start = a.playback;
     copts.status_every = seconds(a.status_every);
     copts.silent_after = seconds(a.silent_after).unwrap_or(Duration::MAX);
     if let Some(m) = seconds(a.reconnect_max) {
@@ -95,11 +98,12 @@ pub fn run_command(a: RunArgs) -> Result<()> {
     // The summary.
     let e = &sink.engine;
     crate::outln!(
-        "run: stopped after {} — bars: {} (history {}, live {})",
+        "run: stopped after {} — bars: {} (history {}, live {}, history burst {})",
         duration_text(started.elapsed()),
         counters.bars(),
         counters.history_bars,
-        counters.live_bars
+        counters.live_bars,
+        counters.history_burst
     );
     crate::outln!("feed: {}", counters.describe());
     let by: Vec<String> = sink

@@ -18,6 +18,7 @@ fn remedy(reason: &str, engine: &Engine) -> Option<String> {
         ),
         "expired" => "their EXPIRES was already past on the wall clock: history bars, never traded (NinjaTrader Playback? run with --playback)".into(),
         "halted" => "state could not be recorded: see the error above".into(),
+        "history_burst" => "live bars of a burst faster than real time: chart history the older publisher sent as live frames, it warms the strategies up, never traded (docs/live.md)".into(),
         "kill_switch" => "the kill switch (state/HALT) was on: `vrev resume` turns it off".into(),
         "daily_limit" => "max_daily_signals reached for the trading day".into(),
         "open_positions" => "max_open_positions: a shadow trade was still open".into(),

@@ -66,6 +66,33 @@ pub struct ClientOptions {
     pub reject_future_bars: bool,
     /// Prefix of the log lines (`run`, `record`, `demo`).
     pub name: &'static str,
+    /// The configured instrument (`[instrument] symbol`): a bar whose `symbol` has another root
+    /// ([`protocol::same_instrument`]) is refused and counted (`wrong instrument`) and never
+    /// reaches the sink. None = every symbol is taken (`vrev record`).
+    pub instrument: Option<String>,
+    /// Legacy publisher only: two live `bar` frames less than this apart are a burst of chart
+    /// history (the older publisher sends a chart's history as live frames while NinjaTrader
+    /// loads it, `docs/live.md`): handed on as [`Sink::burst_bar`], never as live bars. None =
+    /// off. Default [`BURST_GAP`].
+    pub burst_gap: Option<Duration>,
+    /// Legacy publisher only: hold a live bar that comes after a pause for up to `burst_gap`,
+    /// to see whether it is the first bar of a burst (`vrev run --playback`, where the wall
+    /// clock cannot tell history from live). Default false: the first bar goes on at once.
+    pub hold_burst_start: bool,
+}
+
+/// The default [`ClientOptions::burst_gap`]: one-minute bars 60 ms apart are 1000× real time,
+/// twice NinjaTrader Playback's fastest speed (500×).
+pub const BURST_GAP: Duration = Duration::from_millis(60);
+
+/// The burst gap for bars of `bar_seconds`: a thousandth of the bar period (faster than 1000×
+/// real time), [`BURST_GAP`] for non-time bars, between 5 ms and 1 s.
+pub fn burst_gap_for(bar_seconds: i64) -> Duration {
+    if bar_seconds <= 0 {
+        return BURST_GAP;
+    }
+    Duration::from_millis(bar_seconds as u64)
+        .clamp(Duration::from_millis(5), Duration::from_secs(1))
 }
 
 impl ClientOptions {
@@ -88,6 +115,9 @@ impl ClientOptions {
             quiet: false,
             reject_future_bars: true,
             name,
+            instrument: None,
+            burst_gap: Some(BURST_GAP),
+            hold_burst_start: false,
         }
     }
 }
@@ -128,6 +158,12 @@ pub struct Tick {
 pub trait Sink {
     /// A new bar: valid, strictly after every bar handed on before, never twice.
     fn bar(&mut self, bar: &Bar, history: bool, arrived: Instant) -> Flow;
+    /// A new bar that came as a live frame in a burst judged to be chart history
+    /// ([`ClientOptions::burst_gap`]): it may warm a strategy up but must never produce a
+    /// signal. Default: handed on as a history bar.
+    fn burst_bar(&mut self, bar: &Bar, arrived: Instant) -> Flow {
+        self.bar(bar, true, arrived)
+    }
     /// A bar whose values are invalid (NaN, non-positive, high < low, ...): already counted and
     /// logged by the client; the engine journals it.
     fn rejected_bar(&mut self, _bar: &Bar, _reason: &str) {}
@@ -170,6 +206,11 @@ pub struct FeedCounters {
     /// Bars handed to the sink.
     pub history_bars: u64,
     pub live_bars: u64,
+    /// Live frames handed to the sink as chart history: bars of a burst faster than real time
+    /// from the legacy publisher ([`ClientOptions::burst_gap`]); never a signal.
+    pub history_burst: u64,
+    /// Bursts seen.
+    pub bursts: u64,
     /// Bars we already had (history re-sent after a reconnect): skipped silently.
     pub already_had: u64,
     /// Same close time as the previous bar of the same stream on the connection.
@@ -184,6 +225,9 @@ pub struct FeedCounters {
     pub invalid_bar: u64,
     /// Closing further than [`MAX_FUTURE_SECONDS`] after the wall clock.
     pub future_bar: u64,
+    /// Bars of another instrument than the configured one (root symbol): refused, never handed
+    /// to the sink.
+    pub wrong_instrument: u64,
     pub oversized: u64,
     pub ticks: u64,
     pub pings: u64,
@@ -191,7 +235,7 @@ pub struct FeedCounters {
 
 impl FeedCounters {
     pub fn bars(&self) -> u64 {
-        self.history_bars + self.live_bars
+        self.history_bars + self.live_bars + self.history_burst
     }
     /// Frames refused (logged and counted).
     pub fn bad_frames(&self) -> u64 {
@@ -203,14 +247,16 @@ impl FeedCounters {
             + self.invalid_bar
             + self.future_bar
             + self.oversized
+            + self.wrong_instrument
     }
     /// `bars N (history H, live L) · skipped: ...` as in the status line and the summary.
     pub fn describe(&self) -> String {
         format!(
-            "bars {} (history {}, live {}) | already had {} | refused: duplicate {}, out of order {}, malformed {}, unknown type {}, missing field {}, invalid {}, in the future {}, oversized {} | connects {}",
+            "bars {} (history {}, live {}, history burst {}) | already had {} | refused: duplicate {}, out of order {}, malformed {}, unknown type {}, missing field {}, invalid {}, in the future {}, oversized {}, wrong instrument {} | connects {}",
             self.bars(),
             self.history_bars,
             self.live_bars,
+            self.history_burst,
             self.already_had,
             self.duplicate,
             self.out_of_order,
@@ -220,6 +266,7 @@ impl FeedCounters {
             self.invalid_bar,
             self.future_bar,
             self.oversized,
+            self.wrong_instrument,
             self.connects
         )
     }
@@ -251,6 +298,21 @@ pub struct Client<'a, S: Sink> {
     idle_pinged: bool,
     /// When the last text `pong` was sent.
     last_pong: Option<Instant>,
+    /// Root symbols of refused wrong-instrument bars already reported (at most
+    /// [`WRONG_SYMBOLS_REPORTED`]): one log and journal line per root per run.
+    wrong_symbols: Vec<String>,
+}
+
+/// How many different wrong root symbols get their own log and journal line in a run.
+pub const WRONG_SYMBOLS_REPORTED: usize = 16;
+
+/// How a bar is handed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    History,
+    Live,
+    /// A live frame of a history burst.
+    Burst,
 }
 
 /// Text pings are answered at most this often: a publisher that floods pings gets at most 20
@@ -271,6 +333,13 @@ struct Conn {
     prev_live: Option<i64>,
     prev_tick: Option<i64>,
     got_frames: bool,
+    /// When the previous live `bar` frame of the instrument arrived, and its timestamp (wall
+    /// seconds as written), for the legacy burst rule.
+    prev_live_frame: Option<(Instant, i64)>,
+    /// A live bar after a pause, held up to the burst gap ([`ClientOptions::hold_burst_start`]).
+    pending: Option<(WireBar, Instant)>,
+    /// Bars of the burst in progress (0 = none).
+    burst: u64,
 }
 
 impl Conn {
@@ -285,6 +354,9 @@ impl Conn {
             prev_live: None,
             prev_tick: None,
             got_frames: false,
+            prev_live_frame: None,
+            pending: None,
+            burst: 0,
         }
     }
 }
@@ -364,6 +436,7 @@ impl<'a, S: Sink> Client<'a, S> {
             next_status: None,
             idle_pinged: false,
             last_pong: None,
+            wrong_symbols: Vec::new(),
         }
     }
 
@@ -437,12 +510,16 @@ impl<'a, S: Sink> Client<'a, S> {
                 self.counters.connects += 1;
                 let mut conn = Conn::new();
                 let end = self.session(ws, &mut conn, stop.as_mut()).await;
+                // A live bar still held to see whether a burst follows: nothing followed.
+                let released = self.release_pending(&mut conn);
+                self.end_burst(&mut conn, "the connection ended");
                 if conn.got_frames {
                     delay = self.opts.reconnect_min;
                 }
                 self.connected = None;
                 match end {
                     End::Stop => break,
+                    End::Lost(_) if released == Flow::Stop => break,
                     End::Lost(reason) => {
                         self.counters.disconnects += 1;
                         self.say(&format!(
@@ -482,10 +559,21 @@ impl<'a, S: Sink> Client<'a, S> {
         let mut ticker = tokio::time::interval(Duration::from_millis(250));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let end = loop {
+            let hold_until = match (&conn.pending, self.opts.burst_gap) {
+                (Some((_, at)), Some(gap)) => Some(tokio::time::Instant::from_std(*at + gap)),
+                _ => None,
+            };
             let first = tokio::select! {
                 biased;
                 _ = stop.as_mut() => break End::Stop,
                 m = ws.next() => m,
+                _ = tokio::time::sleep_until(hold_until.unwrap_or_else(tokio::time::Instant::now)), if hold_until.is_some() => {
+                    // No second bar within the gap: the held bar is live.
+                    if self.release_pending(conn) == Flow::Stop {
+                        break End::Stop;
+                    }
+                    continue;
+                }
                 _ = ticker.tick() => {
                     self.periodic();
                     if let Some(end) = self.idle_check(&mut ws).await {
@@ -627,13 +715,15 @@ impl<'a, S: Sink> Client<'a, S> {
         let c = &self.counters;
         let sink = self.sink.status();
         format!(
-            "status: {conn} | bars {} (history {}, live {}) | {sink}| frames {}, already had {}, refused {} | reconnects {}",
+            "status: {conn} | bars {} (history {}, live {}, history burst {}) | {sink}| frames {}, already had {}, refused {} (wrong instrument {}) | reconnects {}",
             c.bars(),
             c.history_bars,
             c.live_bars,
+            c.history_burst,
             c.frames,
             c.already_had,
             c.bad_frames(),
+            c.wrong_instrument,
             c.connects.saturating_sub(1)
         )
     }
@@ -745,6 +835,16 @@ impl<'a, S: Sink> Client<'a, S> {
                 protocol::PROTOCOL
             );
         }
+        if let Some(want) = self.opts.instrument.as_deref() {
+            if !h.instrument.is_empty() && !protocol::same_instrument(&h.instrument, want) {
+                let detail = format!(
+                    "the publisher announces `{}`, the config trades `{want}` ([instrument] symbol): its bars will be refused as `wrong instrument`",
+                    h.instrument.chars().take(40).collect::<String>()
+                );
+                tracing::warn!("feed: {detail}");
+                self.say(&format!("WARNING: {detail}"));
+            }
+        }
         if h.bar_period_seconds != 0 && h.bar_period_seconds != self.opts.bar_seconds {
             tracing::warn!(
                 "feed: publisher sends {}-second bars, the config expects {} s (engine.bar_seconds)",
@@ -787,6 +887,10 @@ impl<'a, S: Sink> Client<'a, S> {
                 Flow::Continue
             }
             Msg::HistoricalStart { count } => {
+                if self.release_pending(conn) == Flow::Stop {
+                    return Flow::Stop;
+                }
+                self.end_burst(conn, "a history batch started");
                 conn.in_history = true;
                 conn.history_count = count;
                 conn.history_received = 0;
@@ -813,7 +917,7 @@ impl<'a, S: Sink> Client<'a, S> {
                         .unwrap_or_else(|| "none".into())
                 ));
                 while let Some((bar, at)) = conn.held.pop_front() {
-                    if self.bar(bar, false, conn, at, "(live bar held during history)")
+                    if self.bar(bar, Kind::Live, conn, at, "(live bar held during history)")
                         == Flow::Stop
                     {
                         return Flow::Stop;
@@ -821,14 +925,25 @@ impl<'a, S: Sink> Client<'a, S> {
                 }
                 Flow::Continue
             }
-            Msg::Bar { history: true, bar } => {
+            Msg::Bar {
+                history: true,
+                bar,
+                symbol,
+            } => {
                 conn.history_received += 1;
-                self.bar(bar, true, conn, arrived, text)
+                if !self.instrument_ok(symbol.as_deref(), text) {
+                    return Flow::Continue;
+                }
+                self.bar(bar, Kind::History, conn, arrived, text)
             }
             Msg::Bar {
                 history: false,
                 bar,
+                symbol,
             } => {
+                if !self.instrument_ok(symbol.as_deref(), text) {
+                    return Flow::Continue;
+                }
                 if conn.in_history {
                     if conn.held.len() >= self.opts.held_live_max {
                         tracing::warn!(
@@ -836,7 +951,7 @@ impl<'a, S: Sink> Client<'a, S> {
                             conn.held.len()
                         );
                         if let Some((b, at)) = conn.held.pop_front() {
-                            if self.bar(b, false, conn, at, "(live bar held during history)")
+                            if self.bar(b, Kind::Live, conn, at, "(live bar held during history)")
                                 == Flow::Stop
                             {
                                 return Flow::Stop;
@@ -846,7 +961,7 @@ impl<'a, S: Sink> Client<'a, S> {
                     conn.held.push_back((bar, arrived));
                     return Flow::Continue;
                 }
-                self.bar(bar, false, conn, arrived, text)
+                self.live_frame(bar, conn, arrived, text)
             }
             Msg::Tick(t) => {
                 self.tick(t, conn, text);
@@ -890,14 +1005,127 @@ impl<'a, S: Sink> Client<'a, S> {
         });
     }
 
+    /// Whether a bar frame's `symbol` is the configured instrument; a wrong one is counted, and
+    /// reported once per root symbol and run (log line and journal), never handed on. A frame
+    /// without `symbol` is taken: neither publisher sends one, and nothing tells what it is.
+    fn instrument_ok(&mut self, symbol: Option<&str>, text: &str) -> bool {
+        let (Some(symbol), Some(want)) = (symbol, self.opts.instrument.as_deref()) else {
+            return true;
+        };
+        if protocol::same_instrument(symbol, want) {
+            return true;
+        }
+        self.counters.wrong_instrument += 1;
+        let root = protocol::root_symbol(symbol);
+        if self.wrong_symbols.len() < WRONG_SYMBOLS_REPORTED
+            && !self.wrong_symbols.iter().any(|r| r == root)
+        {
+            self.wrong_symbols.push(root.to_string());
+            let shown: String = symbol.chars().take(40).collect();
+            let detail = format!(
+                "bar of `{shown}` refused: the config trades `{want}` ([instrument] symbol; the root, the text before the first space, must match). Every bar of `{}` is refused and counted (`wrong instrument` in the status line); only the first is logged. Is the publisher on the right chart? (frame: {})",
+                protocol::root_symbol(&shown),
+                excerpt(text)
+            );
+            tracing::warn!("feed: {detail}");
+            self.say(&format!("WARNING: {detail}"));
+            self.sink.feed_event("wrong_instrument", &detail);
+        }
+        false
+    }
+
+    /// A live `bar` frame outside a history batch. From the legacy publisher, the burst rule
+    /// (`docs/live.md`): a frame less than the burst gap after the previous live frame, with a
+    /// later timestamp (data time racing ahead of wall time), is chart history sent as live
+    /// bars, and so is the previous one. A repeated or earlier timestamp never makes a burst (a
+    /// publisher that sends a bar twice).
+    fn live_frame(&mut self, bar: WireBar, conn: &mut Conn, arrived: Instant, text: &str) -> Flow {
+        let gap = match (self.opts.burst_gap, &conn.protocol) {
+            (Some(g), Some(Protocol::Legacy)) => g,
+            _ => return self.bar(bar, Kind::Live, conn, arrived, text),
+        };
+        let time = bar.time.wall;
+        let quick = conn
+            .prev_live_frame
+            .is_some_and(|(at, t)| arrived.saturating_duration_since(at) < gap && time > t);
+        if conn.prev_live_frame.is_none_or(|(_, t)| time > t) {
+            conn.prev_live_frame = Some((arrived, time));
+        } else {
+            // A repeat or a step back: refused further on; the burst clock stays where it was.
+            return self.bar(bar, Kind::Live, conn, arrived, text);
+        }
+        if quick {
+            if let Some((first, at)) = conn.pending.take() {
+                // The held bar was the first of the burst.
+                if self.burst_bar(first, conn, at, "(first bar of a burst)") == Flow::Stop {
+                    return Flow::Stop;
+                }
+            }
+            return self.burst_bar(bar, conn, arrived, text);
+        }
+        if self.release_pending(conn) == Flow::Stop {
+            return Flow::Stop;
+        }
+        self.end_burst(conn, "a pause");
+        if self.opts.hold_burst_start {
+            conn.pending = Some((bar, arrived));
+            return Flow::Continue;
+        }
+        self.bar(bar, Kind::Live, conn, arrived, text)
+    }
+
+    fn burst_bar(&mut self, bar: WireBar, conn: &mut Conn, arrived: Instant, text: &str) -> Flow {
+        if conn.burst == 0 {
+            self.counters.bursts += 1;
+            let gap = self.opts.burst_gap.unwrap_or(BURST_GAP);
+            let detail = format!(
+                "live bars less than {} ms apart (faster than real time): chart history sent as live frames (the older publisher loading a chart?). They warm the strategies up and never produce a signal, until a pause of {} ms or more (docs/live.md)",
+                gap.as_millis(),
+                gap.as_millis()
+            );
+            self.say(&detail);
+            self.sink.feed_event("history_burst", &detail);
+        }
+        conn.burst += 1;
+        self.bar(bar, Kind::Burst, conn, arrived, text)
+    }
+
+    /// The end of a burst (a pause, a history batch, the connection's end): one line.
+    fn end_burst(&mut self, conn: &mut Conn, why: &str) {
+        if conn.burst > 0 {
+            let detail = format!(
+                "history burst ended ({why}): {} bars taken as chart history, no signal; the next live bars trade",
+                conn.burst
+            );
+            self.say(&detail);
+            self.sink.feed_event("history_burst_end", &detail);
+            conn.burst = 0;
+        }
+    }
+
+    /// Hands on the live bar held to see whether a burst follows, as live.
+    fn release_pending(&mut self, conn: &mut Conn) -> Flow {
+        match conn.pending.take() {
+            Some((bar, at)) => self.bar(
+                bar,
+                Kind::Live,
+                conn,
+                at,
+                "(live bar held for the burst rule)",
+            ),
+            None => Flow::Continue,
+        }
+    }
+
     fn bar(
         &mut self,
         wb: WireBar,
-        history: bool,
+        kind: Kind,
         conn: &mut Conn,
         arrived: Instant,
         text: &str,
     ) -> Flow {
+        let history = kind == Kind::History;
         self.last_bar_frame = Instant::now();
         self.silent_reported = false;
         let utc = match self.utc_of(conn, wb.time) {
@@ -956,12 +1184,20 @@ impl<'a, S: Sink> Client<'a, S> {
             self.counters.already_had += 1;
             return Flow::Continue;
         }
-        if history {
-            self.counters.history_bars += 1;
-        } else {
-            self.counters.live_bars += 1;
-        }
-        let flow = self.sink.bar(&bar, history, arrived);
+        let flow = match kind {
+            Kind::History => {
+                self.counters.history_bars += 1;
+                self.sink.bar(&bar, true, arrived)
+            }
+            Kind::Live => {
+                self.counters.live_bars += 1;
+                self.sink.bar(&bar, false, arrived)
+            }
+            Kind::Burst => {
+                self.counters.history_burst += 1;
+                self.sink.burst_bar(&bar, arrived)
+            }
+        };
         // The newest bar the sink has really taken: a bar it holds or refuses as implausible
         // must not make the bars after it look "already had", nor move a resume past them.
         self.last = self.sink.last_taken().or(Some(utc));

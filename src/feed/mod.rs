@@ -80,6 +80,8 @@ pub fn client_options(cfg: &Config, url: &str, name: &'static str) -> Result<Cli
     o.bar_seconds = cfg.engine.bar_seconds;
     o.tick_size = Some(cfg.instrument.tick_size);
     o.token = feed_token(cfg.feed.token.as_deref());
+    o.instrument = Some(cfg.instrument.symbol.clone());
+    o.burst_gap = Some(client::burst_gap_for(cfg.engine.bar_seconds));
     Ok(o)
 }
 

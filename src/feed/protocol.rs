@@ -86,10 +86,12 @@ pub enum Msg {
     HistoricalStart {
         count: Option<u64>,
     },
-    /// `historical_bar` (`history` = true) or live `bar`.
+    /// `historical_bar` (`history` = true) or live `bar`, with the frame's `symbol` if it has
+    /// one (both publishers send it).
     Bar {
         history: bool,
         bar: WireBar,
+        symbol: Option<String>,
     },
     HistoricalEnd {
         sent: Option<u64>,
@@ -134,6 +136,8 @@ struct Raw<'a> {
     kind: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    symbol: Option<Cow<'a, str>>,
     open: Option<f64>,
     high: Option<f64>,
     low: Option<f64>,
@@ -195,10 +199,12 @@ pub fn parse(text: &str) -> Result<Msg, FrameError> {
         "historical_bar" => Msg::Bar {
             history: true,
             bar: bar("historical_bar")?,
+            symbol: raw.symbol.as_deref().map(str::to_string),
         },
         "bar" => Msg::Bar {
             history: false,
             bar: bar("bar")?,
+            symbol: raw.symbol.as_deref().map(str::to_string),
         },
         "tick" => Msg::Tick(WireTick {
             price: field("tick", "price", raw.price)?,
@@ -236,6 +242,22 @@ pub fn parse(text: &str) -> Result<Msg, FrameError> {
         },
         other => return Err(FrameError::UnknownType(other.chars().take(40).collect())),
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instruments
+
+/// The root of an instrument name: the text before the first space (`ES 03-25` → `ES`; `ES` →
+/// `ES`). NinjaTrader names a futures contract `ROOT MM-YY`.
+pub fn root_symbol(name: &str) -> &str {
+    name.split(' ').next().unwrap_or("")
+}
+
+/// Whether a frame's `symbol` is the configured instrument (`[instrument] symbol`): the same
+/// root, case-sensitive. `ES 03-25` and `ES 06-25` are ES; `MES 03-25`, `NQ 03-25` and `es`
+/// are not.
+pub fn same_instrument(frame_symbol: &str, configured: &str) -> bool {
+    root_symbol(frame_symbol) == root_symbol(configured)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -552,7 +574,7 @@ mod tests {
         // DESIGN §11 / issue 6 must-hold 4: 13:59 EDT = 17:59 UTC.
         let mut clock = LegacyClock::new(chrono_tz::America::New_York);
         let msg = parse(r#"{"type":"bar","symbol":"ES","timestamp":"2025-07-14T13:59:00.000Z","open":1,"high":1,"low":1,"close":1,"volume":1}"#).unwrap();
-        let Msg::Bar { bar, history } = msg else {
+        let Msg::Bar { bar, history, .. } = msg else {
             panic!()
         };
         assert!(!history);
@@ -597,11 +619,13 @@ mod tests {
         let Msg::Bar {
             history: true,
             bar: w,
+            symbol: Some(sym),
         } = parse(&text).unwrap()
         else {
             panic!()
         };
         assert_eq!(w.to_bar(w.time.utc()), bar);
+        assert_eq!(sym, "ES 03-25");
         assert_eq!(
             parse(&encode_hello("ES 03-25", 60, 0.25, 50.0)).unwrap(),
             Msg::Hello(Hello {
@@ -630,6 +654,48 @@ mod tests {
             parse(&encode_historical_end(5)).unwrap(),
             Msg::HistoricalEnd { sent: Some(5) }
         );
+    }
+
+    #[test]
+    fn wrong_instrument_root_symbol_is_the_text_before_the_first_space_case_sensitive() {
+        assert_eq!(root_symbol("ES 03-25"), "ES");
+        assert_eq!(root_symbol("ES"), "ES");
+        assert_eq!(root_symbol("MES 03-25"), "MES");
+        assert_eq!(root_symbol(""), "");
+        assert_eq!(root_symbol(" ES"), "");
+        for (frame, configured, same) in [
+            ("ES 03-25", "ES", true),
+            ("ES 06-25", "ES", true),
+            ("ES", "ES", true),
+            ("ES 03-25", "ES 06-25", true), // a config naming a contract: its root
+            ("MES 03-25", "ES", false),
+            ("NQ 03-25", "ES", false),
+            ("ESM5", "ES", false),
+            ("es 03-25", "ES", false), // case-sensitive
+            ("", "ES", false),
+            (" ES 03-25", "ES", false),
+        ] {
+            assert_eq!(
+                same_instrument(frame, configured),
+                same,
+                "{frame} vs {configured}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bar_frame_carries_its_symbol_or_none() {
+        let with = parse(r#"{"type":"bar","symbol":"NQ 03-25","timestamp":"2025-02-13T18:59:00Z","open":1,"high":1,"low":1,"close":1,"volume":1}"#).unwrap();
+        assert!(matches!(with, Msg::Bar { symbol: Some(s), .. } if s == "NQ 03-25"));
+        let without = parse(r#"{"type":"historical_bar","timestamp":"2025-02-13T18:59:00Z","open":1,"high":1,"low":1,"close":1,"volume":1}"#).unwrap();
+        assert!(matches!(
+            without,
+            Msg::Bar {
+                symbol: None,
+                history: true,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -51,8 +51,55 @@ impl EngineSink {
     }
 }
 
+/// How a bar reaches the engine.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    History,
+    Live,
+    /// A live frame of a history burst: warms up, never a signal.
+    Burst,
+}
+
 impl Sink for EngineSink {
     fn bar(&mut self, bar: &Bar, history: bool, arrived: Instant) -> Flow {
+        self.feed(
+            bar,
+            if history { Feed::History } else { Feed::Live },
+            arrived,
+        )
+    }
+
+    fn burst_bar(&mut self, bar: &Bar, arrived: Instant) -> Flow {
+        self.feed(bar, Feed::Burst, arrived)
+    }
+
+    fn idle(&mut self) {
+        if let Some(r) = &mut self.reloader {
+            r.apply(&mut self.engine);
+        }
+        self.engine.poll_kill_switch();
+    }
+
+    fn rejected_bar(&mut self, bar: &Bar, _reason: &str) {
+        // The engine refuses it again and journals it as `bar_rejected`.
+        self.engine.on_bar(bar);
+    }
+
+    fn last_taken(&self) -> Option<i64> {
+        self.engine.last_bar_time()
+    }
+
+    fn feed_event(&mut self, state: &str, detail: &str) {
+        self.engine.journal_feed(state, detail);
+    }
+
+    fn status(&self) -> String {
+        self.status_text()
+    }
+}
+
+impl EngineSink {
+    fn feed(&mut self, bar: &Bar, how: Feed, arrived: Instant) -> Flow {
         if let Some(r) = &mut self.reloader {
             // Between two bars: any saved edit takes effect for this bar.
             r.apply(&mut self.engine);
@@ -60,10 +107,10 @@ impl Sink for EngineSink {
         // Between two bars: the kill switch file may have been tripped by another program.
         self.engine.poll_kill_switch();
         let before = self.engine.signals.len();
-        if history {
-            self.engine.on_history_bar(bar);
-        } else {
-            self.engine.on_bar(bar);
+        match how {
+            Feed::History => self.engine.on_history_bar(bar),
+            Feed::Live => self.engine.on_bar(bar),
+            Feed::Burst => self.engine.on_burst_bar(bar),
         }
         let after = self.engine.signals.len();
         if after > before {
@@ -103,27 +150,7 @@ impl Sink for EngineSink {
         }
     }
 
-    fn idle(&mut self) {
-        if let Some(r) = &mut self.reloader {
-            r.apply(&mut self.engine);
-        }
-        self.engine.poll_kill_switch();
-    }
-
-    fn rejected_bar(&mut self, bar: &Bar, _reason: &str) {
-        // The engine refuses it again and journals it as `bar_rejected`.
-        self.engine.on_bar(bar);
-    }
-
-    fn last_taken(&self) -> Option<i64> {
-        self.engine.last_bar_time()
-    }
-
-    fn feed_event(&mut self, state: &str, detail: &str) {
-        self.engine.journal_feed(state, detail);
-    }
-
-    fn status(&self) -> String {
+    fn status_text(&self) -> String {
         let clock = self.engine.clock();
         let (last, today) = match self.last {
             Some(t) => {

@@ -102,6 +102,9 @@ impl Default for EngineOptions {
 
 pub use crate::host::engine_error::EngineError;
 
+/// The refusal reason of a proposal made on a bar of a history burst ([`Engine::on_burst_bar`]).
+pub const HISTORY_BURST: &str = "history_burst";
+
 /// Counters for the summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EngineStats {
@@ -165,6 +168,9 @@ pub struct Engine {
     ready_bars: Vec<Bar>,
     /// The bar being processed came in a history batch.
     history_bar: bool,
+    /// The bar being processed came in a burst of live frames that is chart history
+    /// ([`Engine::on_burst_bar`]): it warms the strategies up, never a signal.
+    burst_bar: bool,
     pub stats: EngineStats,
     pub recovery: Recovery,
     /// Where `--fresh` moved the previous ledger, if there was one.
@@ -175,8 +181,9 @@ pub struct Engine {
     pub script_failures: ScriptFailures,
     /// Proposals put to the rules with every rule's verdict, when `keep_rule_verdicts`.
     pub considered: Option<Vec<crate::host::rules::Considered>>,
-    /// The state folder's lock, held while the engine lives ([`Outputs::Files`]).
-    _lock: Option<StateLock>,
+    /// The state folder's and the signals folder's locks, held while the engine lives
+    /// ([`Outputs::Files`]).
+    _lock: Option<(StateLock, StateLock)>,
     /// `state/HALT` ([`Outputs::Files`]): the kill switch, and whether it was on when last looked at.
     kill_switch: Option<PathBuf>,
     kill_switch_on: bool,
@@ -239,6 +246,11 @@ impl Engine {
                 // Before the ledger is even read: a second engine must not see a ledger that
                 // the first one is still writing.
                 let lock = StateLock::acquire(&state_dir, &opts.mode).map_err(EngineError::Io)?;
+                // One engine per signals folder too, whatever the prefixes: two engines with
+                // their own state folders would both write into it, and the auto-trader would
+                // take the signals of both. Before the folder is scanned.
+                let signals_lock = StateLock::acquire_signals(&signals_dir, &state_dir, &opts.mode)
+                    .map_err(EngineError::Io)?;
                 if opts.fresh_ledger {
                     // Under the lock: no other engine is reading the ledger being moved.
                     ledger_set_aside =
@@ -261,7 +273,7 @@ impl Engine {
                     rec,
                     Some(journal),
                     Some(signals_dir),
-                    Some(lock),
+                    Some((lock, signals_lock)),
                     Some(halt),
                 )
             }
@@ -297,6 +309,7 @@ impl Engine {
             plausibility: Plausibility::default(),
             ready_bars: Vec::with_capacity(2),
             history_bar: false,
+            burst_bar: false,
             stats: EngineStats::default(),
             recovery,
             ledger_set_aside,
@@ -687,6 +700,18 @@ impl Engine {
     pub fn on_history_bar(&mut self, bar: &Bar) {
         self.history_bar = true;
         self.on_bar(bar);
+        self.history_bar = false;
+    }
+
+    /// Feeds one bar that came as a live frame but in a burst the feed judged to be chart
+    /// history (the older publisher sends a chart's history as live `bar` frames while
+    /// NinjaTrader loads it; `docs/live.md`): it warms the strategies up like a history bar,
+    /// and every proposal it brings is refused as `history_burst`, whatever the clocks say.
+    pub fn on_burst_bar(&mut self, bar: &Bar) {
+        self.history_bar = true;
+        self.burst_bar = true;
+        self.on_bar(bar);
+        self.burst_bar = false;
         self.history_bar = false;
     }
 
@@ -1146,6 +1171,13 @@ impl Engine {
                     .unwrap_or_default()
             );
             self.reject(slot, bar, id, p, crate::host::kill_switch::REASON, detail);
+            return;
+        }
+
+        if self.burst_bar {
+            // Chart history that came as live frames: never a signal, in Playback too.
+            let detail = "a bar of a burst of live frames faster than real time: chart history the publisher sent as live bars, it warms the strategy up, not written (docs/live.md)".to_string();
+            self.reject(slot, bar, id, p, HISTORY_BURST, detail);
             return;
         }
 

@@ -10,5 +10,6 @@ pub mod out;
 pub mod plausibility;
 pub mod price;
 pub mod safe_write;
+pub mod stop;
 pub mod synth;
 pub mod time;

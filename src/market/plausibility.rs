@@ -111,6 +111,27 @@ impl Plausibility {
     }
 }
 
+/// The bars an offline engine (replay, backtest) accepts from `bars`, in order: valid, each after
+/// the last accepted one, and plausible by [`Plausibility`] with time checked. The engine's own
+/// decision, for code that must cut the data before any engine runs (a walk-forward's blocks:
+/// a refused bar stamped 3000-01-01 must not become a block of its own).
+pub fn accepted_offline(bars: &[Bar]) -> Vec<Bar> {
+    let mut out: Vec<Bar> = Vec::with_capacity(bars.len());
+    let mut judge = Plausibility::default();
+    let (mut ready, mut refused) = (Vec::new(), Vec::new());
+    for bar in bars {
+        if bar.invalid_reason().is_some()
+            || out.last().is_some_and(|l| bar.close_time <= l.close_time)
+        {
+            continue;
+        }
+        judge.judge(out.last(), bar, true, &mut ready, &mut refused);
+        out.append(&mut ready);
+        refused.clear();
+    }
+    out
+}
+
 fn suspect_reason(why: &str, verdict: &str) -> String {
     format!("implausible: {why}, and {verdict}")
 }
@@ -236,5 +257,29 @@ mod tests {
             let (ok, refused) = run(&bars, check_time);
             assert_eq!((ok, refused), (want_ok, want_refused), "case {n}");
         }
+    }
+
+    #[test]
+    fn accepted_offline_drops_what_an_offline_engine_refuses() {
+        // 0, 1, a bar 1,000 years later, 2, a duplicate of 2, 3: the far bar and the duplicate go.
+        let far = bar(1_000 * 365 * 24 * 60, 100.0);
+        let bars = [
+            bar(0, 100.0),
+            bar(1, 100.0),
+            far,
+            bar(2, 100.0),
+            bar(2, 100.0),
+            bar(3, 100.0),
+        ];
+        let kept: Vec<i64> = accepted_offline(&bars)
+            .iter()
+            .map(|b| b.close_time)
+            .collect();
+        assert_eq!(
+            kept,
+            [0, 1, 2, 3].map(|m| bar(m, 100.0).close_time).to_vec()
+        );
+        // A far bar at the end is refused too (no bar confirms it).
+        assert_eq!(accepted_offline(&[bar(0, 100.0), far]).len(), 1);
     }
 }

@@ -12,6 +12,8 @@
 //! While a temporary file exists its path is in a process-wide registry; [`remove_temp_files`]
 //! deletes what is left there, for an exit that skips destructors (Ctrl+C, issue 22).
 //!
+//! [`Batch`] puts the files of one report folder in place together, after all are written.
+//!
 //! [`refuse_special`] is the check alone, for the files vrev appends to (journal, ledger,
 //! recorder CSV).
 
@@ -124,10 +126,38 @@ pub fn refuse_special(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Writes `content` to `dir/name`: a temporary file created under an unpredictable name in `dir`,
-/// flushed (and synced with `fsync`), renamed over `dir/name`. A reader sees no file or the whole
-/// file. Refuses a link or non-regular file at `dir/name`. Returns the final path.
-pub fn write_file(dir: &Path, name: &str, content: &[u8], fsync: bool) -> std::io::Result<PathBuf> {
+/// One file written in full under its temporary name, not yet in place. Dropped without
+/// [`Staged::persist`], its temporary file is deleted.
+struct Staged {
+    tmp: Option<tempfile::NamedTempFile>,
+    dest: PathBuf,
+}
+
+impl Staged {
+    /// Renames the temporary file over its final name.
+    fn persist(mut self) -> std::io::Result<PathBuf> {
+        let tmp = self.tmp.take().expect("a staged file is persisted once");
+        let tmp_path = tmp.path().to_path_buf();
+        // `persist` renames; on failure the temporary file is dropped, which deletes it.
+        let result = tmp.persist(&self.dest).map(drop).map_err(|e| e.error);
+        unregister(&tmp_path);
+        result.map(|()| self.dest.clone())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let p = tmp.path().to_path_buf();
+            drop(tmp);
+            unregister(&p);
+        }
+    }
+}
+
+/// Writes `content` under a new temporary name in `dir` for the final name `name` (refused when
+/// a link or non-regular file is at `dir/name`).
+fn stage(dir: &Path, name: &str, content: &[u8], fsync: bool) -> std::io::Result<Staged> {
     let dest = dir.join(name);
     refuse_special(&dest)?;
     let tmp = tempfile::Builder::new()
@@ -135,21 +165,25 @@ pub fn write_file(dir: &Path, name: &str, content: &[u8], fsync: bool) -> std::i
         .suffix(TEMP_SUFFIX)
         .rand_bytes(10)
         .tempfile_in(dir)?;
-    let tmp_path = tmp.path().to_path_buf();
-    register(&tmp_path);
-    let result = (|| -> std::io::Result<()> {
-        let mut tmp = tmp;
-        tmp.as_file_mut().write_all(content)?;
-        tmp.as_file_mut().flush()?;
-        if fsync {
-            tmp.as_file().sync_all()?;
-        }
-        // `persist` renames; on failure the temporary file is dropped, which deletes it.
-        tmp.persist(&dest).map_err(|e| e.error)?;
-        Ok(())
-    })();
-    unregister(&tmp_path);
-    result?;
+    register(tmp.path());
+    let mut staged = Staged {
+        tmp: Some(tmp),
+        dest,
+    };
+    let file = staged.tmp.as_mut().expect("just made").as_file_mut();
+    file.write_all(content)?;
+    file.flush()?;
+    if fsync {
+        file.sync_all()?;
+    }
+    Ok(staged)
+}
+
+/// Writes `content` to `dir/name`: a temporary file created under an unpredictable name in `dir`,
+/// flushed (and synced with `fsync`), renamed over `dir/name`. A reader sees no file or the whole
+/// file. Refuses a link or non-regular file at `dir/name`. Returns the final path.
+pub fn write_file(dir: &Path, name: &str, content: &[u8], fsync: bool) -> std::io::Result<PathBuf> {
+    let dest = stage(dir, name, content, fsync)?.persist()?;
     if fsync {
         // Make the rename itself durable.
         if let Ok(d) = std::fs::File::open(dir) {
@@ -157,6 +191,54 @@ pub fn write_file(dir: &Path, name: &str, content: &[u8], fsync: bool) -> std::i
         }
     }
     Ok(dest)
+}
+
+/// The files of one report folder, put in place together (issue 22: Ctrl+C leaves no
+/// half-written report). [`Batch::add`] writes each file in full under its temporary name;
+/// [`Batch::commit`] renames them all into place, after every file was written. When a stop was
+/// asked for ([`crate::market::stop`]) before the commit, or a file cannot be written, no file of
+/// the batch is put in place and its temporary files are deleted: the folder holds the previous
+/// run's files or this run's, never a mix of finished and missing ones.
+pub struct Batch {
+    dir: PathBuf,
+    staged: Vec<Staged>,
+}
+
+/// The error of a batch that a stop request cut short.
+fn stopped(dir: &Path) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Interrupted,
+        format!(
+            "{}: interrupted (Ctrl+C) before the files were put in place; none was written",
+            dir.display()
+        ),
+    )
+}
+
+impl Batch {
+    pub fn new(dir: &Path) -> Batch {
+        Batch {
+            dir: dir.to_path_buf(),
+            staged: Vec::new(),
+        }
+    }
+
+    /// Writes `content` under a temporary name for `dir/name`.
+    pub fn add(&mut self, name: &str, content: &[u8]) -> std::io::Result<()> {
+        if crate::market::stop::raised() {
+            return Err(stopped(&self.dir));
+        }
+        self.staged.push(stage(&self.dir, name, content, false)?);
+        Ok(())
+    }
+
+    /// Puts every file in place (unless a stop was asked for); returns their paths.
+    pub fn commit(mut self) -> std::io::Result<Vec<PathBuf>> {
+        if crate::market::stop::raised() {
+            return Err(stopped(&self.dir));
+        }
+        self.staged.drain(..).map(Staged::persist).collect()
+    }
 }
 
 /// [`write_file`] for a full path.
@@ -269,5 +351,26 @@ mod tests {
         register(&p);
         assert_eq!(remove_temp_files_where(|q| q.starts_with(dir.path())), 1);
         assert!(!p.exists());
+    }
+
+    #[test]
+    fn a_batch_puts_its_files_in_place_only_at_the_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.txt"), "old").unwrap();
+        let mut batch = Batch::new(dir.path());
+        batch.add("a.txt", b"one").unwrap();
+        batch.add("b.txt", b"two").unwrap();
+        // Written under temporary names only: the old b.txt is still there, no a.txt yet.
+        assert_eq!(std::fs::read(dir.path().join("b.txt")).unwrap(), b"old");
+        assert!(!dir.path().join("a.txt").exists());
+        assert_eq!(names(dir.path()).len(), 3);
+        batch.commit().unwrap();
+        assert_eq!(names(dir.path()), vec!["a.txt", "b.txt"]);
+        assert_eq!(std::fs::read(dir.path().join("b.txt")).unwrap(), b"two");
+        // A batch dropped before its commit leaves nothing behind.
+        let mut batch = Batch::new(dir.path());
+        batch.add("c.txt", b"three").unwrap();
+        drop(batch);
+        assert_eq!(names(dir.path()), vec!["a.txt", "b.txt"]);
     }
 }

@@ -281,6 +281,23 @@ fn run_file(
     fail(problems, verdict.details)
 }
 
+/// One scenario file, read and checked, with the config it runs with (`vrev test FILE
+/// --explain`).
+pub fn load_one(path: &Path, base: &Config) -> Result<(Config, format::Scenario), ScenarioError> {
+    let file = path.display().to_string();
+    let text = crate::market::input_file::read_to_string(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: None,
+        column: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    let src = Source::new(file, text);
+    let raw = format::parse_raw(&src)?;
+    let scenario = format::build(&src, &raw, base.instrument.tick_size)?;
+    let cfg = runner::scenario_config(base, &scenario)?;
+    Ok((cfg, scenario))
+}
+
 /// The reload gate (`[reload] gate = "scenarios"`): runs every scenario under `dir` whose
 /// profiles use `script`, with `script`'s text replaced by `candidate`. `Ok(n)` when all `n`
 /// pass; otherwise the failing scenarios, named, with their first problem. Scenario files that

@@ -93,6 +93,13 @@ pub fn deflated_sharpe_of_days(chosen: &[f64], trial_sharpes: &[f64]) -> Option<
     deflated_sharpe(sr, chosen.len(), skew, kurt, trial_sharpes.len(), variance)
 }
 
+/// The luck benchmark of a grid: SR₀ ([`expected_max_sharpe`]) for trials whose daily Sharpe
+/// ratios are `trial_sharpes`, per day: the Sharpe the best of them shows without any skill.
+/// The same term [`deflated_sharpe_of_days`] measures the chosen trial against.
+pub fn luck_benchmark_of_days(trial_sharpes: &[f64]) -> Option<f64> {
+    expected_max_sharpe(trial_sharpes.len(), super::sample_variance(trial_sharpes)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +177,13 @@ mod tests {
         assert_eq!(deflated_sharpe_of_days(&[1.0, 1.0, 1.0], &[0.1, 0.2]), None);
         assert_eq!(deflated_sharpe_of_days(&[1.0, 2.0, 3.0], &[0.1]), None);
         assert!(deflated_sharpe_of_days(&[1.0, 2.0, 3.0, -1.0], &[0.1, 0.2, 0.3]).is_some());
+        // The benchmark is the SR₀ the DSR uses: a trial whose Sharpe equals it gets DSR ½
+        // (normal returns aside, checked above); V of [0.1, 0.2, 0.3] is 0.01.
+        assert!(close(
+            luck_benchmark_of_days(&[0.1, 0.2, 0.3]),
+            expected_max_sharpe(3, 0.01),
+            1e-12
+        ));
+        assert_eq!(luck_benchmark_of_days(&[0.1]), None);
     }
 }

@@ -3,7 +3,7 @@
 //! `count_closes_below`, ...), and `min`/`max`. Bars are read in place from the shared series;
 //! reading a bar after the current one, or one no longer kept, is an error.
 
-use super::sandbox::{CallClock, BAR_READS_PER_OP};
+use super::call_budget::{CallClock, BAR_READS_PER_OP};
 use crate::market::bar::BarSeries;
 use rhai::{Dynamic, Engine, EvalAltResult};
 use std::cell::RefCell;

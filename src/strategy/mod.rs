@@ -4,6 +4,8 @@
 //! exist: Rhai scripts ([`script`], what traders write) and the native reference implementations
 //! of DESIGN §9 ([`native`], used to prove the shipped scripts right and as the speed yardstick).
 
+mod call_budget;
+pub mod call_path;
 mod errors;
 mod helpers;
 pub mod indicators;

@@ -92,6 +92,7 @@ pub struct ScriptHost {
     limits: ScriptLimits,
     clock: CallClock,
     locator: Rc<RunawayLocator>,
+    recorder: Rc<super::call_path::PathRecorder>,
     indicators: Rc<RefCell<Indicators>>,
 }
 
@@ -122,12 +123,19 @@ impl ScriptHost {
             limits.clone(),
             clock.clone(),
         ));
+        let recorder = Rc::new(super::call_path::PathRecorder::new(
+            series.clone(),
+            indicators.clone(),
+            limits.clone(),
+            clock.clone(),
+        ));
         ScriptHost {
             engine: Rc::new(build_engine(series.clone(), &indicators, &limits, &clock)),
             series,
             limits,
             clock,
             locator,
+            recorder,
             indicators,
         }
     }
@@ -309,6 +317,7 @@ impl ScriptHost {
             limits: self.limits.clone(),
             clock: self.clock.clone(),
             locator: self.locator.clone(),
+            recorder: self.recorder.clone(),
             exits: RefCell::new(Vec::new()),
         })
     }
@@ -332,6 +341,8 @@ pub struct ScriptStrategy {
     limits: ScriptLimits,
     clock: CallClock,
     locator: Rc<RunawayLocator>,
+    /// Records the path of each call while `explain` captures one bar.
+    recorder: Rc<super::call_path::PathRecorder>,
     scans: Vec<Scan>,
     /// Exits the last call asked for, until the engine takes them.
     exits: RefCell<Vec<ExitRequest>>,
@@ -600,6 +611,8 @@ impl ScriptStrategy {
         let result = self.clock.time(|| {
             engine.call_fn_with_options::<Dynamic>(options, scope, ast, "on_bar", args.clone())
         });
+        self.recorder
+            .record_if_capturing(&self.script.ast, args.clone(), &before);
         match result {
             Ok(v) => {
                 let bytes = super::sandbox::state_bytes(&self.state);

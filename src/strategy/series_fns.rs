@@ -10,7 +10,7 @@
 //!
 //! Asking for a series again is a hash lookup; its values are computed once per bar by the host.
 
-use super::sandbox::{CallClock, SERIES_STEPS_PER_OP};
+use super::call_budget::{CallClock, SERIES_STEPS_PER_OP};
 use crate::market::bar::BarSeries;
 use crate::strategy::indicators::day::{position, DayValue};
 use crate::strategy::indicators::{Field, Indicators, Level, SeriesId, Spec, MAX_LENGTH};

@@ -54,6 +54,15 @@ pub fn start_capture() {
     CAPTURE.with(|c| *c.borrow_mut() = Some(Vec::new()));
 }
 
+/// Runs `f` with the capture set aside: lines `f`'s script calls trace are not kept (a
+/// diagnostic re-run of a call must not repeat them).
+pub fn paused<T>(f: impl FnOnce() -> T) -> T {
+    let saved = CAPTURE.with(|c| c.borrow_mut().take());
+    let r = f();
+    CAPTURE.with(|c| *c.borrow_mut() = saved);
+    r
+}
+
 /// Ends the capture and returns its lines (empty when none was on).
 pub fn take_capture() -> Vec<TraceLine> {
     CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default()

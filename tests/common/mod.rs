@@ -72,6 +72,9 @@ pub fn write_nt(path: &Path, bars: &[Bar]) {
     std::fs::write(path, out).unwrap();
 }
 
+/// The signals folder's lock file (one engine per signals folder): not a signal.
+pub const SIGNALS_LOCK: &str = ".vrev-lock";
+
 /// A temp project: the repo's config.toml and strategies/, plus any files the test writes.
 pub struct Project {
     pub dir: tempfile::TempDir,
@@ -105,10 +108,12 @@ impl Project {
             .output()
             .unwrap()
     }
+    /// The files in `signals/`, but for the folder's lock (`.vrev-lock`, not a signal).
     pub fn signal_files(&self) -> Vec<String> {
         let mut v: Vec<String> = match std::fs::read_dir(self.path("signals")) {
             Ok(d) => d
                 .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n != SIGNALS_LOCK)
                 .collect(),
             Err(_) => vec![],
         };

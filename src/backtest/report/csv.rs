@@ -2,6 +2,8 @@
 //! MAE/MFE) and daily.csv (one line per trading day with bars).
 
 use crate::backtest::Backtest;
+// Every text cell (names from the config, reasons): quoted and formula-neutralised (issue 19).
+use crate::market::format::csv_text as csv_field;
 use crate::market::price::{format_price, price_decimals};
 use crate::market::time::{format_utc, MarketClock};
 use std::collections::BTreeMap;
@@ -24,7 +26,7 @@ pub fn trades_csv(bt: &Backtest) -> String {
         let _ = writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.2}",
-            t.signal_id,
+            csv_field(&t.signal_id),
             t.side.as_str(),
             csv_field(&t.window),
             csv_field(&t.profile),
@@ -38,7 +40,7 @@ pub fn trades_csv(bt: &Backtest) -> String {
             utc(t.exit_time),
             et(t.exit_time),
             price(t.exit_price),
-            t.exit_reason.map(|r| r.as_str()).unwrap_or(""),
+            csv_field(t.exit_reason.map(|r| r.as_str()).unwrap_or("")),
             t.contracts,
             num(p.hold_minutes),
             price(p.mae_points),
@@ -47,15 +49,6 @@ pub fn trades_csv(bt: &Backtest) -> String {
         );
     }
     out
-}
-
-/// Quotes a field that holds a comma, quote or line break (names come from the config).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// `trading_day,trades,pnl,equity,drawdown` for every trading day with bars.

@@ -59,7 +59,7 @@ pub fn terminal(s: &Summary) -> String {
 
 /// Writes summary.json, trades.csv, daily.csv and report.html into `dir`. `bars` are the bars
 /// the backtest ran on (the price chart draws the ones around each trade).
-use crate::market::safe_write::write_file;
+use crate::market::safe_write::Batch;
 
 pub fn write_dir(
     dir: &Path,
@@ -69,9 +69,11 @@ pub fn write_dir(
     title: &str,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    // One file at a time, each created under a temporary name and renamed into place; a link
-    // at any of these names is refused (`market::safe_write`).
-    let write = |name: &str, text: String| write_file(dir, name, text.as_bytes(), false);
+    // Each file created under a temporary name, all renamed into place together once every one
+    // is written (Ctrl+C leaves no half-written report); a link at any of these names is
+    // refused (`market::safe_write::Batch`).
+    let mut batch = Batch::new(dir);
+    let mut write = |name: &str, text: String| batch.add(name, text.as_bytes());
     write(
         "summary.json",
         serde_json::to_string_pretty(s).map_err(std::io::Error::other)? + "\n",
@@ -79,7 +81,7 @@ pub fn write_dir(
     write("trades.csv", trades_csv(bt))?;
     write("daily.csv", daily_csv(bt))?;
     write("report.html", page::html(bt, bars, s, title))?;
-    Ok(())
+    batch.commit().map(drop)
 }
 
 #[cfg(test)]

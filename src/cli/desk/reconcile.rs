@@ -596,12 +596,9 @@ pub fn describe(r: &Reconciliation, c: Costs) -> String {
     out
 }
 
+/// Every text cell: quoted and formula-neutralised, the rule of every CSV vrev writes.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    crate::market::format::csv_text(s)
 }
 
 /// reconcile.csv: the identity as `# key: value` lines, then one row per trade or signal.
