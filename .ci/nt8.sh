@@ -124,6 +124,38 @@ EQUALITY_PROFILES=(
   "plan_exits script_exit,flat_by"
 )
 EQUALITY_DAYS=20
+# 3c. vrev reconcile on the trade log the C# auto-trader just wrote (trades_Sim101.csv in its
+# state folder, fed vrev's own signal files by Equality.exe) against the replay's journal: every
+# trade must match a vrev signal, with the live fills equal to the shadow's (0 ticks on entry and
+# exit), the same exit reason and the same P&L; no trade without a signal.
+reconcile_exact() { # reconcile_exact PROFILE PROJECT
+  local profile="$1" proj="$2" log="$2/nt8/state/trades_Sim101.csv"
+  [ -f "$log" ] || fail "reconcile $profile: the auto-trader wrote no $log"
+  (cd "$proj" && "$VREV_BIN" reconcile --trades "$log" --report reconcile > reconcile.log 2>&1) \
+    || { cat "$proj/reconcile.log"; fail "vrev reconcile of profile $profile"; }
+  local trades
+  trades=$(tail -n +2 "$log" | grep -c . || true)
+  # reconcile.csv: kind,signal_id,...,reason_differs(13),live_pnl(14),shadow_pnl(15),
+  # auto_trader_outcome(16),entry_vs_shadow_ticks(17),exit_vs_shadow_ticks(18)
+  if ! awk -F, -v trades="$trades" -v profile="$profile" '
+      /^#/ || $1 == "kind" { next }
+      $1 == "matched" {
+        matched++
+        if ($17 != "0" || $18 != "0" || $13 != "false" || $14 != $15) {
+          bad++
+          print "  " $2 ": entry " $17 " ticks, exit " $18 " ticks vs the shadow; reason differs " $13 "; P&L live " $14 " shadow " $15
+        }
+      }
+      $1 == "no_signal" { nosig++; print "  " $2 ": a trade without a vrev signal" }
+      $1 == "never_traded" { never++ }
+      END {
+        printf "reconcile %s: %d of %d trade(s) matched, %d with a difference, %d without a signal, %d signal(s) not traded (open at the end of the data)\n", profile, matched, trades, bad, nosig, never
+        exit !(matched > 0 && matched == trades && bad == 0 && nosig == 0)
+      }' "$proj/reconcile/reconcile.csv"; then
+    cat "$proj/reconcile.log"
+    fail "reconcile of profile $profile: the auto-trader's trades do not all match vrev's with 0 ticks of difference"
+  fi
+}
 # shellcheck disable=SC2086
 mcs -langversion:7.2 -warnaserror $REFS -r:"$BUILD/VrevNt8.dll" -out:"$BUILD/Equality.exe" "$NT8/tests/Equality.cs"
 EQ="$BUILD/equality"
@@ -150,7 +182,21 @@ for entry in "${EQUALITY_PROFILES[@]}"; do
   rc=$?
   set -e
   [ "$rc" = 0 ] || fail "equality of profile $eq_profile (exit code $rc; 124 = timeout)"
+  reconcile_exact "$eq_profile" "$P"
 done
+
+step "reconcile: a trade log one tick off the shadow is caught (the check above can fail)"
+OFF="$BUILD/one-tick-off"
+mkdir -p "$OFF/nt8/state"
+cp -r "$EQ/production/config.toml" "$EQ/production/strategies" "$EQ/production/state" "$OFF/"
+# The first trade's exit one tick worse for the trader.
+awk -F, -v OFS=, 'NR == 2 { $7 = sprintf("%.2f", $7 + ($2 == "BUY" ? -0.25 : 0.25)) } { print }' \
+  "$EQ/production/nt8/state/trades_Sim101.csv" > "$OFF/nt8/state/trades_Sim101.csv"
+if (reconcile_exact production-one-tick-off "$OFF") > "$OFF/check.log" 2>&1; then
+  cat "$OFF/check.log"; fail "reconcile_exact passed a trade log with an exit one tick off"
+fi
+grep -q "exit 1 ticks vs the shadow" "$OFF/check.log" || { cat "$OFF/check.log"; fail "the one-tick exit difference was not named"; }
+echo "caught: $(grep -m1 'ticks vs the shadow' "$OFF/check.log")"
 
 # ---------------------------------------------------------------- 4. interop smoke test
 step "interop: publisher over loopback WebSocket (mono FeedHarness.exe)"

@@ -13,16 +13,22 @@
 //!    `engine.fsync = false`, with the signal folder on the temp dir's disk and on tmpfs
 //!    (`/dev/shm`, where the file system costs next to nothing).
 //!
+//! 3. The dashboard's cost (issue 21): the same live latency with `vrev run`'s dashboard on
+//!    (the engine side publishing a snapshot after each bar, the real drawing loop redrawing a
+//!    140×44 `TestBackend` on its own thread at the real rate) and off, alternated, on the
+//!    fastest setting (tmpfs, no fsync, where an added cost shows most); prints on/off ratios.
+//!
 //! Run: `cargo bench --bench live`; smaller: `VREV_BENCH_BARS=300000 VREV_BENCH_LIVE_DAYS=40`.
 
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
+use vrev::cli::desk::dashboard::{term, DeskSink, Published};
 use vrev::config::Config;
 use vrev::feed::client::{Client, ClientOptions, Flow, Sink};
 use vrev::feed::protocol::{self, Msg};
@@ -123,23 +129,52 @@ fn ingest(bars: &Arc<Vec<Bar>>, legacy: bool, engine: bool) -> (f64, u64) {
     (start.elapsed().as_secs_f64(), n)
 }
 
+/// The engine sink as `vrev run` uses it: plain, or inside the dashboard's engine side.
+enum Inner {
+    Plain(Box<EngineSink>),
+    Desk(Box<DeskSink>),
+}
+
+impl Inner {
+    fn engine_sink(&self) -> &EngineSink {
+        match self {
+            Inner::Plain(s) => s,
+            Inner::Desk(d) => &d.inner,
+        }
+    }
+}
+
 /// Wraps the engine sink: records when each signal bar's file is in place, and publishes how
 /// far the client is (so the publisher can send each signal bar to an idle client).
 struct Timed {
-    inner: EngineSink,
+    inner: Inner,
     done: HashMap<i64, Instant>,
     progress: Arc<AtomicI64>,
 }
 
 impl Sink for Timed {
     fn bar(&mut self, bar: &Bar, history: bool, arrived: Instant) -> Flow {
-        let before = self.inner.engine.signals.len();
-        let flow = self.inner.bar(bar, history, arrived);
-        if self.inner.engine.signals.len() > before {
+        let before = self.inner.engine_sink().engine.signals.len();
+        let flow = match &mut self.inner {
+            Inner::Plain(s) => s.bar(bar, history, arrived),
+            Inner::Desk(d) => d.bar(bar, history, arrived),
+        };
+        if self.inner.engine_sink().engine.signals.len() > before {
             self.done.insert(bar.close_time, Instant::now());
         }
         self.progress.store(bar.close_time, Ordering::Release);
         flow
+    }
+    fn idle(&mut self) {
+        match &mut self.inner {
+            Inner::Plain(s) => s.idle(),
+            Inner::Desk(d) => d.idle(),
+        }
+    }
+    fn feed_state(&mut self, feed: &vrev::feed::client::FeedView<'_>) {
+        if let Inner::Desk(d) = &mut self.inner {
+            d.feed_state(feed);
+        }
     }
 }
 
@@ -158,7 +193,14 @@ fn percentiles(mut v: Vec<u64>) -> String {
     )
 }
 
-fn live_latency(bars: Arc<Vec<Bar>>, signal_times: Arc<Vec<i64>>, fsync: bool, root: &Path) {
+/// Frame read → file renamed (p50, p99 µs), or `None` without signals.
+fn live_latency(
+    bars: Arc<Vec<Bar>>,
+    signal_times: Arc<Vec<i64>>,
+    fsync: bool,
+    root: &Path,
+    dashboard: bool,
+) -> Option<(u64, u64)> {
     const HISTORY: usize = 1000;
     let sent: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
     let progress = Arc::new(AtomicI64::new(i64::MIN));
@@ -242,6 +284,8 @@ fn live_latency(bars: Arc<Vec<Bar>>, signal_times: Arc<Vec<i64>>, fsync: bool, r
             outputs: Outputs::Files,
             mode: "bench".into(),
             wall_clock: true,
+            playback: true,
+            keep_events: dashboard,
             ..EngineOptions::default()
         },
     )
@@ -249,15 +293,51 @@ fn live_latency(bars: Arc<Vec<Bar>>, signal_times: Arc<Vec<i64>>, fsync: bool, r
     let mut inner = EngineSink::new(engine);
     inner.announce = false;
     inner.stop_after = bars.last().map(|b| b.close_time);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (inner, drawing) = if dashboard {
+        let (tx, rx) = tokio::sync::watch::channel(Published::default());
+        let (_cmd_tx, cmd_rx) = std::sync::mpsc::channel();
+        let desk = DeskSink::new(inner, &url, tx, cmd_rx);
+        let nt8 = term::Nt8Setup {
+            trade_log: None,
+            journal: cfg.engine.journal.clone(),
+            costs: vrev::cli::desk::reconcile::Costs::from_config(&cfg),
+            clock: vrev::market::time::MarketClock::exchange(),
+        };
+        let stop = stop.clone();
+        // The real drawing loop at its real rate, on a terminal in memory.
+        let drawing = std::thread::spawn(move || {
+            let mut t =
+                ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 44)).unwrap();
+            term::draw_loop(&mut t, rx, None, nt8, &stop, |wait| {
+                std::thread::sleep(wait);
+                Ok(None)
+            })
+            .unwrap();
+        });
+        (Inner::Desk(Box::new(desk)), Some(drawing))
+    } else {
+        (Inner::Plain(Box::new(inner)), None)
+    };
     let mut sink = Timed {
         inner,
         done: HashMap::new(),
         progress,
     };
+    // The live days are dated two weeks ahead (so that no signal has expired on the wall
+    // clock): taken as `vrev run --playback` takes them, neither the client nor the engine
+    // refuses them as bars from the future (since the plausibility rules of issue 10 they did,
+    // and this part of the benchmark waited 5 s per signal for bars that never came).
+    let mut copts = client_opts(&url);
+    copts.reject_future_bars = false;
     runtime().block_on(async {
-        let mut c = Client::new(client_opts(&url), &mut sink, None);
+        let mut c = Client::new(copts, &mut sink, None);
         c.run(std::future::pending()).await;
     });
+    stop.store(true, Ordering::Relaxed);
+    if let Some(d) = drawing {
+        d.join().unwrap();
+    }
     let sent = sent.lock().unwrap();
     let one_way: Vec<u64> = sink
         .done
@@ -270,18 +350,21 @@ fn live_latency(bars: Arc<Vec<Bar>>, signal_times: Arc<Vec<i64>>, fsync: bool, r
     let files = std::fs::read_dir(dir.path().join("signals"))
         .unwrap()
         .count();
+    let latency = &sink.inner.engine_sink().latency;
     println!(
-        "  {} engine.fsync = {fsync}: {files} signal files",
-        root.display()
+        "  {} engine.fsync = {fsync}{}: {files} signal files",
+        root.display(),
+        if dashboard { ", dashboard on" } else { "" }
     );
     println!(
         "    frame read by the client → file renamed: {}",
-        sink.inner.latency.describe()
+        latency.describe()
     );
     println!(
         "    publisher send → file renamed:           {}",
         percentiles(one_way)
     );
+    latency.percentiles()
 }
 
 fn main() {
@@ -348,7 +431,41 @@ fn main() {
     }
     for root in &roots {
         for fsync in [true, false] {
-            live_latency(live.clone(), signal_times.clone(), fsync, root);
+            live_latency(live.clone(), signal_times.clone(), fsync, root, false);
         }
     }
+
+    // The dashboard's cost: off and on alternated, twice each, on the fastest setting.
+    let root = roots.last().unwrap();
+    println!(
+        "dashboard on vs off (issue 21): {} engine.fsync = false, alternated, 2 runs each",
+        root.display()
+    );
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    for _ in 0..2 {
+        off.extend(live_latency(
+            live.clone(),
+            signal_times.clone(),
+            false,
+            root,
+            false,
+        ));
+        on.extend(live_latency(
+            live.clone(),
+            signal_times.clone(),
+            false,
+            root,
+            true,
+        ));
+    }
+    let mean = |v: &[(u64, u64)], f: fn(&(u64, u64)) -> u64| {
+        v.iter().map(f).sum::<u64>() as f64 / v.len().max(1) as f64
+    };
+    let (off50, on50) = (mean(&off, |x| x.0), mean(&on, |x| x.0));
+    let (off99, on99) = (mean(&off, |x| x.1), mean(&on, |x| x.1));
+    println!(
+        "  frame → file, mean of the runs: p50 {off50:.0} µs off, {on50:.0} µs on (ratio {:.3}); p99 {off99:.0} µs off, {on99:.0} µs on (ratio {:.3})",
+        on50 / off50,
+        on99 / off99
+    );
 }

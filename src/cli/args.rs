@@ -409,6 +409,10 @@ pub struct RunArgs {
     /// Longest wait between reconnection attempts (the wait doubles from 0.25 s up to this).
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = seconds_arg)]
     pub reconnect_max: f64,
+    /// Status lines instead of the full-screen dashboard, even on a terminal (the dashboard is
+    /// also off when stdout is not a terminal or TERM=dumb).
+    #[arg(long)]
+    pub plain: bool,
 }
 
 #[derive(Debug, Args)]

@@ -48,6 +48,12 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         playback: a.playback,
         ..EngineOptions::default()
     };
+    let dashboard = wants_dashboard(a.plain);
+    let opts = EngineOptions {
+        // The dashboard reads what the engine journals, drained after every bar.
+        keep_events: dashboard,
+        ..opts
+    };
     let engine = Engine::new(&cfg, opts).map_err(|e| anyhow!("{e}"))?;
     crate::cli::run_summary::print_recovery(&engine, a.state.fresh);
     let profiles: Vec<String> = engine
@@ -74,11 +80,16 @@ pub fn run_command(a: RunArgs) -> Result<()> {
         Err(e) => tracing::warn!("cannot watch the scripts and config for edits: {e}"),
     }
     let rt = runtime()?;
-    let counters = rt.block_on(async {
-        let mut client = Client::new(copts, &mut sink, None);
-        client.run(shutdown_signal()).await;
-        client.counters.clone()
-    });
+    let (mut sink, counters) = if dashboard {
+        run_dashboard(&rt, &cfg, &url, copts, sink, &journal)
+    } else {
+        let counters = rt.block_on(async {
+            let mut client = Client::new(copts, &mut sink, None);
+            client.run(shutdown_signal()).await;
+            client.counters.clone()
+        });
+        (sink, counters)
+    };
     {
         use crate::feed::client::Sink as _;
         sink.feed_event("stopped", "shutdown requested");
@@ -115,6 +126,101 @@ pub fn run_command(a: RunArgs) -> Result<()> {
     );
     crate::outln!("journal: {}", journal.display());
     crate::cli::run_summary::faults(e)
+}
+
+/// The full-screen dashboard is for a person at a terminal: not in a pipe or a file, not with
+/// `--plain`, not on a dumb terminal (TERM=dumb, or no TERM outside Windows).
+fn wants_dashboard(plain: bool) -> bool {
+    use std::io::IsTerminal;
+    let term_ok = match std::env::var("TERM") {
+        Ok(t) => !t.is_empty() && t != "dumb",
+        Err(_) => cfg!(windows),
+    };
+    !plain && term_ok && std::io::stdout().is_terminal()
+}
+
+/// `vrev run` with the dashboard: the same client and engine; the drawing thread gets a
+/// snapshot after each bar and sends the keys back (`crate::cli::desk::dashboard`). `q` stops
+/// through the same path as Ctrl+C. Returns the feed's counters; the terminal is restored.
+fn run_dashboard(
+    rt: &tokio::runtime::Runtime,
+    cfg: &crate::config::Config,
+    url: &str,
+    mut copts: ClientOptions,
+    mut sink: run::EngineSink,
+    journal: &std::path::Path,
+) -> (run::EngineSink, crate::feed::client::FeedCounters) {
+    use crate::cli::desk::dashboard::{term, DeskSink, Published};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    // The screen replaces the status lines and the per-signal lines (all of it is journaled).
+    let plain_copts = copts.clone();
+    copts.quiet = true;
+    copts.status_every = None;
+    let (tx, rx) = tokio::sync::watch::channel(Published::default());
+    let (cmd_tx, cmd_rx) = std::sync::mpsc::channel();
+    let quit = Arc::new(tokio::sync::Notify::new());
+    let quit_pressed = Arc::new(AtomicBool::new(false));
+    let nt8 = term::Nt8Setup {
+        trade_log: cfg.nt8.as_ref().map(|n| cfg.resolve(&n.trade_log())),
+        journal: journal.to_path_buf(),
+        costs: crate::cli::desk::reconcile::Costs::from_config(cfg),
+        clock: crate::market::time::MarketClock::exchange_rolling_at(
+            cfg.engine.trading_day_start_minute(),
+        ),
+    };
+    // What vrev would print on stderr meanwhile goes to a file beside the kill switch.
+    let aside_path = sink
+        .engine
+        .kill_switch_file()
+        .and_then(|f| f.parent())
+        .map(|d| d.join("dashboard-stderr.log"))
+        .unwrap_or_else(|| std::path::PathBuf::from("dashboard-stderr.log"));
+    let screen = match term::Screen::start(rx, cmd_tx, quit.clone(), quit_pressed.clone(), nt8) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::errln!("run: cannot draw the dashboard ({e}); status lines instead (--plain)");
+            let counters = rt.block_on(async {
+                let mut client = Client::new(plain_copts, &mut sink, None);
+                client.run(shutdown_signal()).await;
+                client.counters.clone()
+            });
+            return (sink, counters);
+        }
+    };
+    let aside = term::StderrAside::to(aside_path);
+    sink.announce = false;
+    let mut desk = DeskSink::new(sink, url, tx, cmd_rx);
+    let counters = rt.block_on(async {
+        let mut client = Client::new(copts, &mut desk, None);
+        let stop = async {
+            tokio::select! {
+                _ = shutdown_signal() => {},
+                _ = quit.notified() => {},
+            }
+        };
+        client.run(stop).await;
+        client.counters.clone()
+    });
+    if quit_pressed.load(Ordering::SeqCst) {
+        desk.inner
+            .engine
+            .journal_desk("quit", "key q: stopping as Ctrl+C does");
+    }
+    let drawn = screen.stop();
+    let active = aside.active();
+    let path = aside.path.clone();
+    drop(aside);
+    if let Err(e) = drawn {
+        crate::errln!("run: the dashboard stopped drawing: {e}");
+    }
+    if active && std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+        crate::errln!(
+            "run: what vrev wrote on stderr while the dashboard was up is in {}",
+            path.display()
+        );
+    }
+    (desk.inner, counters)
 }
 
 pub fn serve_command(a: ServeArgs) -> Result<()> {

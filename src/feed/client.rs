@@ -182,6 +182,18 @@ pub trait Sink {
     fn status(&self) -> String {
         String::new()
     }
+    /// The client's side of the feed (connection, counters): after every bar handed on and
+    /// about every 250 ms (the live desk's Feed pane). Must return at once.
+    fn feed_state(&mut self, _feed: &FeedView<'_>) {}
+}
+
+/// What the client knows of the feed, for [`Sink::feed_state`].
+#[derive(Clone, Copy, Debug)]
+pub struct FeedView<'a> {
+    /// Since when connected, and the publisher (`vrev 1, ESZ6` / `legacy`); `None` while
+    /// disconnected.
+    pub connected: Option<(Instant, &'a str)>,
+    pub counters: &'a FeedCounters,
 }
 
 /// Everything the client counted.
@@ -648,9 +660,19 @@ impl<'a, S: Sink> Client<'a, S> {
         None
     }
 
+    /// What the sink sees of the feed.
+    fn publish_feed_state(&mut self) {
+        let view = FeedView {
+            connected: self.connected.as_ref().map(|(t, p)| (*t, p.as_str())),
+            counters: &self.counters,
+        };
+        self.sink.feed_state(&view);
+    }
+
     /// Status line, silence report.
     fn periodic(&mut self) {
         self.sink.idle();
+        self.publish_feed_state();
         let now = Instant::now();
         if let (Some(at), Some(every)) = (self.next_status, self.opts.status_every) {
             if now >= at {
@@ -1179,6 +1201,7 @@ impl<'a, S: Sink> Client<'a, S> {
         // The newest bar the sink has really taken: a bar it holds or refuses as implausible
         // must not make the bars after it look "already had", nor move a resume past them.
         self.last = self.sink.last_taken().or(Some(utc));
+        self.publish_feed_state();
         flow
     }
 }

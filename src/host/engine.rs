@@ -580,6 +580,53 @@ impl Engine {
         Ok(())
     }
 
+    /// Journals something a person did at the live desk (a key) and what it did.
+    pub fn journal_desk(&mut self, action: &str, detail: &str) {
+        let ev = Event::Desk {
+            action: action.to_string(),
+            detail: detail.to_string(),
+            time: format_utc(chrono::Utc::now().timestamp()),
+        };
+        self.emit(ev);
+    }
+
+    /// The profiles the config defines, in name order (what a window can be switched to).
+    pub fn profile_names(&self) -> Vec<String> {
+        self.sessions.cfg.profile.keys().cloned().collect()
+    }
+
+    /// The runtime overrides window → profile in force ([`Engine::switch_profile`]).
+    pub fn profile_overrides(&self) -> &std::collections::BTreeMap<String, String> {
+        self.sessions.overrides()
+    }
+
+    /// Runs `profile` in `window` from the next bar on, until the engine stops (the live
+    /// desk's `p` key): a runtime override, journaled as a `desk` event, the config file
+    /// untouched. Built like a reload (an unchanged profile keeps its state, a new one is tried
+    /// on the latest bars first); on error nothing changes and the error is journaled too.
+    pub fn switch_profile(
+        &mut self,
+        window: &str,
+        profile: &str,
+        by: &str,
+    ) -> Result<String, String> {
+        let newest = self.series.borrow().last();
+        match self.sessions.override_profile(window, profile, newest) {
+            Ok(before) => {
+                let detail = format!(
+                    "window {window}: profile {before} -> {profile} by {by} (runtime override until restart; the config file is not edited)"
+                );
+                self.journal_desk("switch_profile", &detail);
+                Ok(detail)
+            }
+            Err(e) => {
+                let detail = format!("window {window}: profile {profile} refused: {e}");
+                self.journal_desk("switch_profile_refused", &detail);
+                Err(detail)
+            }
+        }
+    }
+
     /// Close time of the newest bar accepted, if any.
     pub fn last_bar_time(&self) -> Option<i64> {
         self.last_bar.map(|(b, _)| b.close_time)

@@ -63,6 +63,9 @@ pub struct Sessions {
     only_side: Option<Side>,
     /// Every slot is called on every bar (`EngineOptions::call_every_bar`), kept across reloads.
     every_slot_every_bar: bool,
+    /// Runtime overrides window → profile (the live desk's `p` key): in force until the engine
+    /// stops, over the config's choice, never written to the config file.
+    overrides: std::collections::BTreeMap<String, String>,
 }
 
 fn narrow(d: Direction, only: Option<Side>) -> Direction {
@@ -145,6 +148,7 @@ impl Sessions {
             forced_profile,
             only_side,
             every_slot_every_bar: false,
+            overrides: std::collections::BTreeMap::new(),
         };
         let (slots, windows) = s.lineup(cfg, &mut [], None)?;
         s.install(slots, windows);
@@ -190,6 +194,73 @@ impl Sessions {
                 )
             })
             .collect()
+    }
+
+    /// The runtime overrides in force (window → profile), see [`Sessions::override_profile`].
+    pub fn overrides(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.overrides
+    }
+
+    /// Runs `profile` in `window` from the next bar on, until the engine stops (the live
+    /// desk's `p` key); the config file is not touched and a config reload keeps the override
+    /// while the profile exists. The new line-up is built like a reload's: unchanged profiles
+    /// keep their strategy and state, a new one is tried on the latest bars first; on any error
+    /// nothing changes. Returns the profile the window ran before.
+    pub fn override_profile(
+        &mut self,
+        window: &str,
+        profile: &str,
+        newest_bar: Option<usize>,
+    ) -> Result<String, String> {
+        if let Some(p) = &self.forced_profile {
+            return Err(format!(
+                "--profile {p} runs in every window: restart without it to switch a window's profile"
+            ));
+        }
+        let Some(before) = self
+            .windows
+            .iter()
+            .find(|w| w.name == window)
+            .map(|w| self.slots[w.slot].profile_name.clone())
+        else {
+            return Err(format!("no window `{window}` in the config"));
+        };
+        if !self.cfg.profile.contains_key(profile) {
+            return Err(format!(
+                "no profile `{profile}` in the config (defined: {})",
+                self.cfg
+                    .profile
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let previous = self
+            .overrides
+            .insert(window.to_string(), profile.to_string());
+        let mut old: Vec<Option<Slot>> = std::mem::take(&mut self.slots)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let cfg = self.cfg.clone();
+        match self.lineup(&cfg, &mut old, newest_bar) {
+            Ok((slots, windows)) => {
+                self.install(slots, windows);
+                Ok(before)
+            }
+            Err(e) => {
+                self.slots = old
+                    .into_iter()
+                    .map(|s| s.expect("untouched on error"))
+                    .collect();
+                match previous {
+                    Some(p) => self.overrides.insert(window.to_string(), p),
+                    None => self.overrides.remove(window),
+                };
+                Err(e.to_string())
+            }
+        }
     }
 
     /// From now on every slot is called on every bar, inside its windows or not.
@@ -246,7 +317,17 @@ impl Sessions {
         let mut windows = Vec::new();
         let first = self.series.borrow().first_available();
         for (name, window, profile) in cfg.windows() {
-            let profile = self.forced_profile.clone().unwrap_or(profile);
+            // A runtime override counts only while its profile exists (a reload may remove it).
+            let overridden = self
+                .overrides
+                .get(&name)
+                .filter(|p| cfg.profile.contains_key(*p))
+                .cloned();
+            let profile = self
+                .forced_profile
+                .clone()
+                .or(overridden)
+                .unwrap_or(profile);
             let slot = match plan.iter().position(|(p, _)| *p == profile) {
                 Some(i) => i,
                 None => {
@@ -461,6 +542,18 @@ impl Sessions {
         match self.lineup(&cfg, &mut old, newest_bar) {
             Ok((slots, windows)) => {
                 let mut notes = Vec::new();
+                let gone: Vec<(String, String)> = self
+                    .overrides
+                    .iter()
+                    .filter(|(_, p)| !cfg.profile.contains_key(*p))
+                    .map(|(w, p)| (w.clone(), p.clone()))
+                    .collect();
+                for (w, p) in gone {
+                    self.overrides.remove(&w);
+                    notes.push(format!(
+                        "the runtime override {w}={p} is dropped: profile `{p}` is no longer defined"
+                    ));
+                }
                 if cfg.instrument != self.cfg.instrument
                     || cfg.engine != self.cfg.engine
                     || cfg.backtest != self.cfg.backtest

@@ -99,6 +99,17 @@ pub struct Matched {
     pub reason_differs: bool,
     /// Gross shadow P&L of the live quantity.
     pub shadow_pnl: Option<f64>,
+    /// The live fills against the shadow's own fills (slippage included), in ticks, positive =
+    /// the live fill was worse: 0 and 0 when NinjaTrader filled exactly as the backtest did.
+    pub entry_vs_shadow: Option<f64>,
+    pub exit_vs_shadow: Option<f64>,
+}
+
+impl Matched {
+    /// Live minus shadow P&L (gross, at the live quantity), when the shadow trade has exited.
+    pub fn pnl_difference(&self) -> Option<f64> {
+        self.shadow_pnl.map(|s| self.live.pnl - s)
+    }
 }
 
 /// Everything `reconcile` found.
@@ -307,8 +318,9 @@ pub fn read_journal(path: &Path) -> Result<Model> {
 }
 
 fn ticks(adverse_points: f64, tick: f64) -> f64 {
-    // Rounded to 1/1000 tick: fills are on the tick grid, averaged fills are not.
-    (adverse_points / tick * 1000.0).round() / 1000.0
+    // Rounded to 1/1000 tick: fills are on the tick grid, averaged fills are not. `+ 0.0`
+    // turns -0 (a SELL filled exactly) into 0, which the CSV would otherwise print as `-0`.
+    (adverse_points / tick * 1000.0).round() / 1000.0 + 0.0
 }
 
 /// Matches the real trades to the model by SIGNAL_ID.
@@ -357,6 +369,12 @@ pub fn reconcile(
         let shadow_pnl = shadow
             .as_ref()
             .map(|s| sign * (s.exit - s.entry) * t.quantity as f64 * c.point_value);
+        let entry_vs_shadow = shadow
+            .as_ref()
+            .map(|s| ticks(sign * (t.entry_price - s.entry), c.tick_size));
+        let exit_vs_shadow = shadow
+            .as_ref()
+            .map(|s| ticks(sign * (s.exit - t.exit_price), c.tick_size));
         r.matched.push(Matched {
             live: t.clone(),
             signal: (*sig).clone(),
@@ -367,6 +385,8 @@ pub fn reconcile(
             exit_slip,
             reason_differs,
             shadow_pnl,
+            entry_vs_shadow,
+            exit_vs_shadow,
         });
     }
     for s in &model.signals {
@@ -556,6 +576,22 @@ pub fn describe(r: &Reconciliation, c: Costs) -> String {
         money(live - shadow),
         differ
     );
+    let vs: Vec<f64> = r
+        .matched
+        .iter()
+        .flat_map(|m| [m.entry_vs_shadow, m.exit_vs_shadow])
+        .flatten()
+        .collect();
+    if !vs.is_empty() {
+        let off = vs.iter().filter(|v| **v != 0.0).count();
+        let _ = writeln!(
+            out,
+            "fills vs the shadow's own fills: {} of {} differ (sum {} ticks, positive = live worse)",
+            off,
+            vs.len(),
+            tick_text(vs.iter().sum())
+        );
+    }
     out.push_str(&text_table(&r.slip_rows(), &[0]));
     out
 }
@@ -571,7 +607,7 @@ pub fn csv(r: &Reconciliation, identity: &[(String, String)]) -> String {
     for (k, v) in identity {
         let _ = writeln!(out, "# {k}: {v}");
     }
-    out.push_str("kind,signal_id,side,quantity,entry_price,model_entry,entry_slip_ticks,exit_price,model_exit,exit_slip_ticks,live_exit_reason,shadow_exit_reason,reason_differs,live_pnl,shadow_pnl,auto_trader_outcome\n");
+    out.push_str("kind,signal_id,side,quantity,entry_price,model_entry,entry_slip_ticks,exit_price,model_exit,exit_slip_ticks,live_exit_reason,shadow_exit_reason,reason_differs,live_pnl,shadow_pnl,auto_trader_outcome,entry_vs_shadow_ticks,exit_vs_shadow_ticks\n");
     let p = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
     for m in &r.matched {
         let row = [
@@ -594,6 +630,8 @@ pub fn csv(r: &Reconciliation, identity: &[(String, String)]) -> String {
             format!("{:.2}", m.live.pnl),
             m.shadow_pnl.map(|x| format!("{x:.2}")).unwrap_or_default(),
             String::new(),
+            p(m.entry_vs_shadow),
+            p(m.exit_vs_shadow),
         ];
         out.push_str(
             &row.iter()
@@ -621,6 +659,8 @@ pub fn csv(r: &Reconciliation, identity: &[(String, String)]) -> String {
             "",
             "",
             why.as_deref().unwrap_or(""),
+            "",
+            "",
         ];
         out.push_str(
             &row.iter()
@@ -646,6 +686,8 @@ pub fn csv(r: &Reconciliation, identity: &[(String, String)]) -> String {
             String::new(),
             String::new(),
             format!("{:.2}", t.pnl),
+            String::new(),
+            String::new(),
             String::new(),
             String::new(),
         ];
@@ -731,4 +773,54 @@ pub fn run(a: ReconcileArgs) -> Result<()> {
         crate::outln!("report: {} and {}", html_path.display(), csv_path.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sell_filled_exactly_as_the_shadow_shows_0_ticks_not_minus_0() {
+        let mut model = Model::default();
+        model.signals.push(ModelSignal {
+            signal_id: "20250226_035900_5057.50_5063.75_SELL".into(),
+            side: Side::Sell,
+            bar_time: "2025-02-26T08:59:00Z".into(),
+            entry: 5060.0,
+            stop: 5063.75,
+            target: 5050.0,
+            quantity: 1,
+            profile: "bidirectional".into(),
+        });
+        model.shadows.insert(
+            "20250226_035900_5057.50_5063.75_SELL".into(),
+            ShadowTrade {
+                entry: 5059.75,
+                exit: 5062.0,
+                reason: "max_hold".into(),
+            },
+        );
+        let live = LiveTrade {
+            line: 2,
+            signal_id: "20250226_035900_5057.50_5063.75_SELL".into(),
+            side: Side::Sell,
+            quantity: 1,
+            entry_time: "2025-02-26T09:00:00Z".into(),
+            entry_price: 5059.75,
+            exit_time: "2025-02-26T09:30:00Z".into(),
+            exit_price: 5062.0,
+            exit_reason: "max_hold".into(),
+            pnl: -112.5,
+        };
+        let c = Costs {
+            tick_size: 0.25,
+            point_value: 50.0,
+            slippage_ticks: 1.0,
+        };
+        let r = reconcile(&model, &[live], &HashMap::new(), c);
+        let row = csv(&r, &[]).lines().nth(1).unwrap().to_string();
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!((cells[16], cells[17]), ("0", "0"), "{row}");
+        assert!(!row.contains(",-0,"), "{row}");
+    }
 }
