@@ -520,3 +520,44 @@ fn crossings_and_bars_since_equal_their_plain_reference() {
         .unwrap_err()
         .contains("look ahead"));
 }
+
+#[test]
+fn a_windowed_series_registered_late_warms_over_its_window_not_every_bar() {
+    // orb's volume average is dropped between breakout days and asked for again: it used to warm
+    // over every bar in memory each time. An SMA, highest or lowest needs its window only.
+    let bars = random_bars(20_000, 11);
+    let volumes: Vec<f64> = bars.iter().map(|b| b.volume).collect();
+    let highs: Vec<f64> = bars.iter().map(|b| b.high).collect();
+    let mut s = BarSeries::with_capacity(32_768);
+    let mut ind = Indicators::new(s.capacity(), 18 * 60);
+    let close = ind.get(Spec::Field(Field::Close), &s);
+    for (i, b) in bars.iter().enumerate() {
+        s.push(b);
+        ind.value(close, i as i64, &s).unwrap();
+    }
+    let last = bars.len() - 1;
+    let before = ind.work();
+    let v = ind.get(Spec::Field(Field::Volume), &s);
+    let avg = ind.get(Spec::Sma(v, 20), &s);
+    let h = ind.get(Spec::Field(Field::High), &s);
+    let hi = ind.get(Spec::Highest(h, 30), &s);
+    let work = ind.work() - before;
+    // Each series: the 4,096 values it keeps, plus its window for an SMA or highest (a field
+    // series keeps no state; its dependents read older fields from the bars).
+    assert!(work <= 4 * (4096 + 30), "{work} steps");
+    let sma_want = sma(&volumes, 20);
+    let hi_want = extreme(&highs, 30, true);
+    for i in last - 4095..=last {
+        let got = ind.value(avg, i as i64, &s).unwrap();
+        assert!(
+            close_enough(got, sma_want[i]),
+            "sma bar {i}: {got} vs {}",
+            sma_want[i]
+        );
+        assert_eq!(
+            ind.value(hi, i as i64, &s).unwrap(),
+            hi_want[i],
+            "highest bar {i}"
+        );
+    }
+}
