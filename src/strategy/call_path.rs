@@ -8,10 +8,7 @@
 //! second run's writes to `this`, its proposals and its `trace` lines are thrown away, so what
 //! the engine did is exactly what it did without the recording.
 
-use super::call_budget::{CallClock, ScriptLimits};
-use super::indicators::Indicators;
-use super::sandbox::build_engine;
-use crate::market::bar::BarSeries;
+use super::sandbox::EngineParts;
 use rhai::debugger::{DebuggerCommand, DebuggerEvent};
 use rhai::{
     ASTFlags, ASTNode, CallFnOptions, Dynamic, Engine, EvalContext, Expr, Scope, Stmt, AST,
@@ -90,10 +87,7 @@ struct Recording {
 
 /// The diagnostic engine that records paths; built on first use only.
 pub struct PathRecorder {
-    series: Rc<RefCell<BarSeries>>,
-    indicators: Rc<RefCell<Indicators>>,
-    limits: ScriptLimits,
-    clock: CallClock,
+    parts: EngineParts,
     engine: RefCell<Option<(Engine, Rc<RefCell<Recording>>)>>,
 }
 
@@ -121,17 +115,9 @@ fn comparisons(ctx: &mut EvalContext, expr: &Expr, out: &mut Vec<String>) {
 }
 
 impl PathRecorder {
-    pub(super) fn new(
-        series: Rc<RefCell<BarSeries>>,
-        indicators: Rc<RefCell<Indicators>>,
-        limits: ScriptLimits,
-        clock: CallClock,
-    ) -> Self {
+    pub(super) fn new(parts: EngineParts) -> Self {
         PathRecorder {
-            series,
-            indicators,
-            limits,
-            clock,
+            parts,
             engine: RefCell::new(None),
         }
     }
@@ -149,12 +135,7 @@ impl PathRecorder {
         }
         let mut slot = self.engine.borrow_mut();
         let (engine, rec) = slot.get_or_insert_with(|| {
-            let mut e = build_engine(
-                self.series.clone(),
-                &self.indicators,
-                &self.limits,
-                &self.clock,
-            );
+            let mut e = self.parts.build();
             let rec = Rc::new(RefCell::new(Recording::default()));
             let seen = rec.clone();
             #[allow(deprecated)] // "not deprecated, but volatile" per Rhai; pinned by our tests
@@ -211,7 +192,7 @@ impl PathRecorder {
         let mut state = state.clone();
         let options = CallFnOptions::new().bind_this_ptr(&mut state);
         super::trace::paused(|| {
-            let _ = self.clock.time(|| {
+            let _ = self.parts.clock.time(|| {
                 engine.call_fn_with_options::<Dynamic>(
                     options,
                     &mut Scope::new(),

@@ -1,10 +1,8 @@
 //! Where a script failed: Rhai errors turned into `file:line:column` with a trader's message,
 //! and the re-run that finds the line of a runaway script (Rhai reports its limits without one).
 
-use super::sandbox::{build_engine, CallClock, ScriptLimits};
+use super::sandbox::{EngineParts, ScriptLimits};
 use super::StrategyError;
-use crate::market::bar::BarSeries;
-use crate::strategy::indicators::Indicators;
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Position, Scope, AST};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -78,25 +76,14 @@ pub fn runtime_error(file: &str, err: &EvalAltResult, limits: &ScriptLimits) -> 
 /// of every step; the last one before the limit is the loop. Built on first use only: normal
 /// calls never pay for it.
 pub struct RunawayLocator {
-    series: Rc<RefCell<BarSeries>>,
-    indicators: Rc<RefCell<Indicators>>,
-    limits: ScriptLimits,
-    clock: CallClock,
+    parts: EngineParts,
     engine: RefCell<Option<(Engine, Rc<std::cell::Cell<Position>>)>>,
 }
 
 impl RunawayLocator {
-    pub(super) fn new(
-        series: Rc<RefCell<BarSeries>>,
-        indicators: Rc<RefCell<Indicators>>,
-        limits: ScriptLimits,
-        clock: CallClock,
-    ) -> Self {
+    pub(super) fn new(parts: EngineParts) -> Self {
         RunawayLocator {
-            series,
-            indicators,
-            limits,
-            clock,
+            parts,
             engine: RefCell::new(None),
         }
     }
@@ -110,15 +97,10 @@ impl RunawayLocator {
     ) -> Position {
         let mut slot = self.engine.borrow_mut();
         let (engine, last) = slot.get_or_insert_with(|| {
-            let mut e = build_engine(
-                self.series.clone(),
-                &self.indicators,
-                &self.limits,
-                &self.clock,
-            );
+            let mut e = self.parts.build();
             let last = Rc::new(std::cell::Cell::new(Position::NONE));
             let seen = last.clone();
-            let clock = self.clock.clone();
+            let clock = self.parts.clock.clone();
             #[allow(deprecated)] // "not deprecated, but volatile" per Rhai; pinned by our tests
             e.register_debugger(
                 |_, dbg| dbg,
@@ -144,11 +126,11 @@ impl RunawayLocator {
         // A live call stopped by its time gets half its time again: the step reached then is in
         // the same loop, and the call and its re-run stay within 1.5× the budget in all.
         let budget = if stopped_by_time {
-            self.clock.budget() / 2
+            self.parts.clock.budget() / 2
         } else {
-            self.clock.budget()
+            self.parts.clock.budget()
         };
-        let _ = self.clock.time_for(budget, || {
+        let _ = self.parts.clock.time_for(budget, || {
             engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, "on_bar", args)
         });
         last.get()

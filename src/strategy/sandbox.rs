@@ -37,6 +37,28 @@ pub fn state_bytes(value: &Dynamic) -> usize {
     0
 }
 
+/// What a sandboxed engine is built from. The script's own engine and the diagnostic engines
+/// (the runaway locator, the path recorder of `explain`) are built from the same parts, so they
+/// see the same bars, series and budget.
+#[derive(Clone)]
+pub struct EngineParts {
+    pub series: Rc<RefCell<BarSeries>>,
+    pub indicators: Rc<RefCell<Indicators>>,
+    pub limits: ScriptLimits,
+    pub clock: CallClock,
+}
+
+impl EngineParts {
+    pub fn build(&self) -> Engine {
+        build_engine(
+            self.series.clone(),
+            &self.indicators,
+            &self.limits,
+            &self.clock,
+        )
+    }
+}
+
 /// Builds the sandboxed engine with the bar helpers bound to `series`; calls are stopped when
 /// `clock`'s budget is spent.
 pub fn build_engine(

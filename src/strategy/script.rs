@@ -145,20 +145,16 @@ impl ScriptHost {
         let clock = CallClock::new(&limits);
         let capacity = series.borrow().capacity();
         let indicators = Rc::new(RefCell::new(Indicators::new(capacity, day_start_minute)));
-        let locator = Rc::new(RunawayLocator::new(
-            series.clone(),
-            indicators.clone(),
-            limits.clone(),
-            clock.clone(),
-        ));
-        let recorder = Rc::new(super::call_path::PathRecorder::new(
-            series.clone(),
-            indicators.clone(),
-            limits.clone(),
-            clock.clone(),
-        ));
+        let parts = super::sandbox::EngineParts {
+            series: series.clone(),
+            indicators: indicators.clone(),
+            limits: limits.clone(),
+            clock: clock.clone(),
+        };
+        let locator = Rc::new(RunawayLocator::new(parts.clone()));
+        let recorder = Rc::new(super::call_path::PathRecorder::new(parts.clone()));
         ScriptHost {
-            engine: Rc::new(build_engine(series.clone(), &indicators, &limits, &clock)),
+            engine: Rc::new(parts.build()),
             series,
             limits,
             clock,
