@@ -123,16 +123,9 @@ impl PathRecorder {
     }
 
     /// Runs `on_bar` again with `args` from `state` (a copy: its writes are thrown away) and
-    /// records its path, when a capture is on; the trace lines of the second run are not kept.
-    pub(super) fn record_if_capturing(
-        &self,
-        ast: &AST,
-        args: impl rhai::FuncArgs,
-        state: &Dynamic,
-    ) {
-        if !capturing() {
-            return;
-        }
+    /// records its path (callers check [`capturing`] first, before copying the arguments); the
+    /// trace lines of the second run are not kept.
+    pub(super) fn record(&self, ast: &AST, args: impl rhai::FuncArgs, state: &Dynamic) {
         let mut slot = self.engine.borrow_mut();
         let (engine, rec) = slot.get_or_insert_with(|| {
             let mut e = self.parts.build();

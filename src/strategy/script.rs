@@ -635,8 +635,11 @@ impl ScriptStrategy {
         let result = self.clock.time(|| {
             engine.call_fn_with_options::<Dynamic>(options, scope, ast, "on_bar", args.clone())
         });
-        self.recorder
-            .record_if_capturing(&self.script.ast, args.clone(), &before);
+        // Checked here, not inside: the arguments (the params map) are copied only for a recording.
+        if super::call_path::capturing() {
+            self.recorder
+                .record(&self.script.ast, args.clone(), &before);
+        }
         match result {
             Ok(v) => {
                 let bytes = super::sandbox::state_bytes(&self.state);
