@@ -3,8 +3,7 @@
 //! a scan found, which `on_bar(t, p, v)` receives.
 
 use crate::strategy::scan::{Find, Found, Level, Scan, Step};
-use rhai::{Dynamic, Engine, EvalAltResult};
-use std::rc::Rc;
+use rhai::{Dynamic, Engine, EvalAltResult, Map};
 
 fn points(v: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
     v.as_float()
@@ -12,45 +11,25 @@ fn points(v: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
         .map_err(|_| format!("{what} must be a number, found {}", v.type_name()).into())
 }
 
+/// What a scan found, as `on_bar(t, p, v)` sees it: a map of `v.origin`, `v.L`, ... (bar indices)
+/// and `v.scan` (the scan's name).
+///
+/// A map, not a type of our own: Rhai reads a map's key in place, while a property of a custom
+/// type first fails a getter lookup, formatting an error message each time, before it tries the
+/// indexer; that was about 40 % of the production script's time in Rhai. A read of a mark the scan
+/// does not have (`v.Low`) is refused when the script is bound
+/// ([`super::script_calls::unknown_mark_reads`]), naming the marks it has.
+pub fn marks_map(scan: &Scan, found: &Found) -> Map {
+    let mut m = Map::new();
+    for (name, &bar) in scan.marks.iter().zip(found.marks.iter()) {
+        m.insert(name.as_str().into(), Dynamic::from_int(bar as i64));
+    }
+    m.insert("scan".into(), scan.name.as_str().into());
+    m
+}
+
 /// The scan vocabulary of [`crate::strategy::scan`], as chained methods on a `Scan` value.
-/// What a scan found, as `on_bar(t, p, v)` sees it: `v.origin`, `v.L`, ... (bar indices) and
-/// `v.scan` (the scan's name). Reading a mark the scan does not have is an error naming the
-/// ones it has (a plain map would give `()` and fail later, far from the typo).
-#[derive(Clone, Debug)]
-pub struct Marks {
-    scan: Rc<str>,
-    names: Rc<[String]>,
-    bars: Vec<i64>,
-}
-
-impl Marks {
-    pub fn new(scan: &Scan, found: &Found) -> Self {
-        Marks {
-            scan: scan.name.as_str().into(),
-            names: scan.marks.clone().into(),
-            bars: found.marks.iter().map(|&i| i as i64).collect(),
-        }
-    }
-
-    fn get(&self, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
-        if name == "scan" {
-            return Ok(Dynamic::from(self.scan.to_string()));
-        }
-        match self.names.iter().position(|n| n == name) {
-            Some(k) => Ok(Dynamic::from_int(self.bars[k])),
-            None => Err(format!(
-                "unknown mark `{name}` (scan `{}` has: {}, scan)",
-                self.scan,
-                self.names.join(", ")
-            )
-            .into()),
-        }
-    }
-}
-
 pub(super) fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<Marks>("Marks");
-    engine.register_indexer_get(|m: &mut Marks, name: &str| m.get(name));
     type R = Result<Scan, Box<EvalAltResult>>;
     let fail = |e: String| -> Box<EvalAltResult> { e.into() };
     engine.register_type_with_name::<Scan>("Scan");

@@ -304,6 +304,7 @@ impl ScriptHost {
                 let s = item.try_cast::<Scan>().ok_or_else(|| StrategyError { file: file.clone(), line: None, column: None, message: format!("`scan(p)` must return a scan (from `origins(...)`) or an array of them, found {tn}") })?;
                 scans.push(s);
             }
+            self.check_mark_reads(&script, &scans)?;
         }
         let state = if script
             .ast
@@ -343,6 +344,38 @@ impl ScriptHost {
             locator: self.locator.clone(),
             recorder: self.recorder.clone(),
             exits: RefCell::new(Vec::new()),
+        })
+    }
+}
+
+impl ScriptHost {
+    /// Refuses a script whose `on_bar` reads a mark none of its scans has (`v.Low`), at its place.
+    fn check_mark_reads(
+        &self,
+        script: &CompiledScript,
+        scans: &[Scan],
+    ) -> Result<(), StrategyError> {
+        let mut names: Vec<&str> = scans
+            .iter()
+            .flat_map(|s| s.marks.iter().map(String::as_str))
+            .collect();
+        names.push("scan");
+        let Some((line, column, name)) =
+            super::script_calls::unknown_mark_reads(&script.ast, &names)
+                .into_iter()
+                .next()
+        else {
+            return Ok(());
+        };
+        let has: Vec<String> = scans
+            .iter()
+            .map(|s| format!("scan `{}` has: {}, scan", s.name, s.marks.join(", ")))
+            .collect();
+        Err(StrategyError {
+            file: script.path.display().to_string(),
+            line: Some(line),
+            column: Some(column),
+            message: format!("unknown mark `{name}` ({})", has.join("; ")),
         })
     }
 }
@@ -705,7 +738,7 @@ impl Strategy for ScriptStrategy {
                 }
             };
             let scan = &self.scans[n];
-            let m = super::scan_fns::Marks::new(scan, &found);
+            let m = super::scan_fns::marks_map(scan, &found);
             let args = (t as i64, self.params.clone(), m);
             if let Err(e) = self.invoke(t, args, out) {
                 first_error.get_or_insert(e);
@@ -971,7 +1004,57 @@ mod scan_tests {
     }
 
     #[test]
-    fn a_mark_the_scan_does_not_have_is_an_error_naming_the_marks_it_has() {
+    fn a_mark_the_scan_does_not_have_is_refused_at_bind_naming_the_marks_it_has() {
+        let scan = "fn scan(p) { origins(2, 2).lowest_low(\"L\", \"origin\", 0, 1) }\n";
+        // (on_bar, the place and mark refused; None = accepted)
+        type Refused = Option<(usize, usize, &'static str)>;
+        let cases: [(&str, Refused); 7] = [
+            (
+                "fn on_bar(t, p, v) {\n  let x = v.origin + v.L;\n  low(v.Low)\n}",
+                Some((3, 8, "Low")),
+            ),
+            (
+                "fn on_bar(t, p, found) {\n  found[\"j\"]\n}",
+                Some((2, 8, "j")),
+            ),
+            ("fn on_bar(t, p, v) {\n  v.scan.len() + v.origin\n}", None),
+            ("fn on_bar(t, p, v) {\n  v.keys()\n}", None),
+            // Another function's `v` is not the marks.
+            (
+                "fn helper(v) { v.Low }\nfn on_bar(t, p, v) { helper(#{ Low: 1 }) }",
+                None,
+            ),
+            // An on_bar that declares its own `v` is not checked.
+            (
+                "fn on_bar(t, p, v) {\n  let v = #{ Low: 1 };\n  v.Low\n}",
+                None,
+            ),
+            (
+                "fn on_bar(t, p, v) {\n  for v in [#{ Low: 1 }] { v.Low; }\n}",
+                None,
+            ),
+        ];
+        for (on_bar, want) in cases {
+            let src = format!("{scan}{on_bar}");
+            match (bind(&src), want) {
+                (Ok(_), None) => {}
+                (Err(err), Some((line, column, mark))) => {
+                    assert_eq!(
+                        (err.line, err.column),
+                        (Some(line + 1), Some(column)),
+                        "{src}: {err}"
+                    );
+                    let text = format!("unknown mark `{mark}` (scan `scan` has: origin, L, scan)");
+                    assert!(err.message.contains(&text), "{src}: {err}");
+                }
+                (Ok(_), Some(_)) => panic!("{src}: must be refused"),
+                (Err(err), None) => panic!("{src}: refused: {err}"),
+            }
+        }
+    }
+
+    #[test]
+    fn on_bar_reads_the_marks_the_scan_found() {
         let series = Rc::new(RefCell::new(BarSeries::with_capacity(64)));
         for (i, (h, l)) in [(10.0, 9.0), (10.0, 5.0), (12.0, 9.0)].iter().enumerate() {
             series.borrow_mut().push(&crate::market::bar::Bar {
@@ -984,17 +1067,16 @@ mod scan_tests {
             });
         }
         let h = ScriptHost::new(series, ScriptLimits::default());
-        let src = "fn scan(p) { origins(2, 2).lowest_low(\"L\", \"origin\", 0, 1) }\nfn on_bar(t, p, v) {\n  let x = v.origin + v.L;\n  low(v.Low)\n}";
+        let src = "fn scan(p) { origins(2, 2).named(\"dip\").lowest_low(\"L\", \"origin\", 0, 1) }\nfn on_bar(t, p, v) {\n  #{ side: \"BUY\", anchor_a: v.origin * 1.0, anchor_b: low(v[\"L\"]), pattern: v.scan }\n}";
         let c = Rc::new(h.compile_source(Path::new("s.rhai"), src).unwrap());
         let mut s = h
             .bind(c.clone(), merge_params(&c, &toml::Table::new()).unwrap())
             .unwrap();
-        let err = s.on_bar(2, &mut vec![]).unwrap_err();
-        assert_eq!(err.line, Some(4), "{err}");
-        assert!(
-            err.message
-                .contains("unknown mark `Low` (scan `scan` has: origin, L, scan)"),
-            "{err}"
+        let mut out = vec![];
+        s.on_bar(2, &mut out).unwrap();
+        assert_eq!(
+            (out[0].anchor_a, out[0].anchor_b, out[0].pattern.as_deref()),
+            (0.0, 5.0, Some("dip"))
         );
     }
 }

@@ -231,6 +231,78 @@ pub fn map_key_places(ast: &AST, key: &str, beside: &[&str]) -> Vec<(usize, usiz
     places
 }
 
+/// Reads in `on_bar(t, p, v)` of a mark no scan of the script has: `v.Low` (or `v["Low"]`) where
+/// the scans mark `origin, L, j, k`. `marks` are the names every scan marks, with `scan`. Found in
+/// the code, so a misspelled mark is refused when the script is bound, before any bar, and not
+/// only on the day the pattern first fires (`v` is a map: a missing key would read as `()`).
+/// `v` is `on_bar`'s third parameter, whatever its name; an `on_bar` that declares a variable of
+/// the same name (`let v`, `for v in`) is not checked, as its reads may be of that variable.
+/// Each is (line, column, the name read), in source order.
+pub fn unknown_mark_reads(ast: &AST, marks: &[&str]) -> Vec<(usize, usize, String)> {
+    let place = |p: Position| (p.line().unwrap_or(0), p.position().unwrap_or(0));
+    let Some((param, body)) = ast
+        .iter_fn_def()
+        .find(|f| f.name == "on_bar" && f.params.len() == 3)
+        .map(|f| {
+            let range = place(f.body.start_position())..=place(f.body.end_position());
+            (f.params[2].to_string(), range)
+        })
+    else {
+        return Vec::new();
+    };
+    // Functions do not nest, so on_bar's nodes are those within its body's span. (The AST has
+    // no walk of one function, and `clone_functions_only_filtered` keeps every function when
+    // the copy starts empty.)
+    let in_on_bar = |p: Position| body.contains(&place(p));
+    let is_param = |e: &Expr| matches!(e, Expr::Variable(x, ..) if x.1 == param.as_str());
+    let mut shadowed = false;
+    let mut found: Vec<(Position, String)> = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        match path.last() {
+            Some(ASTNode::Stmt(Stmt::Var(x, _, pos)))
+                if x.0.name == param.as_str() && in_on_bar(*pos) =>
+            {
+                shadowed = true
+            }
+            Some(ASTNode::Stmt(Stmt::For(x, pos)))
+                if in_on_bar(*pos)
+                    && (x.0.name == param.as_str()
+                        || x.1.as_ref().is_some_and(|c| c.name == param.as_str())) =>
+            {
+                shadowed = true
+            }
+            Some(ASTNode::Expr(Expr::Dot(x, _, pos))) if is_param(&x.lhs) && in_on_bar(*pos) => {
+                // `v.L` or the start of a chain `v.scan.len()`.
+                let mut rhs = &x.rhs;
+                while let Expr::Dot(inner, ..) | Expr::Index(inner, ..) = rhs {
+                    rhs = &inner.lhs;
+                }
+                if let Expr::Property(p, _) = rhs {
+                    found.push((*pos, p.2.to_string()));
+                }
+            }
+            Some(ASTNode::Expr(Expr::Index(x, _, pos))) if is_param(&x.lhs) && in_on_bar(*pos) => {
+                if let Expr::StringConstant(name, _) = &x.rhs {
+                    found.push((*pos, name.to_string()));
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    if shadowed {
+        return Vec::new();
+    }
+    let mut unknown: Vec<(usize, usize, String)> = found
+        .into_iter()
+        .filter(|(_, name)| !marks.contains(&name.as_str()))
+        .map(|(pos, name)| (pos.line().unwrap_or(0), pos.position().unwrap_or(0), name))
+        .collect();
+    unknown.sort();
+    unknown.dedup();
+    unknown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
