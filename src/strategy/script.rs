@@ -83,6 +83,9 @@ pub struct CompiledScript {
     pub has_scan: bool,
     /// File stem, the default `PATTERN_TYPE`.
     pub stem: String,
+    /// The script names `this` somewhere. One that does not cannot change its state, so a
+    /// call needs no copy of it to roll back and no measure of its size.
+    pub uses_this: bool,
 }
 
 /// The engine, the shared series it reads and the limits: what compiles and binds scripts.
@@ -262,7 +265,16 @@ impl ScriptHost {
             .file_stem()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| name.clone());
+        let mut uses_this = false;
+        ast.walk(&mut |path: &[rhai::ASTNode]| {
+            uses_this |= matches!(
+                path.last(),
+                Some(rhai::ASTNode::Expr(rhai::Expr::ThisPtr(_)))
+            );
+            !uses_this
+        });
         Ok(CompiledScript {
+            uses_this,
             path: path.to_path_buf(),
             version: StrategyVersion {
                 name,
@@ -653,41 +665,50 @@ impl ScriptStrategy {
 
     /// Calls `on_bar` with `args`; errors carry the script's line (found by re-running the call
     /// on the diagnostic engine when Rhai gives none).
-    fn invoke(
+    /// `args` are the call's arguments; `again` makes them anew for the rare second run (an
+    /// error's place, explain's recording), so that a call does not copy them.
+    fn invoke<A: rhai::FuncArgs>(
         &mut self,
         t: usize,
-        args: impl rhai::FuncArgs + Clone,
+        args: A,
+        again: impl Fn(&Self) -> A,
         out: &mut Vec<Proposal>,
     ) -> Result<(), StrategyError> {
         // A call is all or nothing for `this`: a call that fails, or that would leave `this` over
         // its size bound, leaves it as it was. (Rhai checks a value's size after writing it in
-        // place, so without this an oversized value stayed and grew on every later call.)
-        let before = self.state.clone();
+        // place, so without this an oversized value stayed and grew on every later call.) A
+        // script that never names `this` cannot change it: no copy, no measure.
+        let before = self.script.uses_this.then(|| self.state.clone());
         let options = CallFnOptions::new().bind_this_ptr(&mut self.state);
         let (engine, scope, ast) = (&self.engine, &mut self.scope, &self.script.ast);
-        let result = self.clock.time(|| {
-            engine.call_fn_with_options::<Dynamic>(options, scope, ast, "on_bar", args.clone())
-        });
-        // Checked here, not inside: the arguments (the params map) are copied only for a recording.
+        let result = self
+            .clock
+            .time(|| engine.call_fn_with_options::<Dynamic>(options, scope, ast, "on_bar", args));
+        // Checked here, not inside: the arguments (the params map) are made again only for a
+        // recording.
         if super::call_path::capturing() {
-            self.recorder
-                .record(&self.script.ast, args.clone(), &before);
+            let state = before.as_ref().unwrap_or(&self.state);
+            self.recorder.record(&self.script.ast, again(self), state);
         }
         match result {
             Ok(v) => {
-                let bytes = super::sandbox::state_bytes(&self.state);
-                if bytes > self.limits.max_state_bytes {
-                    self.state = before;
-                    return Err(self.err(format!(
-                        "`this` would hold about {} after this call, over its bound of {} (docs/script-limits.md): the call's writes to `this` are rolled back; this bar gets no signal",
-                        mebibytes(bytes),
-                        mebibytes(self.limits.max_state_bytes)
-                    )));
+                if let Some(before) = before {
+                    let bytes = super::sandbox::state_bytes(&self.state);
+                    if bytes > self.limits.max_state_bytes {
+                        self.state = before;
+                        return Err(self.err(format!(
+                            "`this` would hold about {} after this call, over its bound of {} (docs/script-limits.md): the call's writes to `this` are rolled back; this bar gets no signal",
+                            mebibytes(bytes),
+                            mebibytes(self.limits.max_state_bytes)
+                        )));
+                    }
                 }
                 self.proposal_from(v, t, out)
             }
             Err(e) => {
-                self.state = before;
+                if let Some(before) = before {
+                    self.state = before;
+                }
                 let mut err = runtime_error(&self.file, &e, &self.limits);
                 // Limit errors (operations, string/array size) come without a place: find it by
                 // running the call again from the same state (the diagnostic run's writes are
@@ -696,7 +717,7 @@ impl ScriptStrategy {
                     let stopped_by_time = matches!(e.unwrap_inner(), rhai::EvalAltResult::ErrorTerminated(token, _) if token.is_string());
                     let pos = self.locator.locate(
                         &self.script.ast,
-                        args,
+                        again(self),
                         &mut self.state.clone(),
                         stopped_by_time,
                     );
@@ -712,7 +733,7 @@ impl Strategy for ScriptStrategy {
     fn on_bar(&mut self, t: usize, out: &mut Vec<Proposal>) -> Result<(), StrategyError> {
         if self.scans.is_empty() {
             let args = (t as i64, self.params.clone());
-            return self.invoke(t, args, out);
+            return self.invoke(t, args, |s| (t as i64, s.params.clone()), out);
         }
         // The scans run natively; on_bar sees only what they found, once per scan that matched.
         // Together they may read the bars of one call's budget (docs/script-limits.md).
@@ -737,10 +758,10 @@ impl Strategy for ScriptStrategy {
                     break;
                 }
             };
-            let scan = &self.scans[n];
-            let m = super::scan_fns::marks_map(scan, &found);
-            let args = (t as i64, self.params.clone(), m);
-            if let Err(e) = self.invoke(t, args, out) {
+            let marks = |s: &Self| super::scan_fns::marks_map(&s.scans[n], &found);
+            let args = (t as i64, self.params.clone(), marks(self));
+            let again = |s: &Self| (t as i64, s.params.clone(), marks(s));
+            if let Err(e) = self.invoke(t, args, again, out) {
                 first_error.get_or_insert(e);
             }
         }
@@ -858,6 +879,28 @@ mod tests {
             .unwrap_err()
             .message
             .contains("returned a"));
+    }
+
+    #[test]
+    fn a_script_is_known_to_use_this_wherever_it_names_it() {
+        // A script found not to use `this` is called without a copy of it to roll back: the
+        // finding must never miss a `this`.
+        let cases = [
+            ("fn on_bar(t, p) { }", false),
+            (
+                "fn on_bar(t, p) { let m = #{ this_n: 1 }; m.this_n }",
+                false,
+            ),
+            ("fn on_bar(t, p) { this.n = 1; }", true),
+            ("fn on_bar(t, p) { if t > 0 { let x = [this]; } }", true),
+            ("fn bump() { this.n += 1 } fn on_bar(t, p) { }", true),
+            ("fn on_bar(t, p) { `${this}` }", true),
+        ];
+        let (h, _) = host();
+        for (src, uses) in cases {
+            let c = h.compile_source(Path::new("s.rhai"), src).unwrap();
+            assert_eq!(c.uses_this, uses, "{src}");
+        }
     }
 
     #[test]
