@@ -174,6 +174,9 @@ fn held_by(file: &Path) -> Option<Held> {
 /// What answered at the feed URL.
 #[derive(Debug, PartialEq)]
 pub enum FeedProbe {
+    /// The request cannot be made as configured (a token that is not a valid header value):
+    /// the engine would refuse it too.
+    BadRequest(String),
     /// Nothing listens (connection refused).
     Refused(String),
     /// No TCP connection (timeout, unknown host, ...).
@@ -211,26 +214,14 @@ pub async fn probe(
     timeout: Duration,
     legacy_tz: chrono_tz::Tz,
 ) -> FeedProbe {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let deadline = tokio::time::Instant::now() + timeout;
-    let mut req = match url.into_client_request() {
+    let (req, host, port) = match crate::feed::client::feed_request(url, token) {
         Ok(r) => r,
+        Err(e @ crate::feed::client::FeedRequestError::Token) => {
+            return FeedProbe::BadRequest(e.to_string())
+        }
         Err(e) => return FeedProbe::Unreachable(e.to_string()),
     };
-    if let Some(t) = token.filter(|t| !t.is_empty()) {
-        if let Ok(v) = t.parse() {
-            req.headers_mut()
-                .insert(crate::feed::admission::TOKEN_HEADER, v);
-        }
-    }
-    let host = req
-        .uri()
-        .host()
-        .unwrap_or("127.0.0.1")
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = req.uri().port_u16().unwrap_or(80);
     let sock = match tokio::time::timeout_at(
         deadline,
         tokio::net::TcpStream::connect((host.as_str(), port)),
@@ -368,6 +359,9 @@ fn feed(r: &mut Report, cfg: &Config, a: &DoctorArgs) -> Option<i64> {
     };
     let symbol = &cfg.instrument.symbol;
     match got {
+        FeedProbe::BadRequest(e) => r.problem(format!(
+            "feed {shown}: {e}: `vrev run` refuses it too; set [feed] token (or VREV_FEED_TOKEN) to VrevPublisher's Token, letters and digits"
+        )),
         FeedProbe::Refused(e) => r.problem(format!(
             "feed {shown}: nothing listens there ({e}): add VrevPublisher to an {symbol} 1-minute chart in NinjaTrader (it listens once the chart's history has loaded), or set [feed] url to its port"
         )),
@@ -575,6 +569,29 @@ fn ninjatrader(r: &mut Report, cfg: Option<&Config>, flag: Option<&Path>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doctor_refuses_a_feed_token_the_engine_would_refuse() {
+        // Regression: the probe dropped a token that is not a valid header value and connected
+        // without it, while `vrev run` refuses it: doctor said the feed was fine (or only that
+        // the publisher refused) for a day that could not start.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("ws://{}", listener.local_addr().unwrap());
+        let got = rt.block_on(probe(
+            &url,
+            Some("bad\ntoken"),
+            Duration::from_millis(500),
+            chrono_tz::America::New_York,
+        ));
+        match got {
+            FeedProbe::BadRequest(e) => assert!(e.contains("not a valid header value"), "{e}"),
+            other => panic!("expected BadRequest, got {other:?}"),
+        }
+    }
 
     #[test]
     fn globex_trades_from_sunday_evening_to_friday_afternoon_with_a_daily_break() {

@@ -376,14 +376,15 @@ pub fn check_url(url: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn connect(url: &str, token: Option<&str>, max_message: usize) -> Result<Ws, String> {
+/// The publisher's WebSocket request for `url`, with the feed token header, and the host and
+/// port to dial. One place for the engine's client and `vrev doctor`, so the doctor checks what
+/// the engine will send: a token that is not a valid header value is an error for both.
+pub fn feed_request(url: &str, token: Option<&str>) -> Result<FeedRequest, FeedRequestError> {
     let mut req = url
         .into_client_request()
-        .map_err(|e| crate::feed::admission::redact_url(&e.to_string()))?;
+        .map_err(|e| FeedRequestError::Url(crate::feed::admission::redact_url(&e.to_string())))?;
     if let Some(t) = token.filter(|t| !t.is_empty()) {
-        let v = t
-            .parse()
-            .map_err(|_| "the feed token is not a valid header value".to_string())?;
+        let v = t.parse().map_err(|_| FeedRequestError::Token)?;
         req.headers_mut()
             .insert(crate::feed::admission::TOKEN_HEADER, v);
     }
@@ -395,6 +396,27 @@ async fn connect(url: &str, token: Option<&str>, max_message: usize) -> Result<W
         .trim_end_matches(']')
         .to_string();
     let port = req.uri().port_u16().unwrap_or(80);
+    Ok((req, host, port))
+}
+
+/// The request, the host and the port of [`feed_request`].
+pub type FeedRequest = (
+    tokio_tungstenite::tungstenite::handshake::client::Request,
+    String,
+    u16,
+);
+
+/// Why [`feed_request`] cannot make the request.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedRequestError {
+    #[error("{0}")]
+    Url(String),
+    #[error("the feed token is not a valid header value")]
+    Token,
+}
+
+async fn connect(url: &str, token: Option<&str>, max_message: usize) -> Result<Ws, String> {
+    let (req, host, port) = feed_request(url, token).map_err(|e| e.to_string())?;
     let sock = TcpStream::connect((host.as_str(), port))
         .await
         .map_err(|e| e.to_string())?;

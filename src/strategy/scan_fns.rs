@@ -17,8 +17,8 @@ fn points(v: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
 /// A map, not a type of our own: Rhai reads a map's key in place, while a property of a custom
 /// type first fails a getter lookup, formatting an error message each time, before it tries the
 /// indexer; that was about 40 % of the production script's time in Rhai. A read of a mark the scan
-/// does not have (`v.Low`) is refused when the script is bound
-/// ([`super::script_calls::unknown_mark_reads`]), naming the marks it has.
+/// does not have (`v.Low`) is refused when the script is bound, naming the marks it has
+/// (`unknown_mark_reads` in `script_calls.rs`).
 pub fn marks_map(scan: &Scan, found: &Found) -> Map {
     let mut m = Map::new();
     for (name, &bar) in scan.marks.iter().zip(found.marks.iter()) {

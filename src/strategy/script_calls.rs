@@ -34,7 +34,8 @@ const KEYWORD_CALLS: [&str; 10] = [
 /// An engine with every helper a script can call (bound to an empty series), to list them and
 /// to compile scripts for these checks.
 pub fn helper_engine() -> Engine {
-    use crate::strategy::script::{build_engine, CallClock, ScriptLimits};
+    use crate::strategy::call_budget::{CallClock, ScriptLimits};
+    use crate::strategy::sandbox::build_engine;
     let limits = ScriptLimits::default();
     let series = Rc::new(RefCell::new(crate::market::bar::BarSeries::with_capacity(
         8,
