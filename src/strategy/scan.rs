@@ -432,6 +432,15 @@ mod tests {
     use super::*;
     use crate::strategy::native::{long_v, VParams};
 
+    /// `days` of synthetic bars with a V-reversal in every default window.
+    fn synth_days(days: u32) -> Vec<crate::market::bar::Bar> {
+        crate::market::synth::generate(&crate::market::synth::SynthOptions {
+            days,
+            volatility_ticks: 3,
+            ..Default::default()
+        })
+    }
+
     /// DESIGN §9 steps 1–4 as a scan.
     fn long_v_scan(p: &VParams) -> Scan {
         let mut s = Scan::new("long", p.lookback(), 2).unwrap();
@@ -460,11 +469,7 @@ mod tests {
 
     #[test]
     fn the_long_v_as_a_scan_finds_what_the_reference_finds() {
-        let bars = crate::market::synth::generate(&crate::market::synth::SynthOptions {
-            days: 3,
-            volatility_ticks: 3,
-            ..Default::default()
-        });
+        let bars = synth_days(3);
         let mut s = BarSeries::with_capacity(4096);
         let p = VParams::default();
         let scan = long_v_scan(&p);
@@ -485,11 +490,7 @@ mod tests {
     fn a_scan_is_charged_what_it_read_and_stopped_one_read_short_of_it() {
         // The reads are tallied and checked per origin: a budget of exactly what the scan read
         // must let it finish with the same result and nothing left, one read less must stop it.
-        let bars = crate::market::synth::generate(&crate::market::synth::SynthOptions {
-            days: 2,
-            volatility_ticks: 3,
-            ..Default::default()
-        });
+        let bars = synth_days(2);
         let mut s = BarSeries::with_capacity(256);
         let scan = long_v_scan(&VParams::default());
         let (mut runs, mut hits) = (0, 0);
@@ -520,11 +521,7 @@ mod tests {
 
     #[test]
     fn explain_agrees_with_find_and_says_why_each_origin_failed() {
-        let bars = crate::market::synth::generate(&crate::market::synth::SynthOptions {
-            days: 2,
-            volatility_ticks: 3,
-            ..Default::default()
-        });
+        let bars = synth_days(2);
         let mut s = BarSeries::with_capacity(4096);
         let p = VParams::default();
         let scan = long_v_scan(&p);
