@@ -27,6 +27,9 @@ use moving::{Ema, Sma};
 use oscillators::{Atr, Rsi};
 use std::collections::HashMap;
 
+/// The place given to series that do not read it (every series when none of the clock is alive).
+const NO_PLACE: DayPlace = DayPlace { day: 0, minute: 0 };
+
 /// A bar field, the simplest series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -422,6 +425,14 @@ impl Indicators {
                     _ => from.max((done + 1).saturating_sub(self.mask + 1)),
                 }
             }
+            // A series of the clock restarts each trading day and reads at most the day before
+            // (the previous day's high, low, close): the values it keeps need only the trading
+            // day of the oldest kept bar and the day before it. orb's `bar_at`, asked for again
+            // after a day unread, was warmed over every bar in memory, each converted to ET.
+            (None, Some(done)) if spec.needs_clock() => {
+                let kept = (done + 1).saturating_sub(self.mask + 1);
+                self.day_before_start(series, kept.max(series.first_available()))
+            }
             _ => series.first_available(),
         };
         let entry = Entry {
@@ -470,8 +481,16 @@ impl Indicators {
                 Spec::Field(_) => from.max((done + 1).saturating_sub(self.mask + 1)),
                 _ => from,
             };
+            // Only a series of the clock reads the bar's place in its day: orb's volume average,
+            // warmed again on each breakout day, converted 4,096 close times to ET for nothing
+            // (30 % of orb's replay time, with its twin).
+            let uses_place = spec.needs_clock();
             for i in warm_from..=done {
-                let place = self.place(series, i);
+                let place = if uses_place {
+                    self.place(series, i)
+                } else {
+                    NO_PLACE
+                };
                 self.step(k, i, series, place);
             }
         }
@@ -603,9 +622,29 @@ impl Indicators {
         self.roll_day(series, newest);
     }
 
+    /// The first bar of the trading day before bar `i`'s (the oldest bar in memory when that
+    /// day is not all in memory).
+    fn day_before_start(&self, series: &BarSeries, i: usize) -> usize {
+        let first = series.first_available();
+        let day = |j: usize| self.clock.stamp(series.close_time(j)).trading_day;
+        let start_of_day = |mut j: usize| {
+            let d = day(j);
+            while j > first && day(j - 1) == d {
+                j -= 1;
+            }
+            j
+        };
+        match start_of_day(i) {
+            j if j == first => first,
+            j => start_of_day(j - 1),
+        }
+    }
+
+    /// Where bar `i` falls in its trading day, for the series of the clock (session VWAP,
+    /// ranges, `bar_at`, `highest_since`); [`NO_PLACE`] when no series needs it.
     fn place(&self, series: &BarSeries, i: usize) -> DayPlace {
         if !self.needs_clock {
-            return DayPlace { day: 0, minute: 0 };
+            return NO_PLACE;
         }
         let stamp = self.clock.stamp(series.close_time(i));
         DayPlace {

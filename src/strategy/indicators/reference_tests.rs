@@ -561,3 +561,56 @@ fn a_windowed_series_registered_late_warms_over_its_window_not_every_bar() {
         );
     }
 }
+
+#[test]
+fn a_series_of_the_clock_registered_late_warms_over_two_days_before_its_kept_values_not_every_bar()
+{
+    // orb's `bar_at(t, "09:45")` is dropped on days without a breakout and asked for again: it
+    // was warmed over every bar in memory, converting each close time to ET (30 % of orb's
+    // replay). A series of the clock restarts each trading day (the previous day's values at
+    // most): its kept values need the day of the oldest kept bar and the day before.
+    let bars = random_bars(20_000, 12);
+    let specs = [
+        Spec::BarAt(9 * 60 + 45),
+        Spec::RangeHigh(9 * 60 + 30, 9 * 60 + 45),
+        Spec::RangeLow(9 * 60 + 30, 9 * 60 + 45),
+        Spec::Day(DayValue::PrevDayHigh),
+        Spec::Day(DayValue::Vwap),
+        Spec::AnchoredVwap(9 * 60 + 30),
+        Spec::HighestSince(9 * 60 + 30),
+        Spec::LowestSince(9 * 60 + 30),
+    ];
+    let mut s = BarSeries::with_capacity(32_768);
+    // `all` has every series from the first bar; `late` gets them at the end.
+    let mut all = Indicators::new(s.capacity(), 18 * 60);
+    let mut late = Indicators::new(s.capacity(), 18 * 60);
+    let close = late.get(Spec::Field(Field::Close), &s);
+    let all_ids: Vec<SeriesId> = specs.iter().map(|&sp| all.get(sp, &s)).collect();
+    for (i, b) in bars.iter().enumerate() {
+        s.push(b);
+        late.value(close, i as i64, &s).unwrap();
+        for &id in &all_ids {
+            all.value(id, i as i64, &s).unwrap();
+        }
+    }
+    let last = bars.len() - 1;
+    let before = late.work();
+    let late_ids: Vec<SeriesId> = specs.iter().map(|&sp| late.get(sp, &s)).collect();
+    let work = late.work() - before;
+    // Each series: the 4,096 values it keeps plus at most two trading days of bars (1,440
+    // one-minute bars each) before them.
+    assert!(
+        work <= specs.len() as u64 * (4096 + 2 * 1440),
+        "{work} steps"
+    );
+    for i in last - 4095..=last {
+        for (k, sp) in specs.iter().enumerate() {
+            let want = all.value(all_ids[k], i as i64, &s).unwrap();
+            let got = late.value(late_ids[k], i as i64, &s).unwrap();
+            assert!(
+                got == want || (got.is_nan() && want.is_nan()),
+                "{sp:?} bar {i}: {got} vs {want}"
+            );
+        }
+    }
+}
