@@ -182,6 +182,77 @@ impl Scan {
         t: usize,
         reads: &mut u64,
     ) -> Result<Option<Found>, u64> {
+        // Most scans start with a mark searched from the origin and a requirement on it (the
+        // V's lowest low and its drop from the high): their kinds are chosen here, once per bar,
+        // so that they are compiled into the loop over the origins as in a hand-written scan,
+        // not dispatched for each origin. Same steps, same order, same reads.
+        let Some(&Step::Mark {
+            from: 0,
+            lo,
+            hi,
+            find,
+        }) = self.steps.first()
+        else {
+            let lead: Option<Lead<SearchFn, KeepFn>> = None;
+            return self.run(s, t, reads, |s, i| self.level.at(s, i), lead, &self.steps);
+        };
+        match (self.level, find, self.steps.get(1)) {
+            (Level::High, Find::LowestLow, Some(&Step::DropAtLeast { mark: 1, points })) => {
+                let lead = Lead {
+                    lo,
+                    hi,
+                    search: |s: &BarSeries, a, b, _| s.lowest_low(a, b),
+                    keep: Some(move |s: &BarSeries, level, k| !drop_short(level, s.low(k), points)),
+                };
+                self.run(s, t, reads, |s, i| s.high(i), Some(lead), &self.steps[2..])
+            }
+            (Level::Low, Find::HighestHigh, Some(&Step::RiseAtLeast { mark: 1, points })) => {
+                let lead = Lead {
+                    lo,
+                    hi,
+                    search: |s: &BarSeries, a, b, _| s.highest_high(a, b),
+                    keep: Some(move |s: &BarSeries, level, k| {
+                        !rise_short(s.high(k), level, points)
+                    }),
+                };
+                self.run(s, t, reads, |s, i| s.low(i), Some(lead), &self.steps[2..])
+            }
+            _ => {
+                let lead: Lead<_, KeepFn> = Lead {
+                    lo,
+                    hi,
+                    search: |s: &BarSeries, a, b, level| find.search(s, a, b, level),
+                    keep: None,
+                };
+                let level = self.level;
+                self.run(
+                    s,
+                    t,
+                    reads,
+                    |s, i| level.at(s, i),
+                    Some(lead),
+                    &self.steps[1..],
+                )
+            }
+        }
+    }
+
+    /// The scan with its first mark and requirement `lead` (when taken out of `steps`) and the
+    /// other `steps`.
+    fn run<L, F, K>(
+        &self,
+        s: &BarSeries,
+        t: usize,
+        reads: &mut u64,
+        level_of: L,
+        lead: Option<Lead<F, K>>,
+        steps: &[Step],
+    ) -> Result<Option<Found>, u64>
+    where
+        L: Fn(&BarSeries, usize) -> f64,
+        F: Fn(&BarSeries, i64, i64, f64) -> Option<usize>,
+        K: Fn(&BarSeries, f64, usize) -> bool,
+    {
         let budget = *reads;
         // The reads are tallied, and the tally checked once each origin is done rather than at
         // every read (which cost about a tenth of the scan): the tally only grows, so a scan
@@ -194,7 +265,15 @@ impl Scan {
         for i in first..=t - self.min_back {
             let iu = i as usize;
             marks[0] = iu;
-            let passed = self.origin_passes(s, t, &mut marks, &mut used);
+            let level = level_of(s, iu);
+            used += 1;
+            let passed = match &lead {
+                Some(lead) => {
+                    lead.passes(s, i, t, level, &mut marks, &mut used)
+                        && origin_passes(s, t, level, steps, 2, &mut marks, &mut used)
+                }
+                None => origin_passes(s, t, level, steps, 1, &mut marks, &mut used),
+            };
             if used > budget {
                 return Err(budget);
             }
@@ -206,59 +285,116 @@ impl Scan {
         *reads = budget - used;
         Ok(None)
     }
+}
 
-    /// Whether the origin in `marks[0]` passes every step; sets the marks it finds and adds
-    /// what it reads to `used`.
+type SearchFn = fn(&BarSeries, i64, i64, f64) -> Option<usize>;
+type KeepFn = fn(&BarSeries, f64, usize) -> bool;
+
+/// A scan's first mark, searched from the origin, and the requirement on it that follows.
+struct Lead<F, K> {
+    lo: i64,
+    hi: i64,
+    search: F,
+    keep: Option<K>,
+}
+
+impl<F, K> Lead<F, K>
+where
+    F: Fn(&BarSeries, i64, i64, f64) -> Option<usize>,
+    K: Fn(&BarSeries, f64, usize) -> bool,
+{
+    /// The first mark (into `marks[1]`) and its requirement, for origin `i`.
     #[inline(always)]
-    fn origin_passes(
+    fn passes(
         &self,
         s: &BarSeries,
+        i: i64,
         t: i64,
+        level: f64,
         marks: &mut [usize; MAX_MARKS],
         used: &mut u64,
     ) -> bool {
-        let level = self.level.at(s, marks[0]);
         *used += 1;
-        let mut n = 1;
-        for step in &self.steps {
-            *used += 1;
-            match *step {
-                Step::Mark { from, lo, hi, find } => {
-                    let base = marks[from] as i64;
-                    let (a, b) = (base + lo, (base + hi).min(t));
-                    if let Some((lo, hi)) = s.clamp(a, b) {
-                        *used += (hi - lo) as u64;
-                    }
-                    match find.search(s, a, b, level) {
-                        Some(k) => marks[n] = k,
-                        None => return false,
-                    }
-                    n += 1;
+        let (a, b) = (i + self.lo, (i + self.hi).min(t));
+        if let Some((lo, hi)) = s.clamp(a, b) {
+            *used += (hi - lo) as u64;
+        }
+        let Some(k) = (self.search)(s, a, b, level) else {
+            return false;
+        };
+        marks[1] = k;
+        match &self.keep {
+            Some(keep) => {
+                *used += 1;
+                keep(s, level, k)
+            }
+            None => true,
+        }
+    }
+}
+
+/// A drop from `level` to `low` of less than `points` (fails `require_drop`).
+#[inline(always)]
+fn drop_short(level: f64, low: f64, points: f64) -> bool {
+    level - low < points
+}
+
+/// A rise from `level` to `high` of less than `points` (fails `require_rise`).
+#[inline(always)]
+fn rise_short(high: f64, level: f64, points: f64) -> bool {
+    high - level < points
+}
+
+/// Whether the origin in `marks[0]`, at `level`, passes `steps`, the next mark set being
+/// `marks[n]`; sets the marks it finds and adds what it reads to `used`.
+#[inline(always)]
+fn origin_passes(
+    s: &BarSeries,
+    t: i64,
+    level: f64,
+    steps: &[Step],
+    mut n: usize,
+    marks: &mut [usize; MAX_MARKS],
+    used: &mut u64,
+) -> bool {
+    for step in steps {
+        *used += 1;
+        match *step {
+            Step::Mark { from, lo, hi, find } => {
+                let base = marks[from] as i64;
+                let (a, b) = (base + lo, (base + hi).min(t));
+                if let Some((lo, hi)) = s.clamp(a, b) {
+                    *used += (hi - lo) as u64;
                 }
-                Step::DropAtLeast { mark, points } => {
-                    if level - s.low(marks[mark]) < points {
-                        return false;
-                    }
+                match find.search(s, a, b, level) {
+                    Some(k) => marks[n] = k,
+                    None => return false,
                 }
-                Step::RiseAtLeast { mark, points } => {
-                    if s.high(marks[mark]) - level < points {
-                        return false;
-                    }
+                n += 1;
+            }
+            Step::DropAtLeast { mark, points } => {
+                if drop_short(level, s.low(marks[mark]), points) {
+                    return false;
                 }
-                Step::BeforeThisBar { mark } => {
-                    if marks[mark] as i64 >= t {
-                        return false;
-                    }
+            }
+            Step::RiseAtLeast { mark, points } => {
+                if rise_short(s.high(marks[mark]), level, points) {
+                    return false;
                 }
-                Step::IsThisBar { mark } => {
-                    if marks[mark] as i64 != t {
-                        return false;
-                    }
+            }
+            Step::BeforeThisBar { mark } => {
+                if marks[mark] as i64 >= t {
+                    return false;
+                }
+            }
+            Step::IsThisBar { mark } => {
+                if marks[mark] as i64 != t {
+                    return false;
                 }
             }
         }
-        true
     }
+    true
 }
 
 /// Why a candidate origin did not become the match (or that it passed), for `vrev explain`.
@@ -517,6 +653,77 @@ mod tests {
             hits += found.is_some() as usize;
         }
         assert!(runs > 1000 && hits > 5, "{runs} {hits}");
+    }
+
+    #[test]
+    fn every_shape_of_scan_finds_what_explain_finds_origin_by_origin() {
+        // find() compiles the common first mark and requirement into its loop (the long V: lowest
+        // low and drop; the short V: highest high and rise) and runs any other scan step by
+        // step; explain() walks every origin step by step. They must agree on every bar.
+        let p = VParams::default();
+        let mut short = Scan::new("short", p.lookback(), 2).unwrap();
+        short.level = Level::Low;
+        short
+            .add_mark("H", "origin", 0, p.drop_window - 1, Find::HighestHigh)
+            .unwrap();
+        short.add_requirement(Step::RiseAtLeast {
+            mark: 1,
+            points: 4.0,
+        });
+        short
+            .add_mark("j", "H", 1, p.breakout_window, Find::LowBelowLevel)
+            .unwrap();
+        short.add_requirement(Step::BeforeThisBar { mark: 2 });
+        short
+            .add_mark("k", "j", 1, 15, Find::RallyToLevel { tol: 1.0 })
+            .unwrap();
+        short.add_requirement(Step::IsThisBar { mark: 3 });
+        // A first mark with no requirement after it, at the close.
+        let mut close = Scan::new("close", 30, 1).unwrap();
+        close.level = Level::Close;
+        close
+            .add_mark("up", "origin", 1, 10, Find::HighAboveLevel)
+            .unwrap();
+        close.add_requirement(Step::BeforeThisBar { mark: 1 });
+        close
+            .add_mark("back", "up", 1, 10, Find::LowBelowLevel)
+            .unwrap();
+        close.add_requirement(Step::IsThisBar { mark: 2 });
+        // The V's first mark with its drop on another mark; and a scan of requirements only.
+        let mut late_drop = Scan::new("late", 40, 2).unwrap();
+        late_drop
+            .add_mark("L", "origin", 0, 9, Find::LowestLow)
+            .unwrap();
+        late_drop
+            .add_mark("j", "L", 1, 20, Find::HighAboveLevel)
+            .unwrap();
+        late_drop.add_requirement(Step::DropAtLeast {
+            mark: 1,
+            points: 3.0,
+        });
+        late_drop.add_requirement(Step::IsThisBar { mark: 2 });
+        let mut bare = Scan::new("bare", 5, 0).unwrap();
+        bare.add_requirement(Step::IsThisBar { mark: 0 });
+        let scans = [long_v_scan(&p), short, close, late_drop, bare];
+        let bars = synth_days(2);
+        let mut s = BarSeries::with_capacity(4096);
+        let mut hits = [0usize; 5];
+        for b in &bars {
+            let t = s.push(b);
+            for (n, scan) in scans.iter().enumerate() {
+                let by_steps = scan
+                    .explain(&s, t)
+                    .into_iter()
+                    .find(|c| c.outcome == Outcome::Passed)
+                    .map(|c| c.marks);
+                let found = scan
+                    .find(&s, t)
+                    .map(|f| f.marks[..scan.marks.len()].to_vec());
+                assert_eq!(found, by_steps, "scan {} bar {t}", scan.name);
+                hits[n] += found.is_some() as usize;
+            }
+        }
+        assert!(hits.iter().all(|&h| h > 5), "{hits:?}");
     }
 
     #[test]
