@@ -315,11 +315,9 @@ where
         used: &mut u64,
     ) -> bool {
         *used += 1;
-        let (a, b) = (i + self.lo, (i + self.hi).min(t));
-        if let Some((lo, hi)) = s.clamp(a, b) {
-            *used += (hi - lo) as u64;
-        }
-        let Some(k) = (self.search)(s, a, b, level) else {
+        let Some(k) = mark_bar(s, t, i, self.lo, self.hi, used, |a, b| {
+            (self.search)(s, a, b, level)
+        }) else {
             return false;
         };
         marks[1] = k;
@@ -331,6 +329,25 @@ where
             None => true,
         }
     }
+}
+
+/// The bar a mark finds with `search` in the offsets `lo..=hi` from bar `base`, clamped at `t`;
+/// the bars of the range in memory are added to `used`.
+#[inline(always)]
+fn mark_bar(
+    s: &BarSeries,
+    t: i64,
+    base: i64,
+    lo: i64,
+    hi: i64,
+    used: &mut u64,
+    search: impl FnOnce(i64, i64) -> Option<usize>,
+) -> Option<usize> {
+    let (a, b) = (base + lo, (base + hi).min(t));
+    if let Some((lo, hi)) = s.clamp(a, b) {
+        *used += (hi - lo) as u64;
+    }
+    search(a, b)
 }
 
 /// A drop from `level` to `low` of less than `points` (fails `require_drop`).
@@ -362,11 +379,7 @@ fn origin_passes(
         match *step {
             Step::Mark { from, lo, hi, find } => {
                 let base = marks[from] as i64;
-                let (a, b) = (base + lo, (base + hi).min(t));
-                if let Some((lo, hi)) = s.clamp(a, b) {
-                    *used += (hi - lo) as u64;
-                }
-                match find.search(s, a, b, level) {
+                match mark_bar(s, t, base, lo, hi, used, |a, b| find.search(s, a, b, level)) {
                     Some(k) => marks[n] = k,
                     None => return false,
                 }

@@ -265,16 +265,8 @@ impl ScriptHost {
             .file_stem()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| name.clone());
-        let mut uses_this = false;
-        ast.walk(&mut |path: &[rhai::ASTNode]| {
-            uses_this |= matches!(
-                path.last(),
-                Some(rhai::ASTNode::Expr(rhai::Expr::ThisPtr(_)))
-            );
-            !uses_this
-        });
         Ok(CompiledScript {
-            uses_this,
+            uses_this: super::script_calls::names_this(&ast),
             path: path.to_path_buf(),
             version: StrategyVersion {
                 name,
@@ -358,9 +350,7 @@ impl ScriptHost {
             exits: RefCell::new(Vec::new()),
         })
     }
-}
 
-impl ScriptHost {
     /// Refuses a script whose `on_bar` reads a mark none of its scans has (`v.Low`), at its place.
     fn check_mark_reads(
         &self,

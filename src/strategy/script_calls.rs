@@ -232,6 +232,17 @@ pub fn map_key_places(ast: &AST, key: &str, beside: &[&str]) -> Vec<(usize, usiz
     places
 }
 
+/// Whether the script names `this` anywhere (any function: a method binds `this` too). One that
+/// does not cannot change its state.
+pub fn names_this(ast: &AST) -> bool {
+    let mut found = false;
+    ast.walk(&mut |path: &[ASTNode]| {
+        found |= matches!(path.last(), Some(ASTNode::Expr(Expr::ThisPtr(_))));
+        !found
+    });
+    found
+}
+
 /// Reads in `on_bar(t, p, v)` of a mark no scan of the script has: `v.Low` (or `v["Low"]`) where
 /// the scans mark `origin, L, j, k`. `marks` are the names every scan marks, with `scan`. Found in
 /// the code, so a misspelled mark is refused when the script is bound, before any bar, and not
