@@ -7,7 +7,7 @@ use std::path::Path;
 use vrev::backtest::{run, sweep};
 use vrev::config::Config;
 use vrev::host::engine::EngineOptions;
-use vrev::market::synth::{generate, write_ninjatrader, SynthOptions};
+use vrev::market::synth::{generate, SynthOptions};
 
 fn repo_config(sets: &[&str]) -> Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
@@ -24,9 +24,7 @@ fn synthetic_project(days: u32) -> Project {
         volatility_ticks: 3,
         ..Default::default()
     });
-    let mut text = Vec::new();
-    write_ninjatrader(&bars, &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars);
     p
 }
 
@@ -416,9 +414,7 @@ fn a_sweep_on_the_command_line_prints_a_sorted_table_and_writes_the_grid() {
         days: 4,
         ..Default::default()
     });
-    let mut text = Vec::new();
-    write_ninjatrader(&bars, &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars);
     let out = p.vrev(&[
         "backtest",
         "bars.txt",

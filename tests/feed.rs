@@ -275,23 +275,10 @@ async fn idle(ws: &mut Ws, d: Duration) {
 fn history_of_1_100_000_bars_arrives_whole_with_bounded_memory() {
     const N: usize = 1_100_000;
     let bars = Arc::new(walk(N, 1_600_000_000));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let served = bars.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let mut opts = vrev::feed::server::ServeOptions::new(false, N, None);
-            opts.quiet = true;
-            vrev::feed::server::serve(TcpListener::from_std(listener).unwrap(), served, opts).await
-        });
-    });
+    let mut opts = vrev::feed::server::ServeOptions::new(false, N, None);
+    opts.quiet = true;
+    let url = serve_on_thread(bars.clone(), opts);
     let p = Project::new();
-    let url = format!("ws://127.0.0.1:{port}");
     let mut run = Proc::start(
         p.dir.path(),
         &["run", "--url", &url, "--status-every", "0.5"],
@@ -1151,23 +1138,10 @@ fn playback_history_batch_from_vrevs_own_publisher_is_never_traded() {
     let n = bars.len();
     let expected = replay_signals(&bars);
     assert!(expected.len() >= 3);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let served = Arc::new(bars);
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let mut opts = vrev::feed::server::ServeOptions::new(false, n, None);
-            opts.quiet = true;
-            vrev::feed::server::serve(TcpListener::from_std(listener).unwrap(), served, opts).await
-        });
-    });
+    let mut opts = vrev::feed::server::ServeOptions::new(false, n, None);
+    opts.quiet = true;
+    let url = serve_on_thread(Arc::new(bars), opts);
     let p = Project::new();
-    let url = format!("ws://127.0.0.1:{port}");
     let mut run = Proc::start(
         p.dir.path(),
         &["run", "--url", &url, "--status-every", "0.1", "--playback"],

@@ -162,31 +162,13 @@ mod common;
 
 /// A token-requiring `serve` on its own thread; returns the URL.
 fn token_server(token: &str) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("ws://{}", listener.local_addr().unwrap());
-    let token = token.to_string();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let bars = Arc::new(generate(&SynthOptions {
-                days: 1,
-                ..Default::default()
-            }));
-            let mut o = opts();
-            o.token = Some(token);
-            serve(
-                tokio::net::TcpListener::from_std(listener).unwrap(),
-                bars,
-                o,
-            )
-            .await
-        });
-    });
-    url
+    let bars = Arc::new(generate(&SynthOptions {
+        days: 1,
+        ..Default::default()
+    }));
+    let mut o = opts();
+    o.token = Some(token.to_string());
+    common::serve_on_thread(bars, o)
 }
 
 /// Runs `vrev args` in `dir` (environment `env` added) until its stderr has `until` or 20 s

@@ -11,7 +11,7 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use vrev::market::synth::{generate, write_ninjatrader, SynthOptions};
+use vrev::market::synth::{generate, SynthOptions};
 
 /// `$VREV_CHROMIUM`, else the first of the usual names on `PATH`.
 fn chromium() -> Option<PathBuf> {
@@ -188,9 +188,7 @@ fn the_report_loads_in_chromium_without_console_errors_and_shows_the_trades_on_p
         volatility_ticks: 3,
         ..Default::default()
     });
-    let mut text = Vec::new();
-    write_ninjatrader(&bars, &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars);
     let out = p.vrev(&[
         "backtest",
         "bars.txt",
@@ -403,9 +401,7 @@ fn the_report_draws_the_series_the_script_read_and_its_trade_list_sorts_and_filt
         start: date("2025-03-17"),
         ..Default::default()
     });
-    let mut text = Vec::new();
-    write_ninjatrader(&[feb.clone(), mar].concat(), &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &[feb.clone(), mar].concat());
     p.write("strategies/probe.rhai", &probe_script(feb.len() - 100));
     let out = p.vrev(&[
         "backtest",

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use vrev::market::synth::{generate, write_ninjatrader, SynthOptions};
+use vrev::market::synth::{generate, SynthOptions};
 
 fn synthetic_project(days: u32) -> Project {
     let p = Project::new();
@@ -14,9 +14,7 @@ fn synthetic_project(days: u32) -> Project {
         volatility_ticks: 3,
         ..Default::default()
     });
-    let mut text = Vec::new();
-    write_ninjatrader(&bars, &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars);
     p
 }
 

@@ -12,7 +12,7 @@ use vrev::backtest::walk_forward::{self, Setup};
 use vrev::config::Config;
 use vrev::host::engine::EngineOptions;
 use vrev::market::bar::Bar;
-use vrev::market::synth::{generate, write_ninjatrader, SynthOptions};
+use vrev::market::synth::{generate, SynthOptions};
 use vrev::market::time::MarketClock;
 
 fn repo_config(sets: &[&str]) -> Config {
@@ -260,9 +260,7 @@ proptest! {
 #[test]
 fn too_little_data_or_a_bad_spec_is_a_clear_error() {
     let p = Project::new();
-    let mut text = Vec::new();
-    write_ninjatrader(&bars(1, 3), &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars(1, 3));
     let sweep = ["--sweep", "profile.production.stop_pct=0.1,0.2"];
     let cases: [(&[&str], &str); 6] = [
         (
@@ -323,9 +321,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn the_same_seed_gives_byte_identical_outputs_from_the_binary() {
     let p = Project::new();
-    let mut text = Vec::new();
-    write_ninjatrader(&bars(3, 8), &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars(3, 8));
     let grid = [
         "--profile",
         "bidirectional",
@@ -396,9 +392,7 @@ fn the_same_seed_gives_byte_identical_outputs_from_the_binary() {
 #[test]
 fn a_walk_forward_prints_its_folds_and_writes_csv_json_and_a_page() {
     let p = Project::new();
-    let mut text = Vec::new();
-    write_ninjatrader(&bars(4, 7), &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars(4, 7));
     let out = p.vrev(&[
         "backtest",
         "bars.txt",
@@ -461,9 +455,7 @@ fn a_walk_forward_prints_its_folds_and_writes_csv_json_and_a_page() {
 #[test]
 fn a_sweep_says_how_far_its_best_cell_can_be_trusted_and_draws_a_heatmap() {
     let p = Project::new();
-    let mut text = Vec::new();
-    write_ninjatrader(&bars(2, 5), &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars(2, 5));
     let out = p.vrev(&[
         "backtest",
         "bars.txt",
@@ -544,9 +536,7 @@ fn real_data_sweep_and_walk_forward_needs_real_data() {
 #[test]
 fn walk_forward_anchored_anchored_is_refused() {
     let p = Project::new();
-    let mut text = Vec::new();
-    write_ninjatrader(&bars(1, 5), &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars(1, 5));
     let out = p.vrev(&[
         "backtest",
         "bars.txt",
@@ -569,9 +559,7 @@ fn walk_forward_anchored_anchored_is_refused() {
 #[test]
 fn walk_forward_reports_pbo_dsr_with_its_luck_benchmark_refusals_and_run_identity() {
     let p = Project::new();
-    let mut text = Vec::new();
-    write_ninjatrader(&bars(4, 12), &mut text).unwrap();
-    std::fs::write(p.path("bars.txt"), text).unwrap();
+    write_nt(&p.path("bars.txt"), &bars(4, 12));
     let args = [
         "backtest",
         "bars.txt",

@@ -153,3 +153,25 @@ pub fn skip(why: &str) {
         .lock()
         .write_all(format!("SKIPPED {name}: {why}\n").as_bytes());
 }
+
+/// vrev's own publisher (`vrev serve`'s code) serving `bars` with `opts` on a thread of its
+/// own, on a free loopback port; returns its `ws://` URL.
+pub fn serve_on_thread(
+    bars: std::sync::Arc<Vec<Bar>>,
+    opts: vrev::feed::server::ServeOptions,
+) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            vrev::feed::server::serve(listener, bars, opts).await
+        });
+    });
+    url
+}
